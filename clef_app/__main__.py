@@ -1,0 +1,5 @@
+import sys
+
+from clef_app.cli import main
+
+sys.exit(main())

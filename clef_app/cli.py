@@ -1,0 +1,66 @@
+"""The `clef` command: the GUI with no arguments, headless subcommands otherwise.
+
+Each subcommand lives in the module that owns it; the module provides
+`add_arguments(parser)` and `run(args) -> int`. Modules are imported only when their
+subcommand runs, so `clef --version` stays instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from clef_app import __version__
+
+# name -> (module, one-line help)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "transcribe": ("clef_app.commands.transcribe", "transcribe audio to MusicXML, MIDI, PDF, MEI or TSV"),
+    "export": ("clef_app.commands.export", "convert notes (.mid/.tsv) to a score file"),
+    "benchmark": ("clef_app.model.benchmark", "measure the model's real-time factor"),
+    "build-data": ("clef_app.training.build", "render synthetic training data"),
+    "cache": ("clef_app.training.cache", "compute frozen encoder features for rendered data"),
+    "train": ("clef_app.training.train", "train the Clef model"),
+    "eval": ("clef_app.training.evaluate", "evaluate on a folder of audio + ground truth"),
+}
+
+
+class CommandError(Exception):
+    """A failure to report as one line and a non-zero exit."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="clef", description="Clef: recordings to sheet music")
+    parser.add_argument("--version", action="version", version=f"clef {__version__}")
+    parser.add_argument("audio", nargs="?", help="(GUI) a recording or project to open")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in COMMANDS:
+        name = argv.pop(0)
+        module_name, help_text = COMMANDS[name]
+        sub = argparse.ArgumentParser(prog=f"clef {name}", description=help_text)
+        module = importlib.import_module(module_name)
+        module.add_arguments(sub)
+        args = sub.parse_args(argv)
+        try:
+            return int(module.run(args) or 0)
+        except CommandError as exc:
+            print(f"clef {name}: error: {exc}", file=sys.stderr)
+            return 2
+        except KeyboardInterrupt:
+            print(f"clef {name}: interrupted", file=sys.stderr)
+            return 130
+    parser = build_parser()
+    parser.epilog = "subcommands:\n" + "\n".join(f"  {k:<12} {v[1]}" for k, v in COMMANDS.items())
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    args = parser.parse_args(argv)
+    from clef_app.gui.app import run_gui
+
+    return run_gui(args.audio)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

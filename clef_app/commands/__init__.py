@@ -1,0 +1,1 @@
+"""Headless subcommands that span layers (transcribe, export)."""

@@ -1,0 +1,91 @@
+"""Frozen hyperparameters, each with its unit. Checkpoints store their own copy."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+SAMPLE_RATE = 16_000  # Hz: every model input is mono at this rate
+HOP_LENGTH = 160  # samples: 10 ms per spectrogram frame
+N_FFT = 2048  # samples: 128 ms window, 7.8 Hz bins
+N_MELS = 128  # mel bins between F_MIN and F_MAX
+F_MIN = 30.0  # Hz: just above A0 (27.5 Hz)
+F_MAX = 8_000.0  # Hz: Nyquist at 16 kHz
+DB_RANGE = 80.0  # dB: the segment's loudest bin maps to 1, DB_RANGE below it to 0
+DB_FLOOR = -100.0  # dB: a segment quieter than this is treated as silence
+FRAMES_PER_SECOND = SAMPLE_RATE // HOP_LENGTH  # 100 frames/s
+
+MIDI_MIN = 21  # A0, the lowest piano key
+MIDI_MAX = 108  # C8, the highest piano key
+N_PITCHES = MIDI_MAX - MIDI_MIN + 1  # 88 keys
+
+
+@dataclass(frozen=True)
+class FrontEndConfig:
+    """How audio becomes the encoder's image; stored in every checkpoint."""
+
+    sample_rate: int = SAMPLE_RATE
+    hop_length: int = HOP_LENGTH
+    n_fft: int = N_FFT
+    n_mels: int = N_MELS
+    f_min: float = F_MIN
+    f_max: float = F_MAX
+    db_range: float = DB_RANGE
+    segment_frames: int = 256  # frames: 2.56 s per segment
+    image_height: int = 224  # px: mel rows resized to the ViT's pretraining height
+    px_per_frame: int = 2  # px: one 16-px patch column covers 8 frames = 80 ms
+
+    @property
+    def segment_seconds(self) -> float:
+        return self.segment_frames * self.hop_length / self.sample_rate
+
+    @property
+    def segment_samples(self) -> int:
+        return self.segment_frames * self.hop_length
+
+    @property
+    def image_width(self) -> int:
+        return self.segment_frames * self.px_per_frame
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Dimensions of the Clef model; stored in every checkpoint."""
+
+    encoder_name: str = "vit_tiny_patch16_224"
+    encoder_kind: str = "vit"  # vit | vit-scratch | whisper | cnn
+    encoder_blocks: int = 2  # frozen ViT blocks run (pitch lives in the early ones)
+    finetune_blocks: int = 0  # of those, how many train (0 = frozen encoder)
+    encoder_dim: int = 192  # ViT-Ti token width
+    patch: int = 16  # px
+    bridge_layers: int = 2  # trainable Transformer layers over patch columns
+    d_model: int = 256
+    n_heads: int = 4
+    decoder_layers: int = 4
+    ff_mult: int = 4
+    dropout: float = 0.1
+    max_tokens: int = 512  # per segment, BOS..EOS
+    vocab_version: int = 1
+    encoder_sha256: str = ""  # of the pretrained weights the frozen part expects
+    front_end: FrontEndConfig = field(default_factory=FrontEndConfig)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> ModelConfig:
+        d = dict(d)
+        fe = FrontEndConfig(**d.pop("front_end", {}))
+        return cls(front_end=fe, **d)
+
+
+@dataclass(frozen=True)
+class DecodingConfig:
+    """Inference options."""
+
+    batch_size: int = 16  # segments decoded together
+    beam_size: int = 1  # 1 = greedy
+    device: str = "auto"  # auto | cpu | cuda | mps
+    min_note_seconds: float = 0.03  # s: shorter decoded notes are dropped

@@ -1,0 +1,1 @@
+"""Notes, their token codec, scores and exports. Never imports Qt."""

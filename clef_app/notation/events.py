@@ -1,0 +1,69 @@
+"""NoteEvent: the one vocabulary type that crosses every layer."""
+
+from __future__ import annotations
+
+import csv
+import itertools
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+_ids = itertools.count(1)
+
+
+def new_note_id() -> int:
+    """A process-unique id for a new note."""
+    return next(_ids)
+
+
+@dataclass(frozen=True, order=True)
+class NoteEvent:
+    """One note: times in seconds, MIDI pitch, velocity 1-127, confidence 0-1."""
+
+    onset: float
+    offset: float
+    pitch: int
+    velocity: int = 80
+    id: int = field(default_factory=new_note_id, compare=False)
+    confidence: float = field(default=1.0, compare=False)
+
+    def __post_init__(self) -> None:
+        if not self.offset > self.onset:
+            raise ValueError(f"note {self.pitch} ends ({self.offset}) before it starts ({self.onset})")
+        if not 0 <= self.pitch <= 127:
+            raise ValueError(f"pitch {self.pitch} outside MIDI range 0-127")
+
+    @property
+    def duration(self) -> float:
+        return self.offset - self.onset
+
+    def moved(self, dt: float = 0.0, dpitch: int = 0) -> NoteEvent:
+        """The same note (same id) shifted in time and pitch."""
+        return replace(self, onset=self.onset + dt, offset=self.offset + dt, pitch=self.pitch + dpitch)
+
+
+def sort_notes(notes: Iterable[NoteEvent]) -> list[NoteEvent]:
+    return sorted(notes, key=lambda n: (n.onset, n.pitch, n.offset))
+
+
+def read_notes_tsv(path: str | Path) -> list[NoteEvent]:
+    """Read `onset_s offset_s midi_pitch velocity` rows (header optional, tabs or spaces)."""
+    notes = []
+    with open(path, encoding="utf-8") as f:
+        for row in csv.reader(f, delimiter="\t"):
+            if not row or row[0].strip().startswith(("#", "onset")):
+                continue
+            fields = row if len(row) > 1 else row[0].split()
+            onset, offset, pitch = float(fields[0]), float(fields[1]), int(float(fields[2]))
+            velocity = int(float(fields[3])) if len(fields) > 3 else 80
+            if offset <= onset:
+                offset = onset + 0.01
+            notes.append(NoteEvent(onset, offset, pitch, max(1, min(127, velocity))))
+    return sort_notes(notes)
+
+
+def write_notes_tsv(notes: Iterable[NoteEvent], path: str | Path) -> None:
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("onset_s\toffset_s\tmidi_pitch\tvelocity\n")
+        for n in sort_notes(notes):
+            f.write(f"{n.onset:.6f}\t{n.offset:.6f}\t{n.pitch}\t{n.velocity}\n")
