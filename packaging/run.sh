@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# Sets Clef up (see setup.sh) and launches the app; with no argument it opens the bundled demo.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+"$ROOT/packaging/setup.sh"
+exec "$ROOT/.venv/bin/clef" "$@"

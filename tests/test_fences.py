@@ -1,0 +1,70 @@
+"""The layer fences of style.md: the GUI never imports the model stack, the model stack never Qt.
+
+Imports are read with `ast` (including imports inside functions and string arguments of
+`importlib.import_module`/`__import__`), so a lazy import cannot slip past.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / "clef_app"
+
+TORCH_STACK = {"torch", "torchaudio", "torchvision", "timm"}
+QT_STACK = {"PySide6", "PyQt5", "PyQt6", "shiboken6", "pyqtgraph"}
+
+# layer -> top-level modules it must never import
+FENCES: dict[str, set[str]] = {
+    "gui": TORCH_STACK,
+    "audio": QT_STACK,
+    "model": QT_STACK,
+    "notation": QT_STACK,
+    "training": QT_STACK,
+    "project": QT_STACK,
+}
+
+
+def imported_modules(source: str) -> set[str]:
+    """Top-level names of every module a Python source imports, wherever the import is."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            found.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.add(node.module.split(".")[0])
+        elif isinstance(node, ast.Call) and _is_dynamic_import(node.func) and node.args:
+            first = node.args[0]
+            if isinstance(first, ast.Constant) and isinstance(first.value, str):
+                found.add(first.value.split(".")[0])
+    return found
+
+
+def _is_dynamic_import(func: ast.expr) -> bool:
+    if isinstance(func, ast.Name):
+        return func.id in {"__import__", "import_module"}
+    return isinstance(func, ast.Attribute) and func.attr == "import_module"
+
+
+def test_import_parser_sees_every_form():
+    source = (
+        "import torch.nn as nn\n"
+        "from timm import create_model\n"
+        "def f():\n"
+        "    import PySide6.QtCore\n"
+        "    importlib.import_module('pyqtgraph.exporters')\n"
+        "    __import__('torchaudio')\n"
+        "from . import sibling\n"
+    )
+    assert imported_modules(source) == {"torch", "timm", "PySide6", "pyqtgraph", "torchaudio"}
+
+
+@pytest.mark.parametrize("layer", sorted(FENCES))
+def test_layer_respects_its_fence(layer):
+    violations = []
+    for path in sorted((PACKAGE / layer).rglob("*.py")):
+        bad = imported_modules(path.read_text(encoding="utf-8")) & FENCES[layer]
+        violations += [f"{path.relative_to(PACKAGE.parent)} imports {name}" for name in sorted(bad)]
+    assert not violations, "\n".join(violations)
