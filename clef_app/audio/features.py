@@ -44,8 +44,8 @@ def row_to_pitch(row: np.ndarray | float, fe: FrontEndConfig = FrontEndConfig())
 _MEL_CACHE: dict[tuple, torchaudio.transforms.MelSpectrogram] = {}
 
 
-def _mel_transform(fe: FrontEndConfig) -> torchaudio.transforms.MelSpectrogram:
-    key = (fe.sample_rate, fe.n_fft, fe.hop_length, fe.n_mels, fe.f_min, fe.f_max)
+def _mel_transform(fe: FrontEndConfig, center: bool = True) -> torchaudio.transforms.MelSpectrogram:
+    key = (fe.sample_rate, fe.n_fft, fe.hop_length, fe.n_mels, fe.f_min, fe.f_max, center)
     if key not in _MEL_CACHE:
         _MEL_CACHE[key] = torchaudio.transforms.MelSpectrogram(
             sample_rate=fe.sample_rate,
@@ -55,22 +55,26 @@ def _mel_transform(fe: FrontEndConfig) -> torchaudio.transforms.MelSpectrogram:
             f_min=fe.f_min,
             f_max=fe.f_max,
             power=2.0,
-            center=True,
+            center=center,
         )
     return _MEL_CACHE[key]
 
 
-def log_mel_db(samples: np.ndarray | torch.Tensor, fe: FrontEndConfig = FrontEndConfig()) -> torch.Tensor:
+def log_mel_db(
+    samples: np.ndarray | torch.Tensor, fe: FrontEndConfig = FrontEndConfig(), center: bool = True
+) -> torch.Tensor:
     """Log-mel power in dB.
 
     Args:
         samples: (..., n_samples) mono float audio at fe.sample_rate.
+        center: pad n_fft/2 on each side (frame i centred at sample i * hop); without it,
+            frame i starts at sample i * hop and the caller supplies the context.
     Returns:
-        (..., n_mels, n_frames) float32 dB, one frame per hop (frame i centred at i * hop).
+        (..., n_mels, n_frames) float32 dB.
     """
     x = torch.as_tensor(samples, dtype=torch.float32)
     with torch.no_grad():
-        mel = _mel_transform(fe)(x)
+        mel = _mel_transform(fe, center)(x)
     return 10.0 * torch.log10(mel + 1e-10)
 
 

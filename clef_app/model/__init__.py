@@ -1,1 +1,4 @@
-"""model layer."""
+"""The Clef model: a frozen ImageNet ViT reads the log-mel image, a decoder writes notes.
+
+Never imports Qt.
+"""

@@ -1,1 +1,1 @@
-"""training layer."""
+"""Data synthesis, feature caching, training and evaluation. Never imported by the app."""

@@ -1,0 +1,68 @@
+"""ClefModel: encoder (frozen ViT) -> column bridge -> token decoder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from clef_app.config import ModelConfig
+from clef_app.model.decoder import ColumnBridge, KVCache, TokenDecoder
+from clef_app.model.encoder import build_encoder
+from clef_app.notation.codec import VOCAB_SIZE
+
+
+class ClefModel(nn.Module):
+    """The whole model. `encoder` may be None when training from cached features."""
+
+    def __init__(self, cfg: ModelConfig, encoder: nn.Module | None = None) -> None:
+        super().__init__()
+        fe = cfg.front_end
+        self.cfg = cfg
+        self.rows, self.cols = fe.image_height // cfg.patch, fe.image_width // cfg.patch
+        self.encoder = encoder
+        self.bridge = ColumnBridge(cfg, self.rows, self.cols)
+        self.decoder = TokenDecoder(cfg, VOCAB_SIZE)
+
+    @classmethod
+    def build(cls, cfg: ModelConfig, weights: str | Path | None = None,
+              with_encoder: bool = True) -> ClefModel:
+        """A model with its pretrained encoder resolved at run time (see model/weights.py)."""
+        encoder = None
+        if with_encoder:
+            encoder, sha = build_encoder(cfg, weights)
+            if not cfg.encoder_sha256 and sha:
+                from dataclasses import replace
+
+                cfg = replace(cfg, encoder_sha256=sha)
+        return cls(cfg, encoder)
+
+    def encode(self, images: torch.Tensor) -> torch.Tensor:
+        """(B, 3, H, W) -> (B, cols, d_model) memory for the decoder."""
+        assert self.encoder is not None, "built without an encoder"
+        with torch.set_grad_enabled(self.training and self.cfg.finetune_blocks > 0):
+            patches = self.encoder(images)
+        return self.bridge(patches)
+
+    def forward(self, patches: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:
+        """Teacher-forced logits from (cached) encoder patches.
+
+        Args:
+            patches: (B, rows * cols, encoder_dim) frozen encoder output.
+            tokens: (B, T) input tokens (BOS ...).
+        Returns:
+            (B, T, vocab) logits for the next token at each position.
+        """
+        return self.decoder(tokens, self.bridge(patches.float()))
+
+    def step(self, tokens: torch.Tensor, memory: torch.Tensor, cache: KVCache, start: int) -> torch.Tensor:
+        """Incremental decoding: logits of the last position only, (B, vocab)."""
+        return self.decoder(tokens, memory, cache, start)[:, -1]
+
+    def trainable_state(self) -> dict[str, torch.Tensor]:
+        """The parameters a checkpoint stores: everything but the frozen encoder."""
+        keep = {n for n, p in self.named_parameters() if p.requires_grad}
+        state = self.state_dict()
+        return {k: v for k, v in state.items()
+                if not k.startswith("encoder.") or k in keep}

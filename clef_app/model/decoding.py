@@ -1,0 +1,59 @@
+"""Batched greedy decoding with a KV cache and a grammar mask on time tokens."""
+
+from __future__ import annotations
+
+import torch
+
+from clef_app.model.clef_model import ClefModel
+from clef_app.notation.codec import BOS, EOS, PAD, TIME_OFFSET, VEL_OFFSET, VOCAB_SIZE
+
+_NEG = float("-inf")
+
+
+def _time_mask(current: torch.Tensor, n_frames: int) -> torch.Tensor:
+    """(B, vocab) additive mask: no time before the current one, none past the segment."""
+    times = torch.arange(VEL_OFFSET - TIME_OFFSET, device=current.device)
+    bad = (times[None, :] < current[:, None]) | (times[None, :] > n_frames)
+    mask = torch.zeros(current.shape[0], VOCAB_SIZE, device=current.device)
+    mask[:, TIME_OFFSET:VEL_OFFSET].masked_fill_(bad, _NEG)
+    mask[:, [PAD, BOS]] = _NEG
+    return mask
+
+
+@torch.no_grad()
+def greedy_decode(model: ClefModel, memory: torch.Tensor, n_frames: int,
+                  max_tokens: int | None = None) -> tuple[list[list[int]], list[list[float]]]:
+    """Decode each segment's tokens.
+
+    Args:
+        memory: (B, cols, d_model) from `model.encode`.
+        n_frames: frames per segment (the largest TIME token allowed).
+    Returns:
+        Per segment, the tokens (BOS .. EOS) and each token's probability.
+    """
+    b, device = memory.shape[0], memory.device
+    limit = min(max_tokens or model.cfg.max_tokens, model.cfg.max_tokens)
+    tokens = torch.full((b, 1), BOS, dtype=torch.long, device=device)
+    probs = torch.ones(b, 1, device=device)
+    current = torch.zeros(b, dtype=torch.long, device=device)
+    done = torch.zeros(b, dtype=torch.bool, device=device)
+    cache: dict = {}
+    logits = model.step(tokens, memory, cache, 0)
+    for t in range(1, limit):
+        p = torch.softmax(logits.float() + _time_mask(current, n_frames), dim=-1)
+        prob, nxt = p.max(dim=-1)
+        nxt = torch.where(done, torch.full_like(nxt, PAD), nxt)
+        is_time = (nxt >= TIME_OFFSET) & (nxt < VEL_OFFSET)
+        current = torch.where(is_time, nxt - TIME_OFFSET, current)
+        tokens = torch.cat([tokens, nxt[:, None]], dim=1)
+        probs = torch.cat([probs, prob[:, None]], dim=1)
+        done |= nxt == EOS
+        if bool(done.all()) or t == limit - 1:
+            break
+        logits = model.step(nxt[:, None], memory, cache, t)
+    out_tokens, out_probs = [], []
+    for row, prow in zip(tokens.tolist(), probs.tolist(), strict=True):
+        end = row.index(EOS) + 1 if EOS in row else len(row)
+        out_tokens.append(row[:end])
+        out_probs.append(prow[:end])
+    return out_tokens, out_probs

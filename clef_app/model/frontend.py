@@ -1,0 +1,55 @@
+"""Audio -> the encoder's image: log-mel segments laid out as 3-channel pictures."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from clef_app.audio.features import log_mel_db, normalise_db
+from clef_app.config import FrontEndConfig
+
+
+def n_segments(n_samples: int, fe: FrontEndConfig) -> int:
+    """Segments needed to cover n_samples (the last one zero-padded)."""
+    return max(1, -(-n_samples // fe.segment_samples))
+
+
+def segment_context(samples: np.ndarray, index: int, fe: FrontEndConfig) -> np.ndarray:
+    """Samples segment `index` needs: its frames plus n_fft/2 of context either side.
+
+    Frame i of the segment is centred on sample (index * segment_frames + i) * hop, exactly
+    as a centred STFT of the whole recording would place it.
+    """
+    half = fe.n_fft // 2
+    start = index * fe.segment_samples - half
+    length = fe.n_fft + (fe.segment_frames - 1) * fe.hop_length
+    lo, hi = max(0, start), min(len(samples), start + length)
+    out = np.zeros(length, dtype=np.float32)
+    if hi > lo:
+        out[lo - start : hi - start] = samples[lo:hi]
+    return out
+
+
+def segment_mels(samples: np.ndarray, first: int, count: int, fe: FrontEndConfig) -> torch.Tensor:
+    """Normalised log-mel of `count` segments from segment index `first`.
+
+    Returns:
+        (count, n_mels, segment_frames) float32 in [0, 1], low frequencies at row 0.
+    """
+    ctx = np.stack([segment_context(samples, first + k, fe) for k in range(count)])
+    return normalise_db(log_mel_db(ctx, fe, center=False), fe)
+
+
+def mel_to_image(mel: torch.Tensor, fe: FrontEndConfig) -> torch.Tensor:
+    """Lay normalised mels out as the ViT's pretraining images.
+
+    Args:
+        mel: (B, n_mels, frames) in [0, 1].
+    Returns:
+        (B, 3, image_height, frames * px_per_frame), `(x - 0.5) / 0.5`, high pitches at the top.
+    """
+    x = mel.flip(-2).unsqueeze(1)  # image row 0 is the top: put high frequencies there
+    x = F.interpolate(x, size=(fe.image_height, x.shape[-1]), mode="bilinear", align_corners=False)
+    x = x.repeat_interleave(fe.px_per_frame, dim=-1)
+    return ((x - 0.5) / 0.5).expand(-1, 3, -1, -1)

@@ -1,0 +1,124 @@
+"""Transcribing recordings: segment, encode, decode in batches, stitch across segments."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from clef_app.config import DecodingConfig
+from clef_app.model.checkpoint import load_checkpoint
+from clef_app.model.clef_model import ClefModel
+from clef_app.model.decoding import greedy_decode
+from clef_app.model.device import choose_device
+from clef_app.model.frontend import mel_to_image, n_segments, segment_mels
+from clef_app.notation.codec import NoteStitcher
+from clef_app.notation.events import NoteEvent
+
+
+@dataclass(frozen=True)
+class TranscriptionProgress:
+    """Notes completed since the last report, and how far the recording is done."""
+
+    notes: list[NoteEvent]
+    done_seconds: float
+    total_seconds: float
+
+
+class Transcriber:
+    """A loaded model ready to transcribe 16-kHz mono audio."""
+
+    def __init__(self, model: ClefModel, options: DecodingConfig = DecodingConfig()) -> None:
+        self.device = choose_device(options.device)
+        self.model = model.to(self.device).eval()
+        self.options = options
+        self.fe = model.cfg.front_end
+
+    @classmethod
+    def load(cls, path: str | Path | None = None, device: str = "auto",
+             weights: str | Path | None = None, batch_size: int = 16) -> Transcriber:
+        """Load a checkpoint (the bundled one by default). Raises ModelError."""
+        options = DecodingConfig(device=device, batch_size=batch_size)
+        return cls(load_checkpoint(path, weights), options)
+
+    @torch.no_grad()
+    def decode_segments(self, samples: np.ndarray, first: int, count: int
+                        ) -> tuple[list[list[int]], list[list[float]]]:
+        """Tokens and their probabilities for `count` segments from index `first`."""
+        images = mel_to_image(segment_mels(samples, first, count, self.fe), self.fe)
+        memory = self.model.encode(images.to(self.device))
+        return greedy_decode(self.model, memory, self.fe.segment_frames)
+
+    def transcribe(self, samples: np.ndarray, cancel: Callable[[], bool] | None = None
+                   ) -> Iterator[TranscriptionProgress]:
+        """Yield notes batch by batch; memory stays bounded by the batch, not the recording.
+
+        Args:
+            samples: mono float32 at the model's sample rate.
+            cancel: checked between batches; when it returns True the generator stops.
+        """
+        total = len(samples) / self.fe.sample_rate
+        n, step = n_segments(len(samples), self.fe), self.options.batch_size
+        stitcher = NoteStitcher()
+        frames = self.fe.segment_frames
+        for first in range(0, n, step):
+            if cancel is not None and cancel():
+                return
+            count = min(step, n - first)
+            tokens, probs = self.decode_segments(samples, first, count)
+            notes: list[NoteEvent] = []
+            for k in range(count):
+                notes += stitcher.feed((first + k) * frames, frames, tokens[k], probs[k])
+            if first + count >= n:
+                notes += stitcher.finish()
+            done = min(total, (first + count) * self.fe.segment_seconds)
+            yield TranscriptionProgress(_trim(notes, total), done, total)
+
+    def transcribe_all(self, samples: np.ndarray) -> list[NoteEvent]:
+        notes = [n for p in self.transcribe(samples) for n in p.notes]
+        return sorted(notes, key=lambda n: (n.onset, n.pitch))
+
+    def stream(self, time_offset: float = 0.0) -> StreamTranscriber:
+        return StreamTranscriber(self, time_offset)
+
+
+class StreamTranscriber:
+    """Live transcription: decodes each segment as soon as its audio (and context) arrive."""
+
+    def __init__(self, transcriber: Transcriber, time_offset: float = 0.0) -> None:
+        self.t = transcriber
+        self.fe = transcriber.fe
+        self.stitcher = NoteStitcher(time_offset=time_offset)
+        self.buffer = np.zeros(0, dtype=np.float32)
+        self.next_segment = 0
+
+    def push(self, samples: np.ndarray) -> list[NoteEvent]:
+        """Add audio; return the notes completed by any segments that became full."""
+        self.buffer = np.concatenate([self.buffer, np.asarray(samples, dtype=np.float32)])
+        needed = (self.next_segment + 1) * self.fe.segment_samples + self.fe.n_fft // 2
+        notes: list[NoteEvent] = []
+        while len(self.buffer) >= needed:
+            notes += self._decode_next()
+            needed += self.fe.segment_samples
+        return notes
+
+    def finish(self) -> list[NoteEvent]:
+        """Decode what is left (zero-padded) and close every open note."""
+        notes: list[NoteEvent] = []
+        while self.next_segment * self.fe.segment_samples < len(self.buffer):
+            notes += self._decode_next()
+        return notes + self.stitcher.finish()
+
+    def _decode_next(self) -> list[NoteEvent]:
+        k, frames = self.next_segment, self.fe.segment_frames
+        tokens, probs = self.t.decode_segments(self.buffer, k, 1)
+        self.next_segment += 1
+        return self.stitcher.feed(k * frames, frames, tokens[0], probs[0])
+
+
+def _trim(notes: list[NoteEvent], total: float) -> list[NoteEvent]:
+    """Drop notes that start in the zero padding after the recording's end."""
+    return [n for n in notes if n.onset < total]

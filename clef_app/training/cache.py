@@ -1,0 +1,108 @@
+"""`clef cache`: frozen-encoder features of every rendered clip, computed once.
+
+The encoder is frozen, so the decoder trains from these features and never runs the ViT.
+Layout under CACHE/<split>/: `features.f16` (N x tokens x dim, float16, raw), `tokens.npy`
+(N x max_tokens int16, PAD-filled), `index.jsonl` (clip id and segment of each row), and
+`meta.json` (shapes, and the config the features were made with).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from clef_app.audio.io import load_audio
+from clef_app.config import ModelConfig
+from clef_app.model.encoder import build_encoder
+from clef_app.model.frontend import mel_to_image, n_segments, segment_mels
+from clef_app.notation.codec import PAD, encode_segment, to_frames
+from clef_app.notation.events import read_notes_tsv
+
+MIN_LAST_SEGMENT = 0.4  # fraction: a clip's last, padded segment is kept if this much is audio
+
+
+def default_data_dir() -> Path:
+    return Path(os.environ.get("CLEF_DATA", Path.home() / ".cache" / "clef" / "data"))
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data", type=Path, default=default_data_dir(), help="rendered data folder")
+    p.add_argument("--out", type=Path, default=None, help="cache folder (default DATA/cache)")
+    p.add_argument("--splits", nargs="+", default=["train", "val", "val_seen"])
+    p.add_argument("--batch", type=int, default=32, help="segments per encoder batch")
+    p.add_argument("--weights", default=None, help="ImageNet ViT weights (safetensors)")
+    p.add_argument("--threads", type=int, default=0, help="torch threads (0 = default)")
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    cfg = ModelConfig()
+    encoder, sha = build_encoder(cfg, args.weights)
+    encoder.eval()
+    out = args.out or args.data / "cache"
+    clips = [json.loads(line) for line in open(args.data / "manifest.jsonl", encoding="utf-8")]
+    for split in args.splits:
+        todo = [c for c in clips if c["split"] == split]
+        if todo:
+            cache_split(encoder, cfg, sha, args.data, todo, out / split, args.batch)
+    return 0
+
+
+def clip_segments(audio_path: Path, notes_path: Path, cfg: ModelConfig
+                  ) -> tuple[np.ndarray, list[list[int]]]:
+    """Samples of a clip and the target tokens of each of its segments."""
+    fe = cfg.front_end
+    samples = load_audio(audio_path, fe.sample_rate).samples
+    n = n_segments(len(samples), fe)
+    if n > 1 and len(samples) - (n - 1) * fe.segment_samples < MIN_LAST_SEGMENT * fe.segment_samples:
+        n -= 1
+    frames = to_frames(read_notes_tsv(notes_path))
+    targets = [encode_segment(frames, k * fe.segment_frames, fe.segment_frames) for k in range(n)]
+    return samples, targets
+
+
+def cache_split(encoder: torch.nn.Module, cfg: ModelConfig, sha: str, data: Path,
+                clips: list[dict], out: Path, batch: int) -> None:
+    """Encode every segment of `clips` into `out` (overwrites)."""
+    out.mkdir(parents=True, exist_ok=True)
+    rows, max_len = [], cfg.max_tokens
+    tokens_all: list[np.ndarray] = []
+    started, n_truncated = time.time(), 0
+    with open(out / "features.f16", "wb") as feats, open(out / "index.jsonl", "w") as index:
+        for i, clip in enumerate(clips):
+            base = data / "clips" / clip["split"] / clip["id"]
+            samples, targets = clip_segments(base.with_suffix(".flac"),
+                                             base.with_name(clip["id"] + ".notes.tsv"), cfg)
+            for first in range(0, len(targets), batch):
+                count = min(batch, len(targets) - first)
+                with torch.no_grad():
+                    images = mel_to_image(segment_mels(samples, first, count, cfg.front_end),
+                                          cfg.front_end)
+                    feats.write(encoder(images).half().numpy().tobytes())
+            for k, tok in enumerate(targets):
+                row = np.full(max_len, PAD, dtype=np.int16)
+                if len(tok) > max_len:
+                    tok, n_truncated = tok[:max_len], n_truncated + 1  # no EOS: a cut, not an end
+                row[: len(tok)] = tok
+                tokens_all.append(row)
+                index.write(json.dumps({"clip": clip["id"], "segment": k}) + "\n")
+                rows.append(clip["id"])
+            if i % 50 == 0:
+                print(f"{out.name}: {i + 1}/{len(clips)} clips, {len(rows)} segments, "
+                      f"{time.time() - started:.0f} s", flush=True)
+    np.save(out / "tokens.npy", np.stack(tokens_all))
+    seconds = len(rows) * cfg.front_end.segment_seconds
+    meta = {"segments": len(rows), "tokens_per_segment": int(encoder.grid[0] * encoder.grid[1]),
+            "dim": cfg.encoder_dim, "encoder_sha256": sha, "config": cfg.to_dict(),
+            "truncated_targets": n_truncated, "audio_seconds": seconds,
+            "cache_seconds": time.time() - started}
+    (out / "meta.json").write_text(json.dumps(meta, indent=2))
+    print(f"{out.name}: {len(rows)} segments ({seconds / 3600:.2f} h audio) in "
+          f"{meta['cache_seconds']:.0f} s = {seconds / max(meta['cache_seconds'], 1e-9):.0f}x real time")

@@ -1,0 +1,35 @@
+"""Cached features + target tokens, served as random batches."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from clef_app.notation.codec import PAD
+
+
+class CachedSplit:
+    """One split of the feature cache, memory-mapped (or loaded into RAM)."""
+
+    def __init__(self, folder: Path, in_memory: bool = False) -> None:
+        meta = json.loads((folder / "meta.json").read_text())
+        shape = (meta["segments"], meta["tokens_per_segment"], meta["dim"])
+        self.meta = meta
+        self.features = np.memmap(folder / "features.f16", dtype=np.float16, mode="r", shape=shape)
+        if in_memory:
+            self.features = np.array(self.features)
+        self.tokens = np.load(folder / "tokens.npy")
+        self.lengths = (self.tokens != PAD).sum(axis=1)
+
+    def __len__(self) -> int:
+        return len(self.tokens)
+
+    def batch(self, rows: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+        """Features (B, tokens, dim) float32 and tokens (B, T) int64 cut to the longest row."""
+        rows = np.sort(rows)
+        t = int(self.lengths[rows].max())
+        feats = torch.from_numpy(np.asarray(self.features[rows], dtype=np.float32))
+        return feats, torch.from_numpy(self.tokens[rows, :t].astype(np.int64))

@@ -1,0 +1,53 @@
+"""Note and frame metrics (mir_eval), the same for every system compared."""
+
+from __future__ import annotations
+
+import mir_eval
+import numpy as np
+
+from clef_app.notation.events import NoteEvent
+
+ONSET_TOLERANCE = 0.05  # s
+FRAME_RATE = 100  # frames/s for frame F1
+
+
+def _arrays(notes: list[NoteEvent]) -> tuple[np.ndarray, np.ndarray]:
+    if not notes:
+        return np.zeros((0, 2)), np.zeros(0)
+    intervals = np.array([[n.onset, max(n.offset, n.onset + 0.01)] for n in notes])
+    return intervals, mir_eval.util.midi_to_hz(np.array([n.pitch for n in notes], dtype=float))
+
+
+def _roll(notes: list[NoteEvent], n_frames: int) -> np.ndarray:
+    roll = np.zeros((n_frames, 128), dtype=bool)
+    for n in notes:
+        a, b = int(round(n.onset * FRAME_RATE)), int(round(n.offset * FRAME_RATE))
+        roll[max(a, 0) : max(b, a + 1), n.pitch] = True
+    return roll
+
+
+def note_scores(ref: list[NoteEvent], est: list[NoteEvent]) -> dict[str, float]:
+    """Precision/recall/F1 onset-only (50 ms), onset+offset, and frame-level."""
+    ri, rp = _arrays(ref)
+    ei, ep = _arrays(est)
+    out: dict[str, float] = {}
+    for name, ratio in (("onset", None), ("onset_offset", 0.2)):
+        if len(ri) and len(ei):
+            p, r, f, _ = mir_eval.transcription.precision_recall_f1_overlap(
+                ri, rp, ei, ep, onset_tolerance=ONSET_TOLERANCE, offset_ratio=ratio)
+        else:
+            p = r = f = 0.0
+        out.update({f"{name}_p": p, f"{name}_r": r, f"{name}_f1": f})
+    end = max([n.offset for n in ref + est] + [0.0])
+    n_frames = int(end * FRAME_RATE) + 2
+    a, b = _roll(ref, n_frames), _roll(est, n_frames)
+    tp = float((a & b).sum())
+    fp, fn = float((~a & b).sum()), float((a & ~b).sum())
+    out["frame_f1"] = 2 * tp / max(2 * tp + fp + fn, 1.0)
+    out["n_ref"], out["n_est"] = float(len(ref)), float(len(est))
+    return out
+
+
+def polyphony_of(notes: list[NoteEvent], at: float) -> int:
+    """How many notes sound at time `at`."""
+    return sum(1 for n in notes if n.onset <= at < n.offset)

@@ -1,0 +1,196 @@
+"""`clef train`: the decoder (and bridge) learn from cached frozen-encoder features.
+
+Read top to bottom: arguments, set-up (model, optimiser, resume), then the loop with
+periodic validation; the best checkpoint by held-out loss is kept. Runs unchanged on CUDA
+(bf16 autocast) and under torchrun (DDP; each rank samples its own batches).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from safetensors.torch import load_file, save_file
+
+from clef_app.config import ModelConfig
+from clef_app.model.checkpoint import load_state, read_config, save_checkpoint
+from clef_app.model.clef_model import ClefModel
+from clef_app.model.device import choose_device
+from clef_app.model.weights import file_sha256, resolve_weights
+from clef_app.notation.codec import PAD
+from clef_app.training.cache import default_data_dir
+from clef_app.training.dataset import CachedSplit
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--cache", type=Path, default=default_data_dir() / "cache")
+    p.add_argument("--out", type=Path, default=Path("runs/clef"), help="run folder")
+    p.add_argument("--resume", type=Path, default=None, help="checkpoint to start from")
+    p.add_argument("--steps", type=int, default=20_000)
+    p.add_argument("--batch", type=int, default=32)
+    p.add_argument("--lr", type=float, default=5e-4)
+    p.add_argument("--warmup", type=int, default=500)
+    p.add_argument("--weight-decay", type=float, default=0.05)
+    p.add_argument("--eval-every", type=int, default=500)
+    p.add_argument("--val-batches", type=int, default=20)
+    p.add_argument("--device", default="auto")
+    p.add_argument("--threads", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--minutes", type=float, default=0, help="stop after this wall time")
+    p.add_argument("--encoder-kind", default="vit", help="vit | vit-scratch | whisper | cnn")
+
+
+def lr_at(step: int, args: argparse.Namespace) -> float:
+    """Linear warm-up, then cosine decay to 10 % of the peak."""
+    if step < args.warmup:
+        return args.lr * (step + 1) / args.warmup
+    progress = min(1.0, (step - args.warmup) / max(1, args.steps - args.warmup))
+    return args.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
+
+
+def token_loss(model: torch.nn.Module, feats: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:
+    """Next-token cross-entropy, PAD ignored."""
+    logits = model(feats, tokens[:, :-1])
+    return F.cross_entropy(logits.reshape(-1, logits.shape[-1]).float(),
+                           tokens[:, 1:].reshape(-1), ignore_index=PAD)
+
+
+def build_model(args: argparse.Namespace, meta: dict) -> tuple[ClefModel, int]:
+    """A new model, or one resumed from a checkpoint; returns it and the step reached."""
+    if args.resume:
+        cfg, extra = read_config(args.resume)
+        model = ClefModel(cfg)
+        model.load_state_dict({k: v.float() for k, v in load_state(args.resume).items()},
+                              strict=False)
+        return model, int(extra.get("step", 0))
+    weights = resolve_weights()
+    sha = file_sha256(weights) if weights else meta.get("encoder_sha256", "")
+    if sha != meta.get("encoder_sha256", sha):
+        raise SystemExit("the feature cache was made with other encoder weights; rebuild it")
+    return ClefModel(replace(ModelConfig(), encoder_sha256=sha, encoder_kind=args.encoder_kind)), 0
+
+
+@torch.no_grad()
+def validate(model: torch.nn.Module, split: CachedSplit, batches: int, batch: int,
+             device: torch.device) -> float:
+    """Mean token loss over a fixed set of held-out batches."""
+    model.eval()
+    rng = np.random.default_rng(1234)
+    losses = []
+    for _ in range(batches):
+        feats, tokens = split.batch(rng.choice(len(split), size=min(batch, len(split)), replace=False))
+        losses.append(token_loss(model, feats.to(device), tokens.to(device)).item())
+    model.train()
+    return float(np.mean(losses))
+
+
+def run(args: argparse.Namespace) -> int:
+    rank, world = int(os.environ.get("RANK", 0)), int(os.environ.get("WORLD_SIZE", 1))
+    if world > 1:
+        torch.distributed.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    device = choose_device(args.device if world == 1 else f"cuda:{os.environ.get('LOCAL_RANK', 0)}"
+                           if torch.cuda.is_available() else "cpu")
+    torch.manual_seed(args.seed + rank)
+    train = CachedSplit(args.cache / "train", in_memory=True)
+    vals = {s: CachedSplit(args.cache / s) for s in ("val", "val_seen") if (args.cache / s).exists()}
+    model, step = build_model(args, train.meta)
+    model.to(device).train()
+    net = torch.nn.parallel.DistributedDataParallel(model) if world > 1 else model
+    params = [p for p in model.parameters() if p.requires_grad]
+    decay = [p for p in params if p.dim() >= 2]
+    rest = [p for p in params if p.dim() < 2]
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": args.weight_decay},
+                             {"params": rest, "weight_decay": 0.0}], lr=args.lr, betas=(0.9, 0.98))
+    opt_path = args.out / "optimizer.safetensors"
+    if args.resume and opt_path.is_file():
+        load_optimizer(opt, opt_path)
+    args.out.mkdir(parents=True, exist_ok=True)
+    log = open(args.out / "log.jsonl", "a")
+    rng = np.random.default_rng(args.seed * 1000 + rank + step)
+    best = float("inf")
+    started, seen, tick = time.time(), 0, time.time()
+    amp = torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" else _null()
+    print(f"train: {len(train)} segments, {sum(p.numel() for p in params) / 1e6:.2f} M trainable "
+          f"parameters, device {device}, from step {step}", flush=True)
+    while step < args.steps:
+        for g in opt.param_groups:
+            g["lr"] = lr_at(step, args)
+        feats, tokens = train.batch(rng.choice(len(train), size=args.batch, replace=False))
+        with amp:
+            loss = token_loss(net, feats.to(device), tokens.to(device))
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        opt.step()
+        step, seen = step + 1, seen + args.batch
+        if rank == 0 and step % 50 == 0:
+            rate = seen / (time.time() - tick)
+            print(f"step {step} loss {loss.item():.3f} lr {lr_at(step, args):.2e} "
+                  f"{rate:.1f} samples/s", flush=True)
+            log.write(json.dumps({"step": step, "loss": loss.item(), "samples_per_s": rate,
+                                  "minutes": (time.time() - started) / 60}) + "\n")
+            tick, seen = time.time(), 0
+        out_of_time = args.minutes and time.time() - started > args.minutes * 60
+        if rank == 0 and (step % args.eval_every == 0 or step == args.steps or out_of_time):
+            best = checkpoint_if_better(model, opt, vals, args, step, best, device, log, started)
+        if out_of_time:
+            break
+    return 0
+
+
+def checkpoint_if_better(model: ClefModel, opt: torch.optim.Optimizer, vals: dict, args, step: int,
+                         best: float, device: torch.device, log, started: float) -> float:
+    """Validate; save `last`, and `best` when held-out loss improved."""
+    losses = {name: validate(model, split, args.val_batches, args.batch, device)
+              for name, split in vals.items()}
+    key = losses.get("val", losses.get("val_seen", 0.0))
+    extra = {"step": step, "val_loss": losses, "train_minutes": (time.time() - started) / 60}
+    save_checkpoint(model, args.out / "last.safetensors", extra)
+    save_optimizer(opt, args.out / "optimizer.safetensors")
+    improved = key < best
+    if improved:
+        save_checkpoint(model, args.out / "best.safetensors", extra)
+    print(f"step {step} validation {losses} {'(best)' if improved else ''}", flush=True)
+    log.write(json.dumps({"step": step, "val": losses, "best": improved}) + "\n")
+    log.flush()
+    return min(best, key)
+
+
+def save_optimizer(opt: torch.optim.Optimizer, path: Path) -> None:
+    """AdamW moments as safetensors (never a pickle)."""
+    tensors = {}
+    for i, state in opt.state_dict()["state"].items():
+        for name, value in state.items():
+            tensors[f"{i}.{name}"] = torch.as_tensor(value).contiguous()
+    tmp = path.with_name(path.name + ".tmp")
+    save_file(tensors, str(tmp))
+    os.replace(tmp, path)
+
+
+def load_optimizer(opt: torch.optim.Optimizer, path: Path) -> None:
+    flat = load_file(str(path))
+    sd = opt.state_dict()
+    state: dict = {}
+    for key, value in flat.items():
+        i, name = key.split(".", 1)
+        state.setdefault(int(i), {})[name] = value
+    sd["state"] = state
+    opt.load_state_dict(sd)
+
+
+class _null:
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *exc):
+        return False
