@@ -1,8 +1,9 @@
 """Offline FluidSynth rendering: notes (+ sustain pedal) to 16 kHz mono audio, Qt-free.
 
-One synthesizer per (soundfont, rate) is loaded once per process and reused: loading
-MuseScore_General.sf3 takes ~11 s, rendering a clip ~1/25 of its duration. Events are
-scheduled sample-accurately by rendering blocks between them. FluidSynth runs at
+A soundfont is loaded once per process and kept (loading MuseScore_General.sf3 takes
+4-11 s); each render runs on a fresh synthesizer that shares its samples. Events are
+scheduled by rendering the samples between them (FluidSynth applies an event at its next
+64-sample block, so events land within ±1 ms at 32 kHz). FluidSynth runs at
 `SYNTH_RATE` and the result is resampled (anti-aliased) to the requested rate, because
 FluidSynth itself aliases at 16 kHz.
 """
@@ -25,7 +26,9 @@ TAIL_SECONDS = 1.0  # s: rendered after the last release so notes decay naturall
 SYNTH_GAIN = 1.0  # FluidSynth master gain; output is float and render_notes() caps the peak at 1
 SUSTAIN_CC = 64  # MIDI controller number of the sustain (damper) pedal
 CHANNEL = 0
+BEND_PER_CENT = 8192 / 200  # pitch-wheel units per cent (default sensitivity: ±2 semitones)
 MAX_BLOCK = 8192  # samples rendered per FluidSynth call at most
+FLUID_BLOCK = 64  # samples: FluidSynth's block; events take effect at a block start (±1 ms)
 
 SOUNDFONT_CANDIDATES = (
     Path("/usr/share/sounds/sf2/FluidR3_GM.sf2"),
@@ -50,7 +53,13 @@ def default_soundfont() -> Path:
 
 
 class Renderer:
-    """One loaded FluidSynth synthesizer rendering into numpy buffers (thread-safe)."""
+    """A soundfont kept loaded; each render runs on a fresh FluidSynth synthesizer.
+
+    FluidSynth shares decoded samples between synthesizers of one process, so the anchor
+    synthesizer made here keeps them loaded and a fresh one per render costs 0.05-0.2 s.
+    A fresh synthesizer makes every render independent of the previous ones (a reused one
+    changes with its voice-pool history). Safe to use from several threads.
+    """
 
     def __init__(self, soundfont: str | Path, synth_rate: int = SYNTH_RATE) -> None:
         import fluidsynth  # a C library binding: imported only when rendering
@@ -59,21 +68,24 @@ class Renderer:
         self.synth_rate = synth_rate
         if not self.soundfont.is_file():
             raise SynthError(f"{self.soundfont}: no such soundfont")
+        self._fluidsynth = fluidsynth
+        self._write = _float_writer(fluidsynth)
+        self._anchor, self._anchor_sfid = self._new_synth()
+
+    def _new_synth(self):
         # reverb and chorus off: room acoustics are the augmenter's job
         settings = {"synth.reverb.active": 0, "synth.chorus.active": 0, "synth.polyphony": 512}
-        self._synth = fluidsynth.Synth(gain=SYNTH_GAIN, samplerate=float(synth_rate), **settings)
-        self._sfid = self._synth.sfload(str(self.soundfont))
-        if self._sfid < 0:
+        rate = float(self.synth_rate)
+        synth = self._fluidsynth.Synth(gain=SYNTH_GAIN, samplerate=rate, **settings)
+        sfid = synth.sfload(str(self.soundfont))
+        if sfid < 0:
+            synth.delete()
             raise SynthError(f"{self.soundfont.name}: FluidSynth could not load it")
-        self._write = _float_writer(fluidsynth)
-        self._lock = threading.Lock()
+        return synth, sfid
 
-    def select(self, program: int, bank: int = 0) -> bool:
-        """Select a GM program (0-127) on the render channel; False if the soundfont lacks it."""
-        ok = self._synth.program_select(CHANNEL, self._sfid, bank, program) == 0
-        if not ok:
-            self._synth.program_select(CHANNEL, self._sfid, 0, 0)
-        return ok
+    def has_program(self, program: int, bank: int = 0) -> bool:
+        """Whether the soundfont has this GM program (0-127) in this bank."""
+        return self._anchor.program_select(CHANNEL, self._anchor_sfid, bank, program) == 0
 
     def render(
         self,
@@ -82,46 +94,51 @@ class Renderer:
         pedal: Sequence[tuple[float, float]] | None = None,
         seconds: float | None = None,
         bank: int = 0,
+        cents: float = 0.0,
     ) -> np.ndarray:
-        """Render at `synth_rate`: float32 mono, `seconds` long (default: last event + tail)."""
+        """Render at `synth_rate`: float32 mono, `seconds` long (default: last event + tail).
+
+        A missing program falls back to 0. `cents` detunes the whole rendering (pitch
+        bend, ±200 cents at most) without moving any note in time.
+        """
         events = _schedule(notes, pedal or (), self.synth_rate)
         end = max((e[0] for e in events), default=0) + int(TAIL_SECONDS * self.synth_rate)
         total = int(round(seconds * self.synth_rate)) if seconds is not None else end
-        with self._lock:
-            self._reset()
-            self.select(program, bank)
-            return self._run(events, total)
+        synth, sfid = self._new_synth()
+        try:
+            if synth.program_select(CHANNEL, sfid, bank, program) != 0:
+                synth.program_select(CHANNEL, sfid, 0, 0)
+            synth.pitch_bend(CHANNEL, int(round(np.clip(cents, -200, 200) * BEND_PER_CENT)))
+            return self._run(synth, events, total)
+        finally:
+            synth.delete()
 
-    def _run(self, events: list[_Event], total: int) -> np.ndarray:
+    def _run(self, synth, events: list[_Event], total: int) -> np.ndarray:
+        """Play events into a (total,) buffer; FluidSynth applies each at its next block."""
         out = np.zeros(total, dtype=np.float32)
         pos = 0
         for when, _, kind, a, b in events:
-            when = min(when, total)
-            pos = self._fill(out, pos, when)
+            # issued half a block early, an event starts at the block boundary nearest to it
+            when = min(max(when - FLUID_BLOCK // 2, pos), total)
+            pos = self._fill(synth, out, pos, when)
             if when >= total:
                 break
             if kind == "on":
-                self._synth.noteon(CHANNEL, a, b)
+                synth.noteon(CHANNEL, a, b)
             elif kind == "off":
-                self._synth.noteoff(CHANNEL, a)
+                synth.noteoff(CHANNEL, a)
             else:
-                self._synth.cc(CHANNEL, a, b)
-        self._fill(out, pos, total)
-        self._reset()
+                synth.cc(CHANNEL, a, b)
+        self._fill(synth, out, pos, total)
         return out
 
-    def _fill(self, out: np.ndarray, start: int, stop: int) -> int:
+    def _fill(self, synth, out: np.ndarray, start: int, stop: int) -> int:
         """Render samples [start, stop) into `out`; returns stop."""
         while start < stop:
             n = min(MAX_BLOCK, stop - start)
-            out[start : start + n] = self._write(self._synth.synth, n)
+            out[start : start + n] = self._write(synth.synth, n)
             start += n
         return stop
-
-    def _reset(self) -> None:
-        self._synth.cc(CHANNEL, SUSTAIN_CC, 0)
-        self._synth.all_sounds_off(CHANNEL)
-        self._write(self._synth.synth, 64)  # let FluidSynth retire the killed voices
 
 
 def _float_writer(fluidsynth_module):

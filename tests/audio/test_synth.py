@@ -55,3 +55,23 @@ def test_restrike_and_reuse_are_independent_of_previous_clip() -> None:
     after = render_notes([NoteEvent(1.0, 1.2, 60, 80)], soundfont=SF, seconds=1.5)
     assert np.max(np.abs(after[: int(0.9 * RATE)])) < 1e-4
     assert get_renderer(SF) is get_renderer(SF)
+
+
+def test_render_is_reproducible_whatever_came_before() -> None:
+    notes = [NoteEvent(0.1, 0.6, 60, 90), NoteEvent(0.2, 0.9, 64, 70)]
+    renderer = get_renderer(SF)
+    first = renderer.render(notes, pedal=[(0.0, 0.8)], seconds=1.0)
+    renderer.render([NoteEvent(0.0, 2.0, 69, 127)], program=6, cents=30)
+    assert np.array_equal(first, renderer.render(notes, pedal=[(0.0, 0.8)], seconds=1.0))
+
+
+def test_detune_moves_pitch_not_time() -> None:
+    note = [NoteEvent(0.25, 1.5, 69, 100)]
+    audio = render_notes(note, soundfont=SF, seconds=1.5)
+    sharp = get_renderer(SF).render(note, seconds=1.5, cents=25)
+    sharp = sharp[::2]  # 32 kHz -> 16 kHz (a rough decimation is enough for a peak)
+    for signal, want in ((audio, 440.0), (sharp, 440.0 * 2 ** (25 / 1200))):
+        seg = signal[int(0.4 * RATE) : int(1.4 * RATE)] * np.hanning(RATE)
+        spectrum = np.abs(np.fft.rfft(seg, 8 * RATE))
+        assert abs(np.argmax(spectrum) / 8 - want) < 1.5
+        assert 0.24 <= np.argmax(np.abs(signal) > 1e-3) / RATE < 0.27
