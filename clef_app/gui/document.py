@@ -1,0 +1,171 @@
+"""The one open document: audio, notes, score settings, selection and the undo stack.
+
+Views (spectrogram overlay, score) observe it through signals and change it only by
+`apply(edit)`, which pushes one `EditCommand`; so every user change is undoable and the
+undo history is a list of plain-data edits (`clef_app.notation.edits`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QUndoCommand, QUndoStack
+
+from clef_app.audio.io import resample
+from clef_app.config import SAMPLE_RATE
+from clef_app.notation.edits import Edit, NoteEdit, SettingsEdit, compose
+from clef_app.notation.events import NoteEvent, sort_notes
+
+NO_MERGE = -1
+MERGE_NUDGE = 1  # repeated arrow-key nudges and Alt+wheel velocity steps merge into one
+MERGE_TRANSCRIBE = 2  # partial transcription results merge into one "Transcribe"
+
+
+class EditCommand(QUndoCommand):
+    """Applies one plain-data edit to a document; undo applies its inverse."""
+
+    def __init__(self, document: Document, edit: Edit, merge_id: int = NO_MERGE) -> None:
+        super().__init__(edit.text)
+        self.document = document
+        self.edit = edit
+        self._merge_id = merge_id
+
+    def redo(self) -> None:
+        self.document._apply_now(self.edit)
+
+    def undo(self) -> None:
+        self.document._apply_now(self.edit.inverse())
+
+    def id(self) -> int:  # noqa: A003 - Qt's name
+        return self._merge_id
+
+    def mergeWith(self, other: QUndoCommand) -> bool:  # noqa: N802 - Qt's name
+        if not (isinstance(other, EditCommand) and isinstance(self.edit, NoteEdit)
+                and isinstance(other.edit, NoteEdit) and other.edit.text == self.edit.text):
+            return False
+        self.edit = compose(self.edit, other.edit)
+        return True
+
+
+class Document(QObject):
+    """Audio (mono, any rate), notes by id, opaque score settings, selection, undo stack."""
+
+    notesChanged = Signal()
+    audioChanged = Signal()
+    selectionChanged = Signal()
+    settingsChanged = Signal(str)  # the key that changed ("" = all)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.audio_path: Path | None = None
+        self.samples: np.ndarray | None = None  # mono float32 at `sample_rate`
+        self.sample_rate: int = SAMPLE_RATE
+        self.notes: dict[int, NoteEvent] = {}
+        self.settings: dict[str, Any] = {}
+        self.selection: frozenset[int] = frozenset()
+        self.undo_stack = QUndoStack(self)
+        self._samples_16k: np.ndarray | None = None
+
+    # -- audio -------------------------------------------------------------------------
+    @property
+    def duration(self) -> float:
+        """Seconds of audio (or up to the last note when there is no audio)."""
+        if self.samples is not None:
+            return len(self.samples) / self.sample_rate
+        return max((n.offset for n in self.notes.values()), default=0.0)
+
+    def samples_16k(self) -> np.ndarray | None:
+        """The audio at the model's rate (computed once per audio)."""
+        if self.samples is None:
+            return None
+        if self._samples_16k is None:
+            self._samples_16k = resample(self.samples, self.sample_rate, SAMPLE_RATE)
+        return self._samples_16k
+
+    def load(self, path: str | Path | None, samples: np.ndarray | None, sample_rate: int,
+             notes: Iterable[NoteEvent] = (), settings: dict | None = None) -> None:
+        """Start a new document: replaces everything and clears the undo history."""
+        self.audio_path = Path(path) if path is not None else None
+        self.samples = None if samples is None else np.asarray(samples, dtype=np.float32)
+        self.sample_rate = int(sample_rate)
+        self._samples_16k = None
+        self.notes = {n.id: n for n in notes}
+        self.settings = dict(settings or {})
+        self.selection = frozenset()
+        self.undo_stack.clear()
+        self.undo_stack.setClean()
+        self.audioChanged.emit()
+        self.notesChanged.emit()
+        self.settingsChanged.emit("")
+        self.selectionChanged.emit()
+
+    # -- notes -------------------------------------------------------------------------
+    def sorted_notes(self) -> list[NoteEvent]:
+        return sort_notes(self.notes.values())
+
+    def selected_notes(self) -> list[NoteEvent]:
+        return sort_notes(self.notes[i] for i in self.selection if i in self.notes)
+
+    def apply(self, edit: Edit, merge_id: int = NO_MERGE) -> None:
+        """Apply an edit as one undo step (empty note edits are dropped)."""
+        if isinstance(edit, NoteEdit) and edit.is_empty():
+            return
+        self.undo_stack.push(EditCommand(self, edit, merge_id))
+
+    def replace_notes(self, text: str, old: Iterable[NoteEvent], new: Iterable[NoteEvent],
+                      merge_id: int = NO_MERGE) -> None:
+        self.apply(NoteEdit.replace(text, old, new), merge_id)
+
+    def set_setting(self, key: str, value: Any, text: str | None = None) -> None:
+        """Change one score setting as an undo step (value None removes it)."""
+        old = self.settings.get(key)
+        if old != value:
+            self.apply(SettingsEdit(text or f"Change {key}", key, old, value))
+
+    def _apply_now(self, edit: Edit) -> None:
+        edit.apply(self.settings if isinstance(edit, SettingsEdit) else self.notes)
+        if isinstance(edit, SettingsEdit):
+            self.settingsChanged.emit(edit.key)
+            return
+        self.notesChanged.emit()
+        kept = frozenset(i for i in self.selection if i in self.notes)
+        if kept != self.selection:
+            self.set_selection(kept)
+
+    # -- selection ---------------------------------------------------------------------
+    def set_selection(self, ids: Iterable[int]) -> None:
+        ids = frozenset(i for i in ids if i in self.notes)
+        if ids != self.selection:
+            self.selection = ids
+            self.selectionChanged.emit()
+
+    # -- history (for project files) ---------------------------------------------------
+    def history(self) -> tuple[list[Edit], int]:
+        """The undo history as plain edits, and how many of them are applied."""
+        stack = self.undo_stack
+        return [stack.command(i).edit for i in range(stack.count())], stack.index()
+
+    def restore_history(self, edits: list[Edit], index: int) -> None:
+        """Rebuild the undo stack from edits whose first `index` are already applied.
+
+        The current notes/settings must be the state after `index` edits; commands are
+        pushed as if replayed, then the live state is restored, so nothing is re-applied.
+        """
+        notes, settings = dict(self.notes), dict(self.settings)
+        for edit in reversed(edits[:index]):  # walk back to the state before any edit
+            edit.inverse().apply(self.settings if isinstance(edit, SettingsEdit) else self.notes)
+        self.undo_stack.clear()
+        self.blockSignals(True)
+        try:
+            for edit in edits:
+                self.undo_stack.push(EditCommand(self, edit))
+            self.undo_stack.setIndex(index)
+        finally:
+            self.blockSignals(False)
+        self.notes, self.settings = notes, settings
+        self.notesChanged.emit()
+        self.settingsChanged.emit("")
