@@ -67,6 +67,7 @@ class ModelConfig:
     ff_mult: int = 4
     dropout: float = 0.1
     max_tokens: int = 512  # per segment, BOS..EOS
+    aux_roll: bool = True  # a frame/onset piano-roll head on the bridge (dense supervision)
     vocab_version: int = 1
     encoder_sha256: str = ""  # of the pretrained weights the frozen part expects
     front_end: FrontEndConfig = field(default_factory=FrontEndConfig)

@@ -83,10 +83,14 @@ def read_config(path: str | Path) -> tuple[ModelConfig, dict]:
 
 def load_state(path: Path) -> dict[str, torch.Tensor]:
     """Tensors from a safetensors file; pickles and damaged files are refused."""
+    size = path.stat().st_size
     with open(path, "rb") as f:
-        head = f.read(8)
-    if head[:1] == b"\x80" or head[:2] == b"PK":
-        raise ModelError(f"{path.name}: a pickle/zip file; Clef only loads safetensors")
+        head = f.read(9)
+    header_len = int.from_bytes(head[:8], "little") if len(head) == 9 else -1
+    if not (0 < header_len <= size - 8 and head[8:9] == b"{"):
+        if head[:1] == b"\x80" or head[:2] == b"PK":
+            raise ModelError(f"{path.name}: a pickle/zip file; Clef only loads safetensors")
+        raise ModelError(f"{path.name}: damaged or truncated safetensors file (bad header)")
     try:
         return load_file(str(path))
     except (SafetensorError, OSError, ValueError, RuntimeError) as exc:

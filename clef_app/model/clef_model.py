@@ -7,7 +7,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from clef_app.config import ModelConfig
+from clef_app.config import N_PITCHES, ModelConfig
 from clef_app.model.decoder import ColumnBridge, KVCache, TokenDecoder
 from clef_app.model.encoder import build_encoder
 from clef_app.notation.codec import VOCAB_SIZE
@@ -24,6 +24,10 @@ class ClefModel(nn.Module):
         self.encoder = encoder
         self.bridge = ColumnBridge(cfg, self.rows, self.cols)
         self.decoder = TokenDecoder(cfg, VOCAB_SIZE)
+        self.frames_per_col = fe.segment_frames // self.cols
+        # onset and frame logits for each 10-ms frame and key, from each column token
+        self.roll_head = (nn.Linear(cfg.d_model, self.frames_per_col * 2 * N_PITCHES)
+                          if cfg.aux_roll else None)
 
     @classmethod
     def build(cls, cfg: ModelConfig, weights: str | Path | None = None,
@@ -45,16 +49,26 @@ class ClefModel(nn.Module):
             patches = self.encoder(images)
         return self.bridge(patches)
 
-    def forward(self, patches: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:
+    def forward(self, patches: torch.Tensor, tokens: torch.Tensor
+                ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Teacher-forced logits from (cached) encoder patches.
 
         Args:
             patches: (B, rows * cols, encoder_dim) frozen encoder output.
             tokens: (B, T) input tokens (BOS ...).
         Returns:
-            (B, T, vocab) logits for the next token at each position.
+            (B, T, vocab) logits for the next token at each position, and
+            (B, frames, 2, 88) onset/frame logits from the bridge (None without that head).
         """
-        return self.decoder(tokens, self.bridge(patches.float()))
+        memory = self.bridge(patches.float())
+        return self.decoder(tokens, memory), self.roll(memory)
+
+    def roll(self, memory: torch.Tensor) -> torch.Tensor | None:
+        """(B, cols, d_model) -> (B, cols * frames_per_col, 2, 88) onset/frame logits."""
+        if self.roll_head is None:
+            return None
+        b = memory.shape[0]
+        return self.roll_head(memory).view(b, self.cols * self.frames_per_col, 2, N_PITCHES)
 
     def step(self, tokens: torch.Tensor, memory: torch.Tensor, cache: KVCache, start: int) -> torch.Tensor:
         """Incremental decoding: logits of the last position only, (B, vocab)."""

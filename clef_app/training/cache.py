@@ -18,10 +18,10 @@ import numpy as np
 import torch
 
 from clef_app.audio.io import load_audio
-from clef_app.config import ModelConfig
+from clef_app.config import MIDI_MIN, N_PITCHES, ModelConfig
 from clef_app.model.encoder import build_encoder
 from clef_app.model.frontend import mel_to_image, n_segments, segment_mels
-from clef_app.notation.codec import PAD, encode_segment, to_frames
+from clef_app.notation.codec import PAD, FrameNote, encode_segment, to_frames
 from clef_app.notation.events import read_notes_tsv
 
 MIN_LAST_SEGMENT = 0.4  # fraction: a clip's last, padded segment is kept if this much is audio
@@ -55,17 +55,32 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def segment_roll(frames: list[FrameNote], start: int, n_frames: int) -> np.ndarray:
+    """(n_frames, 2, 88) bool onset and frame targets of one segment."""
+    roll = np.zeros((n_frames, 2, N_PITCHES), dtype=bool)
+    for n in frames:
+        if n.off <= start or n.on >= start + n_frames:
+            continue
+        key = n.pitch - MIDI_MIN
+        if n.on >= start:
+            roll[n.on - start, 0, key] = True
+        roll[max(n.on - start, 0) : n.off - start, 1, key] = True
+    return roll
+
+
 def clip_segments(audio_path: Path, notes_path: Path, cfg: ModelConfig
-                  ) -> tuple[np.ndarray, list[list[int]]]:
-    """Samples of a clip and the target tokens of each of its segments."""
+                  ) -> tuple[np.ndarray, list[list[int]], list[np.ndarray]]:
+    """Samples of a clip, and the target tokens and packed rolls of each of its segments."""
     fe = cfg.front_end
     samples = load_audio(audio_path, fe.sample_rate).samples
     n = n_segments(len(samples), fe)
     if n > 1 and len(samples) - (n - 1) * fe.segment_samples < MIN_LAST_SEGMENT * fe.segment_samples:
         n -= 1
     frames = to_frames(read_notes_tsv(notes_path))
-    targets = [encode_segment(frames, k * fe.segment_frames, fe.segment_frames) for k in range(n)]
-    return samples, targets
+    starts = [k * fe.segment_frames for k in range(n)]
+    targets = [encode_segment(frames, s, fe.segment_frames) for s in starts]
+    rolls = [np.packbits(segment_roll(frames, s, fe.segment_frames), axis=-1) for s in starts]
+    return samples, targets, rolls
 
 
 def cache_split(encoder: torch.nn.Module, cfg: ModelConfig, sha: str, data: Path,
@@ -74,11 +89,12 @@ def cache_split(encoder: torch.nn.Module, cfg: ModelConfig, sha: str, data: Path
     out.mkdir(parents=True, exist_ok=True)
     rows, max_len = [], cfg.max_tokens
     tokens_all: list[np.ndarray] = []
+    rolls_all: list[np.ndarray] = []
     started, n_truncated = time.time(), 0
     with open(out / "features.f16", "wb") as feats, open(out / "index.jsonl", "w") as index:
         for i, clip in enumerate(clips):
             base = data / "clips" / clip["split"] / clip["id"]
-            samples, targets = clip_segments(base.with_suffix(".flac"),
+            samples, targets, rolls = clip_segments(base.with_suffix(".flac"),
                                              base.with_name(clip["id"] + ".notes.tsv"), cfg)
             for first in range(0, len(targets), batch):
                 count = min(batch, len(targets) - first)
@@ -86,6 +102,7 @@ def cache_split(encoder: torch.nn.Module, cfg: ModelConfig, sha: str, data: Path
                     images = mel_to_image(segment_mels(samples, first, count, cfg.front_end),
                                           cfg.front_end)
                     feats.write(encoder(images).half().numpy().tobytes())
+            rolls_all += rolls
             for k, tok in enumerate(targets):
                 row = np.full(max_len, PAD, dtype=np.int16)
                 if len(tok) > max_len:
@@ -98,6 +115,7 @@ def cache_split(encoder: torch.nn.Module, cfg: ModelConfig, sha: str, data: Path
                 print(f"{out.name}: {i + 1}/{len(clips)} clips, {len(rows)} segments, "
                       f"{time.time() - started:.0f} s", flush=True)
     np.save(out / "tokens.npy", np.stack(tokens_all))
+    np.save(out / "rolls.npy", np.stack(rolls_all))  # (N, frames, 2, 11) bits of 88 keys
     seconds = len(rows) * cfg.front_end.segment_seconds
     meta = {"segments": len(rows), "tokens_per_segment": int(encoder.grid[0] * encoder.grid[1]),
             "dim": cfg.encoder_dim, "encoder_sha256": sha, "config": cfg.to_dict(),

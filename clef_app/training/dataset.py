@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from clef_app.config import N_PITCHES
 from clef_app.notation.codec import PAD
 
 
@@ -23,13 +24,21 @@ class CachedSplit:
             self.features = np.array(self.features)
         self.tokens = np.load(folder / "tokens.npy")
         self.lengths = (self.tokens != PAD).sum(axis=1)
+        rolls = folder / "rolls.npy"
+        self.rolls = np.load(rolls) if rolls.is_file() else None
 
     def __len__(self) -> int:
         return len(self.tokens)
 
-    def batch(self, rows: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
-        """Features (B, tokens, dim) float32 and tokens (B, T) int64 cut to the longest row."""
+    def batch(self, rows: np.ndarray) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+        """Features (B, tokens, dim) float32, tokens (B, T) int64 cut to the longest row,
+        and onset/frame rolls (B, frames, 2, 88) float32 (None for a cache without them)."""
         rows = np.sort(rows)
         t = int(self.lengths[rows].max())
         feats = torch.from_numpy(np.asarray(self.features[rows], dtype=np.float32))
-        return feats, torch.from_numpy(self.tokens[rows, :t].astype(np.int64))
+        tokens = torch.from_numpy(self.tokens[rows, :t].astype(np.int64))
+        rolls = None
+        if self.rolls is not None:
+            bits = np.unpackbits(self.rolls[rows], axis=-1, count=N_PITCHES)
+            rolls = torch.from_numpy(bits.astype(np.float32))
+        return feats, tokens, rolls

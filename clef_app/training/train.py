@@ -45,6 +45,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--threads", type=int, default=0)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--minutes", type=float, default=0, help="stop after this wall time")
+    p.add_argument("--roll-weight", type=float, default=5.0, help="weight of the roll loss")
     p.add_argument("--encoder-kind", default="vit", help="vit | vit-scratch | whisper | cnn")
 
 
@@ -56,11 +57,15 @@ def lr_at(step: int, args: argparse.Namespace) -> float:
     return args.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
 
 
-def token_loss(model: torch.nn.Module, feats: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:
-    """Next-token cross-entropy, PAD ignored."""
-    logits = model(feats, tokens[:, :-1])
-    return F.cross_entropy(logits.reshape(-1, logits.shape[-1]).float(),
-                           tokens[:, 1:].reshape(-1), ignore_index=PAD)
+def losses(model: torch.nn.Module, feats: torch.Tensor, tokens: torch.Tensor,
+           rolls: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Next-token cross-entropy (PAD ignored) and the piano-roll BCE (0 without rolls)."""
+    logits, roll = model(feats, tokens[:, :-1])
+    ce = F.cross_entropy(logits.reshape(-1, logits.shape[-1]).float(),
+                         tokens[:, 1:].reshape(-1), ignore_index=PAD)
+    if roll is None or rolls is None:
+        return ce, torch.zeros((), device=ce.device)
+    return ce, F.binary_cross_entropy_with_logits(roll.float(), rolls)
 
 
 def build_model(args: argparse.Namespace, meta: dict) -> tuple[ClefModel, int]:
@@ -84,62 +89,81 @@ def validate(model: torch.nn.Module, split: CachedSplit, batches: int, batch: in
     """Mean token loss over a fixed set of held-out batches."""
     model.eval()
     rng = np.random.default_rng(1234)
-    losses = []
+    total = []
     for _ in range(batches):
-        feats, tokens = split.batch(rng.choice(len(split), size=min(batch, len(split)), replace=False))
-        losses.append(token_loss(model, feats.to(device), tokens.to(device)).item())
+        rows = rng.choice(len(split), size=min(batch, len(split)), replace=False)
+        feats, tokens, rolls = split.batch(rows)
+        ce, _ = losses(model, feats.to(device), tokens.to(device), _to(rolls, device))
+        total.append(ce.item())
     model.train()
-    return float(np.mean(losses))
+    return float(np.mean(total))
+
+
+def _to(x: torch.Tensor | None, device: torch.device) -> torch.Tensor | None:
+    return None if x is None else x.to(device)
+
+
+def setup_distributed() -> tuple[int, int, torch.device]:
+    """Rank, world size and device; under torchrun one process per GPU (or CPU, gloo)."""
+    rank, world = int(os.environ.get("RANK", 0)), int(os.environ.get("WORLD_SIZE", 1))
+    if world == 1:
+        return 0, 1, None
+    cuda = torch.cuda.is_available()
+    torch.distributed.init_process_group("nccl" if cuda else "gloo")
+    local = int(os.environ.get("LOCAL_RANK", 0))
+    return rank, world, torch.device(f"cuda:{local}") if cuda else torch.device("cpu")
+
+
+def make_optimizer(model: ClefModel, args: argparse.Namespace) -> torch.optim.AdamW:
+    """AdamW; no weight decay on norms, biases and 1-D parameters."""
+    params = [p for p in model.parameters() if p.requires_grad]
+    groups = [{"params": [p for p in params if p.dim() >= 2], "weight_decay": args.weight_decay},
+              {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0}]
+    opt = torch.optim.AdamW(groups, lr=args.lr, betas=(0.9, 0.98))
+    if args.resume and (args.out / "optimizer.safetensors").is_file():
+        load_optimizer(opt, args.out / "optimizer.safetensors")
+    return opt
 
 
 def run(args: argparse.Namespace) -> int:
-    rank, world = int(os.environ.get("RANK", 0)), int(os.environ.get("WORLD_SIZE", 1))
-    if world > 1:
-        torch.distributed.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
+    rank, world, device = setup_distributed()
+    device = device or choose_device(args.device)
     if args.threads:
         torch.set_num_threads(args.threads)
-    device = choose_device(args.device if world == 1 else f"cuda:{os.environ.get('LOCAL_RANK', 0)}"
-                           if torch.cuda.is_available() else "cpu")
     torch.manual_seed(args.seed + rank)
     train = CachedSplit(args.cache / "train", in_memory=True)
-    vals = {s: CachedSplit(args.cache / s) for s in ("val", "val_seen") if (args.cache / s).exists()}
+    vals = {s: CachedSplit(args.cache / s) for s in ("val", "val_seen")
+            if (args.cache / s).exists()}
     model, step = build_model(args, train.meta)
     model.to(device).train()
     net = torch.nn.parallel.DistributedDataParallel(model) if world > 1 else model
-    params = [p for p in model.parameters() if p.requires_grad]
-    decay = [p for p in params if p.dim() >= 2]
-    rest = [p for p in params if p.dim() < 2]
-    opt = torch.optim.AdamW([{"params": decay, "weight_decay": args.weight_decay},
-                             {"params": rest, "weight_decay": 0.0}], lr=args.lr, betas=(0.9, 0.98))
-    opt_path = args.out / "optimizer.safetensors"
-    if args.resume and opt_path.is_file():
-        load_optimizer(opt, opt_path)
+    opt = make_optimizer(model, args)
     args.out.mkdir(parents=True, exist_ok=True)
     log = open(args.out / "log.jsonl", "a")
-    rng = np.random.default_rng(args.seed * 1000 + rank + step)
-    best = float("inf")
-    started, seen, tick = time.time(), 0, time.time()
-    amp = torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" else _null()
-    print(f"train: {len(train)} segments, {sum(p.numel() for p in params) / 1e6:.2f} M trainable "
+    print(f"train: {len(train)} segments, {sum(p.numel() for p in model.parameters()) / 1e6:.2f} M "
           f"parameters, device {device}, from step {step}", flush=True)
+    rng = np.random.default_rng(args.seed * 1000 + rank + step)
+    best, started, tick = float("inf"), time.time(), time.time()
+    amp = torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" else _null()
     while step < args.steps:
         for g in opt.param_groups:
             g["lr"] = lr_at(step, args)
-        feats, tokens = train.batch(rng.choice(len(train), size=args.batch, replace=False))
+        feats, tokens, rolls = train.batch(rng.choice(len(train), size=args.batch, replace=False))
         with amp:
-            loss = token_loss(net, feats.to(device), tokens.to(device))
+            ce, bce = losses(net, feats.to(device), tokens.to(device), _to(rolls, device))
         opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        (ce + args.roll_weight * bce).backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
-        step, seen = step + 1, seen + args.batch
+        step += 1
         if rank == 0 and step % 50 == 0:
-            rate = seen / (time.time() - tick)
-            print(f"step {step} loss {loss.item():.3f} lr {lr_at(step, args):.2e} "
-                  f"{rate:.1f} samples/s", flush=True)
-            log.write(json.dumps({"step": step, "loss": loss.item(), "samples_per_s": rate,
+            rate = 50 * args.batch / (time.time() - tick)
+            print(f"step {step} loss {ce.item():.3f} roll {bce.item():.4f} "
+                  f"lr {lr_at(step, args):.2e} {rate:.1f} samples/s", flush=True)
+            log.write(json.dumps({"step": step, "loss": ce.item(), "roll": bce.item(),
+                                  "samples_per_s": rate,
                                   "minutes": (time.time() - started) / 60}) + "\n")
-            tick, seen = time.time(), 0
+            tick = time.time()
         out_of_time = args.minutes and time.time() - started > args.minutes * 60
         if rank == 0 and (step % args.eval_every == 0 or step == args.steps or out_of_time):
             best = checkpoint_if_better(model, opt, vals, args, step, best, device, log, started)
