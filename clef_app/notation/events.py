@@ -16,6 +16,12 @@ def new_note_id() -> int:
     return next(_ids)
 
 
+def reserve_note_ids(highest: int) -> None:
+    """Make `new_note_id` return ids above `highest` (after reading notes that carry ids)."""
+    global _ids
+    _ids = itertools.count(max(next(_ids), highest + 1))
+
+
 @dataclass(frozen=True, order=True)
 class NoteEvent:
     """One note: times in seconds, MIDI pitch, velocity 1-127, confidence 0-1."""
