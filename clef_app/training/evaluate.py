@@ -21,7 +21,7 @@ from clef_app.notation.events import NoteEvent, read_notes_tsv
 from clef_app.training.metrics import note_scores
 
 AUDIO_SUFFIXES = (".flac", ".wav", ".ogg", ".mp3")
-COLUMNS = ("onset_f1", "onset_p", "onset_r", "onset_offset_f1", "frame_f1")
+COLUMNS = ("onset_f1", "onset_p", "onset_r", "onset_offset_f1", "frame_f1", "onset_dev_ms")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -99,11 +99,16 @@ def markdown_table(results: dict[str, list[dict]]) -> str:
     head = "| system | files | " + " | ".join(COLUMNS) + " | RTF |"
     lines = [head, "|" + "---|" * (len(COLUMNS) + 3)]
     for name, rows in results.items():
-        means = [np.mean([r[c] for r in rows]) for c in COLUMNS]
+        means = [_mean([r[c] for r in rows]) for c in COLUMNS]
         rtf = sum(r["rtf"] * r["seconds"] for r in rows) / sum(r["seconds"] for r in rows)
         lines.append(f"| {name} | {len(rows)} | " + " | ".join(f"{m:.3f}" for m in means)
                      + f" | {rtf:.3f} |")
     return "\n".join(lines)
+
+
+def _mean(values: list[float]) -> float:
+    finite = [v for v in values if np.isfinite(v)]
+    return float(np.mean(finite)) if finite else float("nan")
 
 
 def run(args: argparse.Namespace) -> int:

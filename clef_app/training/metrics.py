@@ -45,7 +45,19 @@ def note_scores(ref: list[NoteEvent], est: list[NoteEvent]) -> dict[str, float]:
     fp, fn = float((~a & b).sum()), float((a & ~b).sum())
     out["frame_f1"] = 2 * tp / max(2 * tp + fp + fn, 1.0)
     out["n_ref"], out["n_est"] = float(len(ref)), float(len(est))
+    out["onset_dev_ms"] = onset_deviation_ms(ri, rp, ei, ep)
     return out
+
+
+def onset_deviation_ms(ri: np.ndarray, rp: np.ndarray, ei: np.ndarray, ep: np.ndarray) -> float:
+    """Median |estimated - reference| onset of the notes matched at 50 ms, in ms (nan if none)."""
+    if not len(ri) or not len(ei):
+        return float("nan")
+    pairs = mir_eval.transcription.match_notes(
+        ri, rp, ei, ep, onset_tolerance=ONSET_TOLERANCE, offset_ratio=None)
+    if not pairs:
+        return float("nan")
+    return float(np.median([abs(ei[j, 0] - ri[i, 0]) for i, j in pairs]) * 1000)
 
 
 def polyphony_of(notes: list[NoteEvent], at: float) -> int:
