@@ -49,6 +49,7 @@ class Attention(nn.Module):
         self.kv = nn.Linear(cfg.d_model, 2 * cfg.d_model)
         self.out = nn.Linear(cfg.d_model, cfg.d_model)
         self.dropout = cfg.dropout
+        self.captured: list[torch.Tensor] | None = None  # set to a list to record weights
 
     def _split(self, x: torch.Tensor) -> torch.Tensor:
         b, t, d = x.shape
@@ -66,6 +67,9 @@ class Attention(nn.Module):
             if cache is not None:
                 cache[self.name] = (k, v)
         causal = not self.cross and q.shape[2] > 1
+        if self.captured is not None and self.cross:
+            weights = (q @ k.transpose(-2, -1) / q.shape[-1] ** 0.5).softmax(dim=-1)
+            self.captured.append(weights.detach())  # (B, heads, T, memory)
         y = F.scaled_dot_product_attention(
             q, k, v, is_causal=causal, dropout_p=self.dropout if self.training else 0.0)
         return self.out(y.transpose(1, 2).reshape(x.shape))

@@ -112,3 +112,14 @@ def test_bad_checkpoints_are_refused(tiny_model, tmp_path):
         load_checkpoint(path)
     with pytest.raises(ModelError, match="no such model"):
         load_checkpoint(tmp_path / "none.safetensors")
+
+
+def test_why_this_note_map_covers_the_patch_grid(tiny_model):
+    from clef_app.model.explain import explain_note
+
+    t = Transcriber(tiny_model)
+    samples = (np.random.default_rng(1).standard_normal(16000 * 3) * 0.1).astype(np.float32)
+    ex = explain_note(t, samples, onset=2.7, pitch=60)
+    assert ex.weights.shape == (tiny_model.rows, tiny_model.cols)
+    assert ex.weights.sum() == pytest.approx(1.0, abs=1e-5) and (ex.weights >= 0).all()
+    assert ex.start == pytest.approx(2.56) and ex.seconds_per_col == pytest.approx(0.08)
