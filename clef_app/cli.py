@@ -18,6 +18,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "transcribe": ("clef_app.commands.transcribe", "transcribe audio to MusicXML, MIDI, PDF, MEI or TSV"),
     "export": ("clef_app.commands.export", "convert notes (.mid/.tsv) to a score file"),
     "benchmark": ("clef_app.model.benchmark", "measure the model's real-time factor"),
+    "live-benchmark": ("clef_app.audio.live_benchmark", "live-input latency on a file"),
     "build-data": ("clef_app.training.build", "render synthetic training data"),
     "cache": ("clef_app.training.cache", "compute frozen encoder features for rendered data"),
     "train": ("clef_app.training.train", "train the Clef model"),
