@@ -1,4 +1,8 @@
-"""Reading audio files: any rate, any channel count, clear errors for what cannot be read."""
+"""Reading audio files: any rate, any channel count, clear errors for what cannot be read.
+
+Files are read in blocks and mixed to mono as they arrive, so memory holds the mono result
+and one block, whatever the channel count; a one-hour recording costs its mono samples only.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,8 @@ import soundfile as sf
 from scipy.signal import resample_poly
 
 MAX_SECONDS = 4 * 3600  # s: longer files are refused rather than filling memory
+MAX_NATIVE_RATE = 48_000  # Hz: higher rates are resampled to this when no rate is asked for
+BLOCK_FRAMES = 1 << 18  # frames read at a time (~5 s at 48 kHz)
 
 
 class AudioError(Exception):
@@ -40,37 +46,72 @@ def resample(samples: np.ndarray, from_rate: int, to_rate: int) -> np.ndarray:
 def load_audio(path: str | Path, sample_rate: int | None = None) -> Audio:
     """Read WAV/FLAC/OGG/MP3 (libsndfile), mix to mono, optionally resample.
 
+    Non-finite samples become silence and samples beyond full scale are clipped. Without
+    `sample_rate`, files above MAX_NATIVE_RATE come back at MAX_NATIVE_RATE.
+
     Raises:
         AudioError: the file is missing, not audio, empty, too long, or holds no finite samples.
     """
     path = Path(path)
     if not path.is_file():
         raise AudioError(f"{path.name}: no such file")
+    if path.stat().st_size == 0:
+        raise AudioError(f"{path.name}: the file is empty (0 bytes)")
     try:
-        info = sf.info(str(path))
-    except Exception as exc:  # libsndfile names the format problem
-        raise AudioError(f"{path.name}: not a readable audio file ({_short(exc)})") from exc
-    if info.samplerate <= 0 or info.channels <= 0:
-        raise AudioError(f"{path.name}: the header gives no sample rate or channels")
-    if info.frames > MAX_SECONDS * info.samplerate:
-        raise AudioError(f"{path.name}: longer than {MAX_SECONDS // 3600} hours")
-    try:
-        data, rate = sf.read(str(path), dtype="float32", always_2d=True)
-    except Exception as exc:
+        with sf.SoundFile(str(path)) as f:
+            mono, finite = _read_mono(f, path.name)
+            rate = int(f.samplerate)
+    except AudioError:
+        raise
+    except (sf.LibsndfileError, RuntimeError, TypeError) as exc:
+        raise AudioError(f"{path.name}: {_not_audio(path, exc)}") from exc
+    except (ValueError, OSError, EOFError, MemoryError) as exc:
         raise AudioError(f"{path.name}: the audio data is damaged ({_short(exc)})") from exc
-    if data.shape[0] == 0:
+    if len(mono) == 0:
         raise AudioError(f"{path.name}: the file holds no audio (0 samples)")
-    mono = data.mean(axis=1)
-    bad = ~np.isfinite(mono)
-    if bad.all():
+    if not finite:
         raise AudioError(f"{path.name}: every sample is NaN or infinite")
-    if bad.any():
-        mono = np.where(bad, 0.0, mono).astype(np.float32)
-    mono = np.clip(mono, -1.0, 1.0)
-    if sample_rate is not None:
-        mono = resample(mono, rate, sample_rate)
-        rate = sample_rate
-    return Audio(np.ascontiguousarray(mono, dtype=np.float32), int(rate))
+    target = sample_rate if sample_rate is not None else min(rate, MAX_NATIVE_RATE)
+    if target != rate:
+        mono = np.clip(resample(mono, rate, target), -1.0, 1.0)
+    return Audio(np.ascontiguousarray(mono, dtype=np.float32), int(target))
+
+
+def _read_mono(f: sf.SoundFile, name: str) -> tuple[np.ndarray, bool]:
+    """All frames of an open file mixed to mono; and whether any sample was finite."""
+    if f.samplerate <= 0 or f.channels <= 0:
+        raise AudioError(f"{name}: the header gives no sample rate or channels")
+    limit = MAX_SECONDS * f.samplerate
+    if f.frames > limit:
+        raise AudioError(f"{name}: longer than {MAX_SECONDS // 3600} hours")
+    out = np.empty(max(0, min(f.frames, limit)), dtype=np.float32)
+    block = np.empty((BLOCK_FRAMES, f.channels), dtype=np.float32)
+    filled, finite = 0, False
+    while True:
+        n = f.read(BLOCK_FRAMES, dtype="float32", always_2d=True, out=block).shape[0]
+        if n == 0:
+            break
+        if filled + n > limit:
+            raise AudioError(f"{name}: longer than {MAX_SECONDS // 3600} hours")
+        mix = block[:n].mean(axis=1, dtype=np.float32) if f.channels > 1 else block[:n, 0]
+        good = np.isfinite(mix)
+        finite = finite or bool(good.any())
+        mix = np.clip(np.where(good, mix, 0.0), -1.0, 1.0, dtype=np.float32)
+        if filled + n > len(out):  # the header undercounted (some MP3s): grow
+            out = np.resize(out, max(2 * len(out), filled + n))
+        out[filled : filled + n] = mix
+        filled += n
+    if filled < len(out) // 2:  # the header overcounted (a truncated file): give memory back
+        return out[:filled].copy(), finite
+    return out[:filled], finite
+
+
+def _not_audio(path: Path, exc: Exception) -> str:
+    with open(path, "rb") as f:
+        head = f.read(4)
+    if head == b"MThd":
+        return "a MIDI file, not a recording (import it as notes instead)"
+    return f"not a readable audio file ({_short(exc)})"
 
 
 def _short(exc: Exception) -> str:
