@@ -11,6 +11,7 @@
 #   libxkbcommon-x11-0 libxcb-* libgl1
 #   libegl1 libfontconfig1 libdbus-1-3     what Qt's xcb platform plugin loads at start
 #   imagemagick, poppler-utils             screenshots and reading PDFs back in tests
+#   libcairo2, fonts-dejavu-core           score PDF export (cairosvg) and the tempo-mark note glyph
 #   python3.11, python3.11-venv            only when no Python 3.11 with venv is found
 #
 # Skips apt entirely when everything is already installed. Uses sudo only when not root.
@@ -26,6 +27,7 @@ PACKAGES=(
   libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1
   libgl1 libegl1 libfontconfig1 libdbus-1-3
   imagemagick poppler-utils
+  libcairo2 fonts-dejavu-core
 )
 
 python311_ok() {

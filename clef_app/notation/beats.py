@@ -1,0 +1,153 @@
+"""Beat tracking and meter estimation from notes alone.
+
+Beats: an onset-strength envelope built from the notes (louder, longer and lower notes
+weigh more), a global tempo from its autocorrelation under a log-normal tempo prior,
+then Ellis's dynamic-programming beat tracker, which lets the tempo drift; finally each
+beat moves to the strongest onset near it, so the beats follow the performance.
+
+Meter: beats are grouped in 2, 3 or 4 with the phase whose downbeats carry the most
+accent (long notes, bass notes, many notes); a beat divided in three mostly makes the
+meter compound (6/8, 9/8, 12/8).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from clef_app.notation.events import NoteEvent
+
+FPS = 100  # envelope frames per second
+SMOOTH_FRAMES = 2.0  # Gaussian sigma of the envelope, in frames (20 ms)
+MIN_BPM, MAX_BPM = 40.0, 220.0  # beat rates considered
+PRIOR_BPM = 105.0  # centre of the log-normal tempo prior
+PRIOR_OCTAVES = 0.9  # its spread, in octaves (log2 units)
+TIGHTNESS = 300.0  # Ellis's penalty on log tempo deviation between beats
+SNAP = 0.2  # beats: a beat moves to an onset this close
+ACCENT_WINDOW = 0.2  # beats: onsets this close to a beat count for its accent
+GROUPS = (4, 3, 2)  # beats per bar tried, in order of preference on ties
+PREFER_FOUR = 1.1  # 2 beats per bar win over 4 only by this factor
+
+
+def note_weights(notes: Sequence[NoteEvent]) -> np.ndarray:
+    """Salience of each note's onset: loud, long and bass notes mark beats."""
+    vel = np.array([n.velocity for n in notes], dtype=float) / 80.0
+    dur = np.array([min(n.duration, 1.5) for n in notes])
+    low = np.array([n.pitch < 55 for n in notes], dtype=float)
+    return vel * (0.5 + dur) * (1.0 + 0.5 * low)
+
+
+def onset_envelope(notes: Sequence[NoteEvent], t0: float) -> np.ndarray:
+    """(frames,) onset strength from t0, FPS frames per second, smoothed."""
+    onsets = np.array([n.onset for n in notes])
+    frames = np.round((onsets - t0) * FPS).astype(int)
+    env = np.zeros(frames.max() + int(2 * FPS))
+    np.add.at(env, frames, note_weights(notes))
+    k = np.arange(-6, 7)
+    kernel = np.exp(-0.5 * (k / SMOOTH_FRAMES) ** 2)
+    return np.convolve(env, kernel / kernel.sum(), mode="same")
+
+
+def estimate_period(env: np.ndarray) -> float:
+    """The beat period in frames: autocorrelation peak under the tempo prior."""
+    lo, hi = int(FPS * 60 / MAX_BPM), int(FPS * 60 / MIN_BPM)
+    x = env - env.mean()
+    ac = np.correlate(x, x, mode="full")[len(x) - 1 :]
+    ac = ac / (ac[0] + 1e-9)
+    lags = np.arange(lo, min(hi, len(ac) // 2))
+    if len(lags) == 0:
+        return FPS * 60 / PRIOR_BPM
+    score = ac[lags] + 0.5 * ac[np.minimum(2 * lags, len(ac) - 1)]
+    bpm = 60.0 * FPS / lags
+    prior = np.exp(-0.5 * (np.log2(bpm / PRIOR_BPM) / PRIOR_OCTAVES) ** 2)
+    best = int(np.argmax(np.maximum(score, 0) * prior))
+    i = lags[best]
+    if 1 <= best < len(lags) - 1:  # parabolic refinement
+        y0, y1, y2 = score[best - 1 : best + 2]
+        den = y0 - 2 * y1 + y2
+        return float(i + (0.5 * (y0 - y2) / den if den < 0 else 0.0))
+    return float(i)
+
+
+def track(env: np.ndarray, period: float) -> np.ndarray:
+    """Ellis (2007) dynamic-programming beat tracking; beat frames, increasing."""
+    n = len(env)
+    local = env / (env.std() + 1e-9)
+    cum = local.copy()
+    back = np.full(n, -1)
+    lo, hi = int(round(period / 2)), int(round(2 * period))
+    for t in range(lo, n):
+        prev = np.arange(max(0, t - hi), t - lo + 1)
+        if len(prev) == 0:
+            continue
+        cost = -TIGHTNESS * np.log((t - prev) / period) ** 2
+        cand = cum[prev] + cost
+        j = int(np.argmax(cand))
+        if cand[j] > 0:
+            cum[t] = local[t] + cand[j]
+            back[t] = prev[j]
+    last_strong = np.nonzero(env > 0.1 * env.max())[0][-1]
+    end_zone = np.arange(max(0, last_strong - int(period)), min(n, last_strong + int(period) + 1))
+    t = int(end_zone[np.argmax(cum[end_zone])])
+    beats = [t]
+    while back[t] >= 0:
+        t = int(back[t])
+        beats.append(t)
+    return np.array(beats[::-1], dtype=float)
+
+
+def snap_to_onsets(beats_s: np.ndarray, onsets: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Each beat moved to the strongest onset within SNAP beats, if any; stays increasing."""
+    out = beats_s.copy()
+    period = np.median(np.diff(beats_s)) if len(beats_s) > 1 else 0.5
+    for i, b in enumerate(beats_s):
+        near = np.abs(onsets - b) < SNAP * period
+        if near.any():
+            cand = np.nonzero(near)[0]
+            score = weights[cand] - 2.0 * np.abs(onsets[cand] - b) / period
+            out[i] = onsets[cand[np.argmax(score)]]
+    keep = np.concatenate([[True], np.diff(out) > 0.25 * period])
+    return out[keep]
+
+
+def track_beats(notes: Sequence[NoteEvent]) -> np.ndarray:
+    """Beat times in seconds (at least two), following tempo changes."""
+    t0 = min(n.onset for n in notes)
+    env = onset_envelope(notes, t0)
+    period = estimate_period(env)
+    if len(env) < 3 * period:
+        return t0 + np.array([0.0, period / FPS])
+    beats = t0 + track(env, period) / FPS
+    onsets = np.array([n.onset for n in notes])
+    beats = snap_to_onsets(beats, onsets, note_weights(notes))
+    return beats if len(beats) >= 2 else t0 + np.array([0.0, period / FPS])
+
+
+def beat_accents(notes: Sequence[NoteEvent], beat_pos: np.ndarray, n_beats: int) -> np.ndarray:
+    """(n_beats,) accent of each beat from the notes starting on it."""
+    acc = np.zeros(n_beats)
+    w = note_weights(notes) * (1.0 + np.array([min(n.duration, 2.0) for n in notes]))
+    idx = np.round(beat_pos).astype(int)
+    near = (np.abs(beat_pos - idx) < ACCENT_WINDOW) & (idx >= 0) & (idx < n_beats)
+    np.add.at(acc, idx[near], w[near])
+    return acc
+
+
+def estimate_grouping(
+    accents: np.ndarray, groups: Sequence[int] = GROUPS
+) -> tuple[int, int]:
+    """(beats per bar, phase of the first downbeat) maximising downbeat accent."""
+    if len(accents) < 4:
+        return groups[0], 0
+    mean = accents.mean() + 1e-9
+    scores: dict[tuple[int, int], float] = {}
+    for g in groups:
+        for phase in range(g):
+            scores[(g, phase)] = accents[phase::g].mean() / mean
+    best = max(scores, key=scores.get)
+    if best[0] == 2 and 4 in groups:
+        four = max((scores[(4, p)], p) for p in range(4) if p % 2 == best[1])
+        if scores[best] < PREFER_FOUR * four[0]:
+            best = (4, four[1])
+    return best

@@ -1,0 +1,114 @@
+"""Verovio engraving: a built score -> MusicXML -> SVG pages (and MEI).
+
+One Verovio toolkit per thread is created on first use (it loads its fonts once) and
+reused. Element ids written by `notation.score` survive into the SVG (`<g id="n17"
+class="note">`), which is how the score view maps clicks to notes.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass
+
+from music21 import musicxml, stream
+
+# A4 portrait in Verovio units (tenths of a millimetre)
+PAGE_OPTIONS = {
+    "pageWidth": 2100,
+    "pageHeight": 2970,
+    "pageMarginTop": 100,
+    "pageMarginBottom": 100,
+    "pageMarginLeft": 100,
+    "pageMarginRight": 100,
+    "scale": 40,  # percent: staff size about 7 mm, like a printed piano score
+    "footer": "none",
+    "header": "auto",
+    "breaks": "auto",
+    "adjustPageHeight": False,
+    "svgViewBox": True,
+}
+# The screen: one column of systems as wide as the view, pages as tall as their content
+SCREEN_OPTIONS = {
+    **PAGE_OPTIONS,
+    "pageWidth": 2100,
+    "pageHeight": 60000,
+    "pageMarginTop": 50,
+    "pageMarginBottom": 50,
+    "scale": 40,
+    "header": "none",
+    "adjustPageHeight": True,
+}
+
+_local = threading.local()
+# SMuFL metronome glyphs (Verovio writes them in its Leipzig text font, which SVG renderers
+# outside a browser do not have) -> Unicode music symbols any common text font has
+_SMUFL_TEXT = {
+    "\ueca3": "\U0001d15e", "\ueca5": "\u2669", "\ueca7": "\u266a", "\uecb7": ".",  # metNote*
+    "\ue1d3": "\U0001d15e", "\ue1d5": "\u2669", "\ue1d7": "\u266a", "\ue1e7": ".",  # older
+}
+_SMUFL_SPAN = re.compile(r'<tspan font-family="Leipzig" font-size="(\d+)px">([^<]*)</tspan>')
+
+
+class EngraveError(Exception):
+    """Verovio could not read or lay out the score."""
+
+
+@dataclass(frozen=True)
+class Engraving:
+    pages: list[str]  # SVG documents, one per page
+
+
+def _toolkit():
+    tk = getattr(_local, "toolkit", None)
+    if tk is None:
+        import verovio
+
+        verovio.enableLog(verovio.LOG_OFF)
+        tk = verovio.toolkit()
+        _local.toolkit = tk
+    return tk
+
+
+def to_musicxml(score: stream.Score) -> str:
+    """The score as a MusicXML document (music21's writer)."""
+    exporter = musicxml.m21ToXml.GeneralObjectExporter(score)
+    return exporter.parse().decode("utf-8")
+
+
+def engrave_musicxml(xml: str, options: dict | None = None) -> Engraving:
+    """SVG pages of a MusicXML (or MEI) document."""
+    tk = _toolkit()
+    tk.resetOptions()
+    tk.setOptions(dict(options or PAGE_OPTIONS))
+    if not tk.loadData(xml):
+        raise EngraveError("Verovio could not read the score")
+    n = tk.getPageCount()
+    if n < 1:
+        raise EngraveError("Verovio laid out no pages")
+    return Engraving([portable_svg(tk.renderToSVG(i)) for i in range(1, n + 1)])
+
+
+def portable_svg(svg: str) -> str:
+    """Verovio SVG with its music-font text (tempo marks) in plain Unicode text."""
+
+    def swap(m: re.Match) -> str:
+        text = "".join(_SMUFL_TEXT.get(c, "") for c in m.group(2))
+        size = int(int(m.group(1)) * 0.6)
+        return f'<tspan font-family="DejaVu Sans, sans-serif" font-size="{size}px">{text}</tspan>'
+
+    return _SMUFL_SPAN.sub(swap, svg)
+
+
+def engrave(score: stream.Score, options: dict | None = None) -> Engraving:
+    return engrave_musicxml(to_musicxml(score), options)
+
+
+def to_mei(score: stream.Score) -> str:
+    """The score as MEI (converted by Verovio from music21's MusicXML)."""
+    tk = _toolkit()
+    tk.resetOptions()
+    tk.setOptions(dict(PAGE_OPTIONS))
+    if not tk.loadData(to_musicxml(score)):
+        raise EngraveError("Verovio could not read the score")
+    return tk.getMEI({"pageNo": 0, "scoreBased": True})

@@ -1,0 +1,172 @@
+"""Piano layout: which hand (staff) plays each note, and the voices within a staff.
+
+Hands follow voice continuity: each group of notes starting together is split between
+the hands where the split keeps both hands close to where they just were, within a
+hand's span, and in their usual register. Within a staff, a note that sounds on over
+later notes of the same hand (the sustain pedal, or a legato overlap) is written up to
+the next onset unless it is an outer voice held over moving inner notes; held outer
+notes get their own voice.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from fractions import Fraction
+
+import numpy as np
+
+from clef_app.notation.quantize import QNote
+
+UPPER, LOWER = 0, 1
+HAND_SPAN = 14  # semitones a hand covers comfortably (a ninth)
+SPAN_COST = 3.0  # per semitone beyond HAND_SPAN
+REGISTER_COST = 0.6  # per semitone a hand strays into the other's register
+RH_FLOOR, LH_CEILING = 55, 67  # G3, G4: below/above this a hand is out of its register
+WINDOW_QUARTERS = 4.0  # notes this close in time define where the hands are
+MIN_SEPARATION = 9.0  # semitones between cluster means for two hands to be playing
+MIDDLE_C = 60
+MAX_VOICES = 2  # per staff; a third simultaneous line is cut to fit
+
+
+@dataclass(frozen=True)
+class Placed:
+    """A quantised note with its staff (0 upper, 1 lower) and voice (1-based)."""
+
+    note: QNote
+    staff: int
+    voice: int
+
+
+def group_by_start(qnotes: Sequence[QNote]) -> list[list[QNote]]:
+    groups: dict[Fraction, list[QNote]] = defaultdict(list)
+    for q in qnotes:
+        groups[q.start].append(q)
+    return [sorted(groups[k], key=lambda q: q.pitch) for k in sorted(groups)]
+
+
+def assign_staves(qnotes: Sequence[QNote], split: str | int = "auto") -> dict[int, int]:
+    """Note id -> staff, by a fixed split pitch or by following both hands' registers."""
+    if split != "auto":
+        return {q.id: UPPER if q.pitch >= int(split) else LOWER for q in qnotes}
+    starts = np.array([float(q.start) for q in qnotes])
+    pitches = np.array([q.pitch for q in qnotes], dtype=float)
+    staff: dict[int, int] = {}
+    for group in group_by_start(qnotes):
+        near = np.abs(starts - float(group[0].start)) <= WINDOW_QUARTERS
+        centre = hand_centres(pitches[near])
+        ps = [q.pitch for q in group]
+        k = min(range(len(group) + 1), key=lambda k: _split_cost(ps[:k], ps[k:], centre))
+        staff.update({q.id: LOWER for q in group[:k]})
+        staff.update({q.id: UPPER for q in group[k:]})
+    return staff
+
+
+def hand_centres(pitches: np.ndarray) -> dict[int, float]:
+    """Mean pitch of each hand nearby: the best two-cluster split of the pitches.
+
+    Pitches that do not fall in two clusters far enough apart are one hand, the one
+    whose register they are in; the other hand is placed an octave and a half away.
+    """
+    p = np.sort(pitches)
+    if len(p) >= 2:
+        csum, csq = np.cumsum(p), np.cumsum(p**2)
+        k = np.arange(1, len(p))
+        left = csq[k - 1] - csum[k - 1] ** 2 / k
+        right = (csq[-1] - csq[k - 1]) - (csum[-1] - csum[k - 1]) ** 2 / (len(p) - k)
+        best = int(np.argmin(left + right)) + 1
+        lo, hi = p[:best].mean(), p[best:].mean()
+        if hi - lo >= MIN_SEPARATION:
+            return {LOWER: float(lo), UPPER: float(hi)}
+    m = float(p.mean()) if len(p) else 60.0
+    if m >= MIDDLE_C:
+        return {LOWER: m - 18.0, UPPER: m}
+    return {LOWER: m, UPPER: m + 18.0}
+
+
+def _split_cost(lh: list[int], rh: list[int], centre: dict[int, float]) -> float:
+    cost = 0.0
+    for hand, ps in ((LOWER, lh), (UPPER, rh)):
+        if not ps:
+            continue
+        cost += sum(abs(p - centre[hand]) for p in ps) / 4.0
+        cost += SPAN_COST * max(0, max(ps) - min(ps) - HAND_SPAN)
+    cost += REGISTER_COST * sum(max(0, p - LH_CEILING) for p in lh)
+    cost += REGISTER_COST * sum(max(0, RH_FLOOR - p) for p in rh)
+    return cost
+
+
+def written_lengths(qnotes: Sequence[QNote]) -> list[QNote]:
+    """One staff's notes with sounding overlaps cut to the written length.
+
+    A note overlapping later onsets is cut at the next onset, unless it is the top (bottom)
+    note of its group and every note starting under it is lower (higher): a held outer
+    voice. The remaining notes of a group share the longest of their lengths.
+    """
+    groups = group_by_start(qnotes)
+    starts = [g[0].start for g in groups]
+    out: list[QNote] = []
+    for i, group in enumerate(groups):
+        nxt = starts[i + 1] if i + 1 < len(groups) else None
+        held, chord = [], []
+        for k, q in enumerate(group):
+            if nxt is None or q.end <= nxt:
+                chord.append(q)
+                continue
+            under = [p.pitch for g in groups[i + 1 :] if g[0].start < q.end for p in g]
+            top = k == len(group) - 1 and len(group) > 1 and all(p < q.pitch for p in under)
+            bottom = k == 0 and all(p > q.pitch for p in under)
+            if top or bottom:
+                held.append(q)
+            else:
+                chord.append(replace(q, end=nxt))
+        if chord:
+            end = max(q.end for q in chord)
+            chord = [replace(q, end=end) for q in chord]
+        out.extend(held + chord)
+    return sorted(out, key=lambda q: (q.start, q.pitch))
+
+
+def assign_voices(qnotes: Sequence[QNote], staff: int) -> list[Placed]:
+    """Voices of one staff: chords of equal length share a voice, higher lines lower numbers."""
+    voice_end: dict[int, Fraction] = {}
+    placed: list[Placed] = []
+    for group in group_by_start(written_lengths(qnotes)):
+        by_end: dict[Fraction, list[QNote]] = defaultdict(list)
+        for q in group:
+            by_end[q.end].append(q)
+        parts = sorted(by_end.values(), key=lambda ns: -max(q.pitch for q in ns))
+        lowest = 0
+        for part in parts:
+            v = _free_voice(voice_end, part[0].start, lowest)
+            if v > MAX_VOICES:  # no free voice: cut the line that is in the way
+                v = max(lowest + 1, 1) if lowest < MAX_VOICES else MAX_VOICES
+                placed = _cut_voice(placed, staff, v, part[0].start)
+            voice_end[v] = part[0].end
+            lowest = v
+            placed.extend(Placed(q, staff, v) for q in part)
+    return placed
+
+
+def _free_voice(voice_end: dict[int, Fraction], start: Fraction, above: int) -> int:
+    v = above + 1
+    while v in voice_end and voice_end[v] > start:
+        v += 1
+    return v
+
+
+def _cut_voice(placed: list[Placed], staff: int, voice: int, at: Fraction) -> list[Placed]:
+    return [
+        replace(p, note=replace(p.note, end=at)) if p.voice == voice and p.note.end > at else p
+        for p in placed
+    ]
+
+
+def layout(qnotes: Sequence[QNote], split: str | int = "auto") -> list[Placed]:
+    """Staff and voice for every note."""
+    staff = assign_staves(qnotes, split)
+    out: list[Placed] = []
+    for s in (UPPER, LOWER):
+        out.extend(assign_voices([q for q in qnotes if staff[q.id] == s], s))
+    return out

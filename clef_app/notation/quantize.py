@@ -1,0 +1,191 @@
+"""Quantisation: note times in seconds -> score positions on a grid chosen beat by beat.
+
+Each beat gets a subdivision (1, 2, 4, 8 or, for triplets, 3, 6) by a Viterbi pass over
+the beats: the cost of a subdivision is how far the onsets in that beat lie from its
+grid (in units of an assumed timing error) plus a prior that prefers plain, binary
+grids, plus a cost for switching between binary and ternary from one beat to the next
+(triplets come in runs). Offsets snap to the grid of the beat they end in, and no note
+ends up shorter than the grid step where it starts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+
+from clef_app.notation.events import NoteEvent
+from clef_app.notation.timemap import TempoMap
+
+TIMING_SIGMA = 0.05  # beats: assumed spread of onsets around their grid point
+SWITCH_COST = 0.5  # nats: changing between binary and ternary subdivision between beats
+END_TOLERANCE = 0.15  # beats: an offset may move this far to make a simpler note value
+END_RELATIVE = 0.2  # ... or this fraction of the note's length, if more
+EARLY = 0.12  # beats: an onset this close before a beat belongs to that beat
+# subdivision -> prior cost in nats (simple grids are likelier)
+SUB_PRIOR = {1: 0.0, 2: 0.3, 4: 0.9, 8: 3.0, 3: 1.8, 6: 3.5}
+GRID_SUBS = {  # settings grid -> allowed subdivisions of a quarter-note beat
+    "auto": (1, 2, 4, 8, 3, 6),
+    "1/8": (1, 2),
+    "1/16": (1, 2, 4),
+    "1/32": (1, 2, 4, 8),
+    "1/12": (1, 3),
+    "1/24": (1, 2, 3, 4, 6),
+}
+COMPOUND_SUBS = {  # the same for a dotted-quarter beat (6/8, 9/8, 12/8)
+    "auto": (1, 3, 6, 2),
+    "1/8": (1, 3),
+    "1/16": (1, 3, 6),
+    "1/32": (1, 3, 6, 12),
+    "1/12": (1, 3),
+    "1/24": (1, 3, 6),
+}
+
+
+@dataclass(frozen=True)
+class QNote:
+    """A note on the score's time line: positions in quarter notes from bar 1's bar line."""
+
+    id: int
+    pitch: int
+    start: Fraction
+    end: Fraction
+    velocity: int = 80
+
+    @property
+    def length(self) -> Fraction:
+        return self.end - self.start
+
+
+def ternary(sub: int) -> bool:
+    return sub % 3 == 0
+
+
+def choose_subdivisions(
+    beat_pos: np.ndarray, n_beats: int, subs: Sequence[int], compound: bool = False
+) -> list[int]:
+    """Viterbi choice of one subdivision per beat.
+
+    Args:
+        beat_pos: onset positions in beats, shape (n,).
+        n_beats: beats 0..n_beats-1 are chosen for.
+        subs: allowed subdivisions.
+        compound: a dotted-quarter beat, where thirds are the plain case.
+
+    Returns:
+        the subdivision of each beat.
+    """
+    prior = {s: _prior(s, compound) for s in subs}
+    local = np.zeros((n_beats, len(subs)))
+    idx = np.floor(beat_pos + EARLY).astype(int)
+    for b in range(n_beats):
+        x = beat_pos[idx == b] - b
+        for j, s in enumerate(subs):
+            err = x - np.round(x * s) / s
+            local[b, j] = prior[s] + float(np.sum(err**2)) / (2 * TIMING_SIGMA**2)
+    return [subs[j] for j in _viterbi(local, subs)]
+
+
+def _prior(sub: int, compound: bool) -> float:
+    if not compound:
+        return SUB_PRIOR.get(sub, 5.0)
+    return {1: 0.0, 3: 0.3, 6: 0.9, 12: 3.0, 2: 2.5}.get(sub, 5.0)
+
+
+def _viterbi(local: np.ndarray, subs: Sequence[int]) -> list[int]:
+    n, k = local.shape
+    fam = np.array([float(ternary(s)) if s != 1 else -1.0 for s in subs])
+    trans = np.where((fam[:, None] >= 0) & (fam[None, :] >= 0) & (fam[:, None] != fam[None, :]),
+                     SWITCH_COST, 0.0)
+    cost = local[0].copy()
+    back = np.zeros((n, k), dtype=int)
+    for b in range(1, n):
+        total = cost[:, None] + trans
+        back[b] = np.argmin(total, axis=0)
+        cost = total[back[b], np.arange(k)] + local[b]
+    path = [int(np.argmin(cost))]
+    for b in range(n - 1, 0, -1):
+        path.append(int(back[b][path[-1]]))
+    return path[::-1]
+
+
+def quantize(
+    notes: Sequence[NoteEvent],
+    tmap: TempoMap,
+    grid: str = "auto",
+    beat_quarters: Fraction = Fraction(1),
+    first_beat: Fraction = Fraction(0),
+) -> list[QNote]:
+    """Place notes on the grid.
+
+    Args:
+        notes: in seconds.
+        tmap: seconds -> quarter notes.
+        grid: a key of GRID_SUBS.
+        beat_quarters: the beat (1 = quarter, 3/2 = dotted quarter in compound meters).
+        first_beat: the position of some beat (the beat phase), in quarter notes.
+
+    Returns:
+        notes in quarter-note positions, sorted by (start, pitch); same-pitch overlaps cut.
+    """
+    if not notes:
+        return []
+    compound = beat_quarters == Fraction(3, 2)
+    subs = (COMPOUND_SUBS if compound else GRID_SUBS)[grid]
+    on_q = tmap.to_quarters([n.onset for n in notes])
+    off_q = tmap.to_quarters([n.offset for n in notes])
+    bq = float(beat_quarters)
+    on_b = (on_q - float(first_beat)) / bq
+    off_b = (off_q - float(first_beat)) / bq
+    b0 = int(np.floor(min(on_b.min(), off_b.min()))) - 1
+    n_beats = int(np.ceil(max(on_b.max(), off_b.max()))) - b0 + 2
+    beat_subs = choose_subdivisions(on_b - b0, n_beats, subs, compound)
+    out = []
+    for n, x_on, x_off in zip(notes, on_b - b0, off_b - b0, strict=True):
+        start = _snap(x_on, beat_subs, early=EARLY)
+        step = Fraction(1, beat_subs[min(int(start), n_beats - 1)])
+        end = max(_snap_end(x_off, start, beat_subs, compound), start + step)
+        q0 = (start + b0) * beat_quarters + first_beat
+        q1 = (end + b0) * beat_quarters + first_beat
+        out.append(QNote(n.id, n.pitch, q0, q1, n.velocity))
+    return resolve_overlaps(out)
+
+
+def _snap(x: float, subs: Sequence[int], early: float) -> Fraction:
+    """Position x (beats) rounded to the grid of the beat it belongs to."""
+    b = int(np.clip(np.floor(x + early), 0, len(subs) - 1))
+    s = subs[b]
+    return b + Fraction(int(round((x - b) * s)), s)
+
+
+def _snap_end(x: float, start: Fraction, subs: Sequence[int], compound: bool) -> Fraction:
+    """An offset rounded to the coarsest grid that is close enough: durations are simple."""
+    b = int(np.clip(np.floor(x), 0, len(subs) - 1))
+    sub = subs[b]
+    if sub == 1:
+        sub = 3 if compound else 2
+    tol = max(END_TOLERANCE, END_RELATIVE * (x - float(start)))
+    levels = (1, 3, 6, 12) if ternary(sub) else (1, 2, 4, 8)
+    for level in [v for v in levels if v <= sub] + [sub]:
+        cand = b + Fraction(int(round((x - b) * level)), level)
+        if cand > start and abs(float(cand) - x) <= tol:
+            return cand
+    return b + Fraction(int(round((x - b) * sub)), sub)
+
+
+def resolve_overlaps(qnotes: Sequence[QNote]) -> list[QNote]:
+    """Drop same-pitch duplicates (keep the longer) and cut a note where its pitch repeats."""
+    by_key: dict[tuple[int, Fraction], QNote] = {}
+    for q in qnotes:
+        k = (q.pitch, q.start)
+        if k not in by_key or q.length > by_key[k].length:
+            by_key[k] = q
+    ordered = sorted(by_key.values(), key=lambda q: (q.pitch, q.start))
+    out = []
+    for a, b in zip(ordered, ordered[1:] + [None], strict=True):
+        if b is not None and b.pitch == a.pitch and a.end > b.start:
+            a = QNote(a.id, a.pitch, a.start, b.start, a.velocity)
+        out.append(a)
+    return sorted(out, key=lambda q: (q.start, q.pitch))

@@ -1,0 +1,255 @@
+"""Notes + settings -> a two-staff piano score (music21), with a map to and from note ids.
+
+The pipeline: timing (tempo map, meter, pickup) -> quantisation -> key -> hands and
+voices -> bars -> music21 objects. Every written note carries an element id derived from
+its NoteEvent id ("n17", and "n17-2", "n17-3" for tied continuations) that survives
+MusicXML, Verovio's MEI and its SVG, so a click in the engraving finds its note.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+from music21 import chord, clef, duration, instrument, layout, metadata, meter, note, stream, tempo
+from music21 import key as m21key
+
+from clef_app.notation import keys
+from clef_app.notation.events import NoteEvent
+from clef_app.notation.layout import LOWER, UPPER, Placed
+from clef_app.notation.layout import layout as place_notes
+from clef_app.notation.measures import Bar, make_bars, split_span
+from clef_app.notation.quantize import QNote, quantize
+from clef_app.notation.settings import ScoreSettings
+from clef_app.notation.timemap import TempoMap
+from clef_app.notation.timing import Timing, analyse_timing
+
+TEMPO_MARK_CHANGE = 0.12  # a new tempo mark when a bar's tempo differs this much (ratio)
+TREBLE_BELOW = 52  # an upper staff whose median pitch is below this gets a bass clef
+BASS_ABOVE = 64  # a lower staff whose median pitch is above this gets a treble clef
+_ELEMENT_ID = re.compile(r"^n(\d+)(?:-\d+)?$")
+
+
+@dataclass
+class ScoreResult:
+    """A built score and what it was built from."""
+
+    score: stream.Score
+    timing: Timing
+    keys: list[tuple[int, str]]  # (first bar, key name)
+    bars: list[Bar]
+    placed: dict[int, Placed]  # note id -> its quantised, placed note
+    element_ids: dict[int, list[str]] = field(default_factory=dict)  # note id -> element ids
+
+    @property
+    def tempo_map(self) -> TempoMap:
+        return self.timing.tempo_map
+
+    def bar_at(self, position: Fraction) -> Bar:
+        for bar in reversed(self.bars):
+            if bar.start <= position:
+                return bar
+        return self.bars[0]
+
+    def key_at(self, bar_number: int) -> str:
+        name = self.keys[0][1]
+        for b, k in self.keys:
+            if b <= bar_number:
+                name = k
+        return name
+
+
+def note_id_of(element_id: str) -> int | None:
+    """The NoteEvent id behind a score element id ("n17-2" -> 17), None for other elements."""
+    m = _ELEMENT_ID.match(element_id)
+    return int(m.group(1)) if m else None
+
+
+def build_score(
+    notes: Sequence[NoteEvent], settings: dict | None = None, method: str = "auto"
+) -> ScoreResult:
+    """Build the score.
+
+    Args:
+        notes: the document's notes, times in seconds.
+        settings: user overrides (see notation.settings).
+        method: "auto" (beat tracking, meter/key estimation, adaptive grid, hands by voice
+            continuity) or "simple" (the walking skeleton: one tempo, 4/4, 1/16 grid,
+            split at middle C) kept as the quality baseline.
+
+    Returns:
+        the music21 score, the analysis, and the note id <-> element id maps.
+    """
+    s = ScoreSettings.from_dict(settings)
+    timing = analyse_timing(notes, s, method)
+    grid = s.grid if method == "auto" else (s.grid if s.grid != "auto" else "1/16")
+    qnotes = quantize(notes, timing.tempo_map, grid, timing.beat_quarters, timing.first_beat)
+    key_list = [(b, k) for b, k in s.key if keys.parse_key(k)]  # parse_key raises if invalid
+    if not key_list or key_list[0][0] > 1:
+        key_list.insert(0, (1, keys.estimate_key(qnotes) if method == "auto" else "C major"))
+    split = s.split if s.split != "auto" or method == "auto" else 60
+    placed = place_notes(qnotes, split)
+    until = max((p.note.end for p in placed), default=Fraction(1))
+    bars = make_bars(timing.meters, timing.pickup, until)
+    result = ScoreResult(stream.Score(), timing, key_list, bars, {p.note.id: p for p in placed})
+    _fill_score(result, s)
+    return result
+
+
+def _fill_score(result: ScoreResult, s: ScoreSettings) -> None:
+    """Write the placed notes into two PartStaffs of result.score."""
+    score = result.score
+    score.insert(0, metadata.Metadata(title=s.title or "", movementName=""))
+    staves = [stream.PartStaff(id="staff1"), stream.PartStaff(id="staff2")]
+    staves[0].insert(0, instrument.Piano())
+    by_staff: dict[int, list[Placed]] = defaultdict(list)
+    for p in result.placed.values():
+        by_staff[p.staff].append(p)
+    for st, part in zip((UPPER, LOWER), staves, strict=True):
+        voices = _voices(by_staff[st])
+        for i, bar in enumerate(result.bars):
+            m = _measure(result, bar, i, voices, st, s)
+            if i == 0:
+                m.insert(0, _clef_for(by_staff[st], st))
+            part.append(m)
+    _tempo_marks(result, staves[0])
+    for part in staves:
+        score.insert(0, part)
+    score.insert(0, layout.StaffGroup(staves, symbol="brace", barTogether=True))
+
+
+def _voices(placed: list[Placed]) -> dict[int, list[list[QNote]]]:
+    """voice -> its events in time order, each event the notes sharing a start."""
+    groups: dict[int, dict[Fraction, list[QNote]]] = defaultdict(lambda: defaultdict(list))
+    for p in placed:
+        groups[p.voice][p.note.start].append(p.note)
+    return {
+        v: [sorted(g[k], key=lambda q: q.pitch) for k in sorted(g)]
+        for v, g in sorted(groups.items())
+    }
+
+
+def _measure(
+    result: ScoreResult, bar: Bar, index: int, voices: dict, staff: int, s: ScoreSettings
+) -> stream.Measure:
+    m = stream.Measure(number=bar.number)
+    prev = result.bars[index - 1] if index > 0 else None
+    if prev is None or prev.meter != bar.meter:
+        m.insert(0, meter.TimeSignature(str(bar.meter)))
+    key_name = result.key_at(bar.number)
+    if prev is None or key_name != result.key_at(prev.number):
+        m.insert(0, m21key.KeySignature(keys.parse_key(key_name).sharps))
+    if bar.shift:
+        m.paddingLeft = float(bar.shift)
+    active = [v for v, evs in voices.items() if any(_overlaps(e, bar) for e in evs)]
+    if len(active) <= 1:
+        _write_voice(m, voices[active[0]] if active else [], bar, key_name, result, s)
+        return m
+    for v in active:
+        voice = stream.Voice(id=str(v))
+        _write_voice(voice, voices[v], bar, key_name, result, s)
+        m.insert(0, voice)
+    return m
+
+
+def _overlaps(event: list[QNote], bar: Bar) -> bool:
+    return event[0].start < bar.end and event[0].end > bar.start
+
+
+def _write_voice(container, events, bar: Bar, key_name: str, result, s) -> None:
+    """Notes, chords, rests and ties of one voice within one bar."""
+    inside = [e for e in events if _overlaps(e, bar)]
+    if not inside and bar.number != 0:
+        r = note.Rest(quarterLength=float(bar.length))
+        r.fullMeasure = True
+        container.append(r)
+        return
+    origin = bar.start - bar.shift  # absolute position of the full bar's start
+    pos = bar.start
+    for ev in inside:
+        a, b = max(ev[0].start, bar.start), min(ev[0].end, bar.end)
+        if a > pos:
+            _append_rests(container, pos - origin, a - origin, bar)
+        _append_event(container, ev, a - origin, b - origin, origin, bar, key_name, result, s)
+        pos = b
+    if pos < bar.end:
+        _append_rests(container, pos - origin, bar.end - origin, bar)
+
+
+def _append_rests(container, a: Fraction, b: Fraction, bar: Bar) -> None:
+    pts = split_span(a, b, bar.meter)
+    for x, y in zip(pts, pts[1:], strict=False):
+        r = note.Rest()
+        r.duration = duration.Duration(y - x)
+        container.append(r)
+
+
+def _append_event(container, ev, a, b, origin, bar: Bar, key_name, result: ScoreResult, s) -> None:
+    """One voice event (notes sharing start and end) within a bar, tied across pieces."""
+    pts = split_span(a, b, bar.meter)
+    for x, y in zip(pts, pts[1:], strict=False):
+        pieces = []
+        for q in ev:
+            n = note.Note(_pitch_of(q, key_name, s))
+            n.volume.velocity = q.velocity
+            ids = result.element_ids.setdefault(q.id, [])
+            n.id = f"n{q.id}" if not ids else f"n{q.id}-{len(ids) + 1}"
+            ids.append(n.id)
+            n.tie = _tie(origin + x == q.start, origin + y == q.end)
+            pieces.append(n)
+        el = pieces[0] if len(pieces) == 1 else chord.Chord(pieces)
+        el.duration = duration.Duration(y - x)
+        container.append(el)
+
+
+def _tie(starts_here: bool, ends_here: bool):
+    from music21 import tie
+
+    if starts_here and ends_here:
+        return None
+    if starts_here:
+        return tie.Tie("start")
+    if ends_here:
+        return tie.Tie("stop")
+    return tie.Tie("continue")
+
+
+def _pitch_of(q: QNote, key_name: str, s: ScoreSettings):
+    from music21 import pitch
+
+    name = s.spelling.get(q.id)
+    if name:
+        p = pitch.Pitch(name)
+        if p.midi % 12 == q.pitch % 12:
+            p.octave = (p.octave or 4) + (q.pitch - p.midi) // 12
+            return p
+    return keys.spell(q.pitch, key_name)
+
+
+def _clef_for(placed: list[Placed], staff: int):
+    pitches = sorted(p.note.pitch for p in placed)
+    median = pitches[len(pitches) // 2] if pitches else (72 if staff == UPPER else 48)
+    if staff == UPPER:
+        return clef.BassClef() if median < TREBLE_BELOW else clef.TrebleClef()
+    return clef.TrebleClef() if median > BASS_ABOVE else clef.BassClef()
+
+
+def _tempo_marks(result: ScoreResult, part: stream.Part) -> None:
+    """A metronome mark on the first bar and where the tempo changes for good."""
+    tm = result.tempo_map
+    last = None
+    beat = result.timing.beat_quarters
+    for i, m in enumerate(part.getElementsByClass(stream.Measure)):
+        bar = result.bars[i]
+        if bar.number == 0:
+            continue
+        later = result.bars[i : i + 2]
+        bpm = tm.mean_bpm(float(later[0].start), float(later[-1].end))
+        if last is None or abs(bpm / last - 1) > TEMPO_MARK_CHANGE:
+            per_beat = bpm / float(beat)
+            ref = duration.Duration(float(beat))
+            m.insert(0, tempo.MetronomeMark(number=int(round(per_beat)), referent=ref))
+            last = bpm

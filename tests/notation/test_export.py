@@ -1,0 +1,105 @@
+"""Exports: MusicXML, MIDI, PDF and MEI read back by music21, pypdf, Verovio and MuseScore."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from dataclasses import replace
+from pathlib import Path
+
+import mido
+import pytest
+from music21 import converter
+from pypdf import PdfReader
+
+from clef_app.notation.events import new_note_id, read_notes_tsv
+from clef_app.notation.export import ExportError, export
+from clef_app.notation.score import build_score
+
+DEMO = Path(__file__).resolve().parents[2] / "resources" / "demo" / "demo.notes.tsv"
+MSCORE = shutil.which("mscore3")
+needs_mscore = pytest.mark.skipif(MSCORE is None, reason="MuseScore 3 (mscore3) is not installed")
+
+
+@pytest.fixture(scope="module")
+def demo():
+    notes = read_notes_tsv(DEMO)
+    return notes, build_score(notes)
+
+
+def pitches_in_order(score):
+    flat = []
+    for part in score.parts:
+        for n in part.stripTies().flatten().notes:
+            flat += [(float(n.getOffsetInHierarchy(part)), p.midi) for p in n.pitches]
+    return [p for _, p in sorted(flat)]
+
+
+def test_musicxml_reads_back_with_the_same_pitches_in_the_same_order(demo, tmp_path):
+    notes, result = demo
+    path = export(notes, {}, tmp_path / "demo.musicxml", result)
+    back = converter.parse(str(path))
+    played = sorted(notes, key=lambda n: (n.onset, n.pitch))
+    assert pitches_in_order(back) == [n.pitch for n in played]
+    assert len(back.parts) == 2
+
+
+def test_midi_has_tempo_map_time_signature_and_key(demo, tmp_path):
+    notes, result = demo
+    path = export(notes, {}, tmp_path / "demo.mid", result)
+    meta = [m for track in mido.MidiFile(str(path)).tracks for m in track if m.is_meta]
+    tempos = [mido.tempo2bpm(m.tempo) for m in meta if m.type == "set_tempo"]
+    assert len(tempos) >= 12  # one per bar
+    assert tempos[0] == pytest.approx(112, rel=0.03) and min(tempos) < 108  # the ritardando
+    assert any(m.type == "time_signature" and (m.numerator, m.denominator) == (4, 4) for m in meta)
+    assert any(m.type == "key_signature" and m.key == "C" for m in meta)
+    back = converter.parse(str(path))
+    assert sorted(pitches_in_order(back)) == sorted(n.pitch for n in notes)
+
+
+def test_pdf_has_every_page_as_vector_graphics(tmp_path):
+    notes = read_notes_tsv(DEMO)
+    long = notes + [replace(n.moved(dt=k * 27.0), id=new_note_id()) for k in (1, 2) for n in notes]
+    path = export(long, {}, tmp_path / "long.pdf")
+    reader = PdfReader(str(path))
+    assert len(reader.pages) >= 2
+    for page in reader.pages:
+        xobjects = (page.get("/Resources") or {}).get("/XObject") or {}
+        subtypes = [xobjects[k].get_object().get("/Subtype") for k in xobjects]
+        assert "/Image" not in subtypes
+        assert len(page.get_contents().get_data()) > 1000  # drawn paths, not an empty page
+    if shutil.which("pdfimages"):
+        listing = subprocess.run(["pdfimages", "-list", str(path)], capture_output=True, text=True)
+        assert len(listing.stdout.strip().splitlines()) == 2  # header lines only
+
+
+def test_mei_reads_back_in_music21_and_verovio(demo, tmp_path):
+    import verovio
+
+    notes, result = demo
+    path = export(notes, {}, tmp_path / "demo.mei", result)
+    text = path.read_text()
+    assert "<mei" in text and f'xml:id="n{notes[0].id}"' in text
+    back = converter.parse(str(path))
+    assert sorted(pitches_in_order(back)) == sorted(n.pitch for n in notes)
+    tk = verovio.toolkit()
+    assert tk.loadData(text) and tk.getPageCount() >= 1
+
+
+def test_unknown_suffix_is_refused(demo, tmp_path):
+    with pytest.raises(ExportError, match="use one of"):
+        export(demo[0], {}, tmp_path / "demo.docx")
+
+
+@needs_mscore
+@pytest.mark.parametrize("suffix", [".musicxml", ".mid"])
+def test_musescore_opens_the_export(demo, tmp_path, suffix):
+    notes, result = demo
+    src = export(notes, {}, tmp_path / f"demo{suffix}", result)
+    out = tmp_path / f"from{suffix.replace('.', '_')}.pdf"
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", XDG_RUNTIME_DIR=str(tmp_path))
+    proc = subprocess.run([MSCORE, "-o", str(out), str(src)], env=env, capture_output=True,
+                          text=True, timeout=180)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert len(PdfReader(str(out)).pages) >= 1
