@@ -222,11 +222,20 @@ def _pitch_of(q: QNote, key_name: str, s: ScoreSettings):
 
     name = s.spelling.get(q.id)
     if name:
-        p = pitch.Pitch(name)
-        if p.midi % 12 == q.pitch % 12:
-            p.octave = (p.octave or 4) + (q.pitch - p.midi) // 12
+        try:
+            p = pitch.Pitch(name)
+        except Exception:  # a hand-edited project file: fall back to the key's spelling
+            p = None
+        if p is not None and p.midi % 12 == q.pitch % 12:
+            p.octave = (p.octave if p.octave is not None else 4) + (q.pitch - p.midi) // 12
             return p
     return keys.spell(q.pitch, key_name)
+
+
+def written_pitch(result: ScoreResult, q: QNote, settings: dict | None):
+    """The spelled pitch (music21 Pitch) the score writes for a placed note."""
+    bar = result.bar_at(q.start)
+    return _pitch_of(q, result.key_at(bar.number), ScoreSettings.from_dict(settings))
 
 
 def _clef_for(placed: list[Placed], staff: int):

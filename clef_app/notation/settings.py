@@ -39,8 +39,8 @@ class ScoreSettings:
     def from_dict(cls, d: dict | None) -> ScoreSettings:
         d = dict(d or {})
         tempo = [(int(b), float(v)) for b, v in d.get("tempo") or ()]
-        if d.get("tempo_bpm"):
-            tempo = [(1, float(d["tempo_bpm"]))] + [t for t in tempo if t[0] != 1]
+        if d.get("tempo_bpm") and not any(b == 1 for b, _ in tempo):
+            tempo = [(1, float(d["tempo_bpm"]))] + tempo  # shorthand; the list wins
         grid = str(d.get("grid") or "auto")
         if grid not in GRIDS:
             raise ValueError(f"grid {grid!r}: expected one of {', '.join(GRIDS)}")

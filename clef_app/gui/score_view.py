@@ -1,0 +1,375 @@
+"""The engraved score: Verovio SVG pages drawn with QtSvg; clicks map to notes.
+
+QtSvg ignores Verovio's nested `<svg class="definition-scale">`, so each page's nested
+svg becomes an equivalent `<g transform="scale(...)">`; then every element id resolves
+and a note's box on the page is `transformForElement(id).mapRect(boundsOnElement(id))`.
+Selected notes are recoloured in the SVG text; the page is not engraved again for that.
+
+Score edits (keys below, or the context menu) are computed by the Qt-free
+`notation.score_edits` and leave as `editRequested(edit)`, for the document's undo stack.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from fractions import Fraction
+
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QKeyEvent, QMouseEvent, QPainter, QPaintEvent
+from PySide6.QtSvg import QSvgRenderer
+from PySide6.QtWidgets import QInputDialog, QMenu, QScrollArea, QSizePolicy, QWidget
+
+from clef_app.notation import score_edits
+from clef_app.notation.engrave import SCREEN_OPTIONS, engrave
+from clef_app.notation.events import NoteEvent
+from clef_app.notation.score import ScoreResult, build_score, note_id_of
+
+SELECTED_COLOR = "#d0302a"  # selected notes in the engraving
+PAGE_GAP = 12  # px between pages
+CLICK_SLOP = 3.0  # px: a click this close to a note's box hits it
+DURATION_KEYS = {  # MuseScore's digits: 3 = 16th ... 7 = whole
+    Qt.Key.Key_3: Fraction(1, 4), Qt.Key.Key_4: Fraction(1, 2), Qt.Key.Key_5: Fraction(1),
+    Qt.Key.Key_6: Fraction(2), Qt.Key.Key_7: Fraction(4),
+}
+_NESTED_SVG = re.compile(
+    r'<svg class="definition-scale"([^>]*?)viewBox="0 0 ([\d.]+) ([\d.]+)"([^>]*)>')
+_ROOT_VIEWBOX = re.compile(r'<svg viewBox="0 0 ([\d.]+) ([\d.]+)"')
+_NOTE_IDS = re.compile(r'<g id="(n\d+(?:-\d+)?)" class="note"')
+_TEXT = re.compile(r"<text([^>]*)>(.*?)</text>", re.S)
+_LEAF_TSPAN = re.compile(r"<tspan([^>]*)>([^<]*)</tspan>")
+
+
+def flatten_text(svg: str) -> str:
+    """Text with only one level of tspans and no zero font size (QtSvg's SVG Tiny rules)."""
+
+    def one(m: re.Match) -> str:
+        attrs = m.group(1).replace(' font-size="0px"', "")
+        leaves = "".join(f"<tspan{a}>{t}</tspan>" for a, t in _LEAF_TSPAN.findall(m.group(2)))
+        return f"<text{attrs}>{leaves}</text>"
+
+    return _TEXT.sub(one, svg)
+
+
+def flatten_definition_scale(svg: str) -> str:
+    """Replace Verovio's nested definition-scale svg by an equivalent scaled group."""
+    root = _ROOT_VIEWBOX.search(svg)
+    inner = _NESTED_SVG.search(svg)
+    if root is None or inner is None:
+        return svg
+    sx = float(root.group(1)) / float(inner.group(2))
+    sy = float(root.group(2)) / float(inner.group(3))
+    attrs = (inner.group(1) + inner.group(4)).strip()
+    group = f'<g class="definition-scale" {attrs} transform="scale({sx:.6g}, {sy:.6g})">'
+    svg = svg[: inner.start()] + group + svg[inner.end() :]
+    last = svg.rfind("</svg>")
+    inner_close = svg.rfind("</svg>", 0, last)
+    if inner_close < 0:
+        return svg
+    return svg[:inner_close] + "</g>" + svg[inner_close + len("</svg>") :]
+
+
+def highlight(svg: str, element_ids: Iterable[str], color: str = SELECTED_COLOR) -> str:
+    """Colour these note groups (fill and stroke inherit to heads, stems and accidentals)."""
+    for eid in element_ids:
+        svg = svg.replace(f'<g id="{eid}" class="note"',
+                          f'<g id="{eid}" class="note" fill="{color}" stroke="{color}" '
+                          f'color="{color}"', 1)
+    return svg
+
+
+class _Page:
+    """One engraved page: its SVG, a renderer, and the box of each note element."""
+
+    def __init__(self, svg: str) -> None:
+        self.svg = flatten_text(flatten_definition_scale(svg))
+        self.renderer = QSvgRenderer(self.svg.encode("utf-8"))
+        self.size = self.renderer.viewBoxF().size()
+        self.boxes: dict[str, QRectF] = {}
+        for eid in _NOTE_IDS.findall(self.svg):
+            if self.renderer.elementExists(eid):
+                box = self.renderer.transformForElement(eid).mapRect(
+                    self.renderer.boundsOnElement(eid))
+                self.boxes[eid] = box
+
+    def show_selection(self, element_ids: set[str]) -> None:
+        ids = [e for e in element_ids if e in self.boxes]
+        self.renderer.load(highlight(self.svg, ids).encode("utf-8"))
+
+    def hit(self, point: QPointF, slop: float) -> str | None:
+        """The note element under a point in page (viewBox) coordinates, if any."""
+        best, best_d = None, slop
+        for eid, box in self.boxes.items():
+            dx = max(box.left() - point.x(), 0.0, point.x() - box.right())
+            dy = max(box.top() - point.y(), 0.0, point.y() - box.bottom())
+            d = (dx * dx + dy * dy) ** 0.5
+            if d < best_d or (d == 0 and best_d == 0 and best is not None
+                              and box.width() * box.height() < _area(self.boxes[best])):
+                best, best_d = eid, d
+        return best
+
+
+def _area(r: QRectF) -> float:
+    return r.width() * r.height()
+
+
+class _PagesWidget(QWidget):
+    """Pages stacked vertically, scaled to the widget's width."""
+
+    clicked = Signal(str, bool)  # element id, shift held
+    contextRequested = Signal(str, object)  # element id ("" = none), global QPoint
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.pages: list[_Page] = []
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        self.setAutoFillBackground(True)
+        pal = self.palette()
+        pal.setColor(self.backgroundRole(), QColor("white"))
+        self.setPalette(pal)
+
+    def set_pages(self, pages: list[_Page]) -> None:
+        self.pages = pages
+        self.updateGeometry()
+        self.setMinimumHeight(self.heightForWidth(max(self.width(), 1)))
+        self.update()
+
+    def _scale(self) -> float:
+        widest = max((p.size.width() for p in self.pages), default=1.0)
+        return self.width() / widest if widest > 0 else 1.0
+
+    def hasHeightForWidth(self) -> bool:  # noqa: N802 - Qt's name
+        return True
+
+    def heightForWidth(self, width: int) -> int:  # noqa: N802 - Qt's name
+        widest = max((p.size.width() for p in self.pages), default=1.0)
+        k = width / widest if widest else 1.0
+        return int(sum(p.size.height() * k + PAGE_GAP for p in self.pages)) + 1
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt's name
+        return QSize(600, self.heightForWidth(600))
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        self.setMinimumHeight(self.heightForWidth(self.width()))
+        super().resizeEvent(event)
+
+    def page_rects(self) -> list[QRectF]:
+        k, y, out = self._scale(), 0.0, []
+        for p in self.pages:
+            out.append(QRectF(0, y, p.size.width() * k, p.size.height() * k))
+            y += p.size.height() * k + PAGE_GAP
+        return out
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt's name
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        for page, rect in zip(self.pages, self.page_rects(), strict=True):
+            if rect.intersects(QRectF(event.rect())):
+                page.renderer.render(painter, rect)
+
+    def element_at(self, pos: QPointF) -> str | None:
+        k = self._scale()
+        for page, rect in zip(self.pages, self.page_rects(), strict=True):
+            if rect.contains(pos):
+                local = QPointF((pos.x() - rect.x()) / k, (pos.y() - rect.y()) / k)
+                return page.hit(local, CLICK_SLOP / k)
+        return None
+
+    def element_rect(self, element_id: str) -> QRectF | None:
+        """Where a note element is drawn, in widget coordinates (for tests and scrolling)."""
+        k = self._scale()
+        for page, rect in zip(self.pages, self.page_rects(), strict=True):
+            box = page.boxes.get(element_id)
+            if box is not None:
+                return QRectF(rect.x() + box.x() * k, rect.y() + box.y() * k,
+                              box.width() * k, box.height() * k)
+        return None
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt's name
+        eid = self.element_at(event.position())
+        if event.button() == Qt.MouseButton.LeftButton and eid is not None:
+            shift = bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier)
+            self.clicked.emit(eid, shift)
+        elif event.button() == Qt.MouseButton.RightButton:
+            self.contextRequested.emit(eid or "", event.globalPosition().toPoint())
+        super().mousePressEvent(event)
+
+
+class ScoreView(QScrollArea):
+    """The score of the document's notes, engraved by Verovio; click a note to select it.
+
+    Signals:
+        noteClicked(int): the NoteEvent id of a clicked note.
+        editRequested(object): a `notation.edits` NoteEdit/SettingsEdit to apply as one
+            undo step (the view never changes the notes itself).
+        engraved(): a new engraving is shown.
+    """
+
+    noteClicked = Signal(int)
+    editRequested = Signal(object)
+    engraved = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        if parent is not None and not isinstance(parent, QWidget):
+            raise TypeError("ScoreView(parent): parent must be a QWidget")
+        super().__init__(parent)
+        self.setObjectName("scoreView")
+        self.pages_widget = _PagesWidget()
+        self.setWidget(self.pages_widget)
+        self.setWidgetResizable(True)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.notes: list[NoteEvent] = []
+        self.settings: dict = {}
+        self.result: ScoreResult | None = None
+        self.selected: set[int] = set()
+        self.pages_widget.clicked.connect(self._on_click)
+        self.pages_widget.contextRequested.connect(self._context_menu)
+
+    # -- the document's side -----------------------------------------------------------
+    def set_document_notes(self, notes: list[NoteEvent], settings: dict) -> None:
+        """Build and engrave the score of these notes (a fraction of a second per page)."""
+        self.notes = list(notes)
+        self.settings = dict(settings or {})
+        if not self.notes:
+            self.result = None
+            self.pages_widget.set_pages([])
+            self.engraved.emit()
+            return
+        result = build_score(self.notes, self.settings)
+        pages = [_Page(svg) for svg in engrave(result.score, SCREEN_OPTIONS).pages]
+        self.result = result
+        self.pages_widget.set_pages(pages)
+        self._show_selection()
+        self.engraved.emit()
+
+    def select_notes(self, ids: Iterable[int]) -> None:
+        """Highlight these notes (and scroll the first into view)."""
+        self.selected = set(ids)
+        self._show_selection()
+        first = self._element_ids(sorted(self.selected)[:1])
+        rect = self.pages_widget.element_rect(first[0]) if first else None
+        if rect is not None:
+            self.ensureVisible(int(rect.center().x()), int(rect.center().y()), 50, 80)
+
+    def note_rect(self, note_id: int) -> QRectF | None:
+        """Where a note's first written piece is drawn, in the pages widget's coordinates."""
+        ids = self._element_ids([note_id])
+        return self.pages_widget.element_rect(ids[0]) if ids else None
+
+    def _element_ids(self, note_ids: Iterable[int]) -> list[str]:
+        if self.result is None:
+            return []
+        return [e for i in note_ids for e in self.result.element_ids.get(i, [])]
+
+    def _show_selection(self) -> None:
+        ids = set(self._element_ids(self.selected))
+        for page in self.pages_widget.pages:
+            page.show_selection(ids)
+        self.pages_widget.update()
+
+    def _on_click(self, element_id: str, shift: bool) -> None:
+        nid = note_id_of(element_id)
+        if nid is None:
+            return
+        self.select_notes(self.selected ^ {nid} if shift else {nid})
+        self.setFocus()
+        self.noteClicked.emit(nid)
+
+    # -- score edits -------------------------------------------------------------------
+    def request(self, edit) -> None:
+        if edit is not None:
+            self.editRequested.emit(edit)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt's name
+        if not self.selected or self.result is None:
+            return super().keyPressEvent(event)
+        key, mods = event.key(), event.modifiers()
+        octave = bool(mods & Qt.KeyboardModifier.ControlModifier)
+        ids, r = sorted(self.selected), self.result
+        if key in (Qt.Key.Key_Up, Qt.Key.Key_Down):
+            step = (12 if octave else 1) * (1 if key == Qt.Key.Key_Up else -1)
+            self.request(score_edits.transpose(self.notes, ids, step))
+        elif key == Qt.Key.Key_J:
+            self.request(score_edits.respell(self.settings, ids, r))
+        elif key in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace):
+            self.request(score_edits.delete(self.notes, ids))
+        elif key in DURATION_KEYS:
+            self.request(score_edits.set_length(self.notes, ids, DURATION_KEYS[key], r))
+        elif key == Qt.Key.Key_Period:
+            self.request(score_edits.scale_length(self.notes, ids, Fraction(3, 2), r))
+        elif key in (Qt.Key.Key_0, Qt.Key.Key_Insert):
+            self.request(score_edits.insert_rest(self.notes, ids, r))
+        else:
+            return super().keyPressEvent(event)
+        event.accept()
+
+    def _context_menu(self, element_id: str, global_pos) -> None:
+        nid = note_id_of(element_id) if element_id else None
+        if nid is not None and nid not in self.selected:
+            self._on_click(element_id, False)
+        if self.result is None:
+            return
+        menu = self.build_menu(nid)
+        menu.exec(global_pos)
+
+    def build_menu(self, note_id: int | None) -> QMenu:
+        """The score's context menu for a clicked note (or for bar 1 when none)."""
+        menu = QMenu(self)
+        ids, r, notes = sorted(self.selected), self.result, self.notes
+        bar = score_edits.bar_of(r, note_id) if note_id is not None else 1
+        if ids:
+            for text, fn in (
+                ("Pitch up\tUp", lambda: score_edits.transpose(notes, ids, 1)),
+                ("Pitch down\tDown", lambda: score_edits.transpose(notes, ids, -1)),
+                ("Respell enharmonically\tJ", lambda: score_edits.respell(self.settings, ids, r)),
+                ("Dotted\t.", lambda: score_edits.scale_length(notes, ids, Fraction(3, 2), r)),
+                ("Insert rest before\t0", lambda: score_edits.insert_rest(notes, ids, r)),
+                ("Delete\tDel", lambda: score_edits.delete(notes, ids)),
+            ):
+                menu.addAction(text, lambda fn=fn: self.request(fn()))
+            lengths = menu.addMenu("Duration")
+            for name, q in (("Sixteenth\t3", Fraction(1, 4)), ("Eighth\t4", Fraction(1, 2)),
+                            ("Quarter\t5", Fraction(1)), ("Half\t6", Fraction(2)),
+                            ("Whole\t7", Fraction(4))):
+                lengths.addAction(name, lambda q=q: self.request(
+                    score_edits.set_length(notes, ids, q, r)))
+            menu.addSeparator()
+        menu.addAction(f"Time signature from bar {bar}…", lambda: self._ask_meter(bar))
+        menu.addAction(f"Key from bar {bar}…", lambda: self._ask_key(bar))
+        menu.addAction(f"Tempo from bar {bar}…", lambda: self._ask_tempo(bar))
+        return menu
+
+    def _ask_meter(self, bar: int) -> None:
+        text, ok = QInputDialog.getText(self, "Time signature", f"From bar {bar}:",
+                                        text=str(self.result.bar_at(self._bar_pos(bar)).meter))
+        if ok and text.strip():
+            self._request_checked(lambda: score_edits.set_meter_from(self.settings, bar, text))
+
+    def _ask_key(self, bar: int) -> None:
+        text, ok = QInputDialog.getText(self, "Key", f"From bar {bar} (e.g. D major, F# minor):",
+                                        text=self.result.key_at(bar))
+        if ok and text.strip():
+            self._request_checked(lambda: score_edits.set_key_from(self.settings, bar, text))
+
+    def _ask_tempo(self, bar: int) -> None:
+        start = self._bar_pos(bar)
+        current = self.result.tempo_map.bpm_at(float(start))
+        bpm, ok = QInputDialog.getDouble(self, "Tempo", f"Quarter notes per minute from bar {bar}:",
+                                         round(current, 1), 10, 400, 1)
+        if ok:
+            self._request_checked(lambda: score_edits.set_tempo_from(self.settings, bar, bpm))
+
+    def _bar_pos(self, bar: int) -> Fraction:
+        for b in self.result.bars:
+            if b.number == bar:
+                return b.start
+        return Fraction(0)
+
+    def _request_checked(self, make) -> None:
+        try:
+            self.request(make())
+        except ValueError as exc:
+            from PySide6.QtWidgets import QMessageBox
+
+            QMessageBox.warning(self, "Score", str(exc))
