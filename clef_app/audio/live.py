@@ -18,6 +18,7 @@ import soundfile as sf
 from clef_app.audio.devices import (
     AudioUnavailable,
     close_stream,
+    list_devices,
     negotiate_rate,
     sounddevice_module,
 )
@@ -58,6 +59,11 @@ class LiveInput:
         if self._stream is not None:
             return
         sd = sounddevice_module()
+        if self.device is None:
+            devices = list_devices()
+            if devices.input_message:
+                raise AudioUnavailable(devices.input_message)
+            self.device = devices.default_input
         errors = []
         for channels in (1, 2):  # some hardware only opens in stereo
             try:

@@ -32,6 +32,9 @@ MIN_SPEED, MAX_SPEED = 0.5, 1.0
 FIRST_WINDOW_SECONDS = 20.0  # s of source stretched first, from the playhead on
 OUTPUT_LATENCY = 0.08  # s: PortAudio output latency asked for; DAC timing corrects the cursor
 BLOCK_FRAMES = 512  # frames per callback
+# s of silence played after the end before stopping: stopping at once would cut off what
+# the sound server still buffers (PortAudio's own latency is added to this)
+END_TAIL_SECONDS = 0.3
 
 
 @dataclass(frozen=True)
@@ -72,12 +75,14 @@ class Player:
         self._seek_req = (0, 0.0)  # (serial, source sample); the callback applies new serials
         self._seek_seen = 0
         self._heard = (0.0, 0.0)  # (source sample at a block's start, its DAC time)
-        self._original: tuple[np.ndarray, int] = (np.zeros(0, np.float32), self.rate)
+        self._original = np.zeros(0, np.float32)  # at self.rate
         self._block_start, self._finished_source = 0.0, False  # written by render()
+        self._tail = self._tail_left = 0  # frames of silence still to play after the end
         self._stream = None
         self._finished = False
         self._generation = 0  # bumps on every new stretch job; older jobs give up
-        self._stretch_cache: OrderedDict[float, _View] = OrderedDict()
+        self._stretch_cache: OrderedDict[float, _View] = OrderedDict()  # speed -> full view
+        self._orig_stretched: OrderedDict[float, np.ndarray] = OrderedDict()  # survives set_synth
         self._worker: threading.Thread | None = None
         devices = list_devices()
         self.error = devices.output_message
@@ -125,32 +130,34 @@ class Player:
     def set_sources(self, original: np.ndarray, synth: np.ndarray | None, rate: int) -> None:
         """Mono float32 sources at `rate` Hz; a synth shorter than the original is padded."""
         self.pause()
-        self._original = (original, rate)
-        out_rate = self._device_rate(rate)
-        original = resample(np.asarray(original, dtype=np.float32), rate, out_rate)
-        synth_r = None if synth is None else resample(np.asarray(synth, np.float32), rate, out_rate)
+        self.rate = self._device_rate(rate)
+        self._original = resample(np.asarray(original, dtype=np.float32), rate, self.rate)
+        self._orig_stretched.clear()
+        self._src_pos = 0.0
+        self._seek_req = (self._seek_req[0] + 1, 0.0)
+        self._set_synth_samples(synth, rate)
+
+    def set_synth(self, synth: np.ndarray | None, rate: int) -> None:
+        """Replace only the synthesised source (the notes changed); playback goes on."""
+        self._set_synth_samples(synth, rate)
+
+    def _set_synth_samples(self, synth: np.ndarray | None, rate: int) -> None:
+        synth_r = None if synth is None else resample(np.asarray(synth, np.float32), rate,
+                                                      self.rate)
+        original = self._original
         n = max(len(original), 0 if synth_r is None else len(synth_r))
         src = np.zeros((2, n), dtype=np.float32)
         src[0, : len(original)] = original
         if synth_r is not None:
             src[1, : len(synth_r)] = synth_r
-        self.rate, self._src, self._has_synth = out_rate, src, synth_r is not None
+        self._src, self._has_synth = src, synth_r is not None
         self._gains = mix_gains(self._balance, self._has_synth)
-        self._src_pos = 0.0
         self._stretch_cache.clear()
-        self._install(_View(src, 0, 1.0, True))
-        if self._speed != 1.0:
+        self._generation += 1
+        if self._speed == 1.0:
+            self._install(_View(src, 0, 1.0, True))
+        else:
             self._start_stretch()
-
-    def set_synth(self, synth: np.ndarray | None, rate: int) -> None:
-        """Replace only the synthesised source (after the notes changed), keeping the place."""
-        pos, was_playing = self.position(), self.playing
-        original, original_rate = self._original
-        self.set_sources(original, resample(np.asarray(synth, np.float32), rate, original_rate)
-                         if synth is not None else None, original_rate)
-        self.seek(pos)
-        if was_playing:
-            self.play()
 
     def _device_rate(self, rate: int) -> int:
         """`rate` if the output device takes it, else one it does take."""
@@ -187,6 +194,8 @@ class Player:
                 samplerate=self.rate, channels=self._out_channels(sd), dtype="float32",
                 blocksize=BLOCK_FRAMES, latency=OUTPUT_LATENCY, device=self.device,
                 callback=self._callback, finished_callback=self._on_finished)
+            latency = float(self._stream.latency)
+            self._tail = self._tail_left = int((latency + END_TAIL_SECONDS) * self.rate)
             self._stream.start()
         except Exception as exc:
             self._stream = None
@@ -291,18 +300,23 @@ class Player:
 
         lo = max(0, pos - self.rate // 2)
         hi = min(src.shape[1], pos + int(FIRST_WINDOW_SECONDS * self.rate))
-        if lo > 0 or hi < src.shape[1]:
+        if (lo > 0 or hi < src.shape[1]) and speed not in self._orig_stretched:
             part = stretch(src[:, lo:hi], speed, self.rate, cancel=stale)
             if part is None or stale():
                 return
             self._install(_View(part, lo, speed, False))
-        whole = stretch(src, speed, self.rate, cancel=stale)
-        if whole is None or stale():
+        original = self._orig_stretched.get(speed)
+        if original is None or original.shape[0] != int(np.ceil(src.shape[1] / speed)):
+            original = stretch(src[0], speed, self.rate, cancel=stale)
+        synth = stretch(src[1], speed, self.rate, cancel=stale) if self._has_synth else None
+        if original is None or stale() or (self._has_synth and synth is None):
             return
-        view = _View(whole, 0, speed, True)
+        self._orig_stretched[speed] = original
+        _trim(self._orig_stretched)
+        data = np.stack([original, synth if synth is not None else np.zeros_like(original)])
+        view = _View(data, 0, speed, True)
         self._stretch_cache[speed] = view
-        while len(self._stretch_cache) > 2:
-            self._stretch_cache.popitem(last=False)
+        _trim(self._stretch_cache)
         self._install(view)
 
     # -- the audio callback: copies and mixes, nothing else -----------------------------------
@@ -314,9 +328,9 @@ class Player:
         except Exception:
             dac = 0.0
         self._heard = (self._block_start, dac)
-        if self._finished_source:
-            sd = sounddevice_module()
-            raise sd.CallbackStop
+        self._tail_left = self._tail_left - frames if self._finished_source else self._tail
+        if self._tail_left <= 0:  # the end has had time to leave every buffer downstream
+            raise sounddevice_module().CallbackStop
 
     def render(self, frames: int) -> np.ndarray:
         """The next `frames` output samples (mono), advancing the source position.
@@ -353,6 +367,12 @@ class Player:
         return out
 
 
+def _trim(cache: OrderedDict, size: int = 2) -> None:
+    """Drop the oldest entries beyond `size` (each holds a whole recording)."""
+    while len(cache) > size:
+        cache.popitem(last=False)
+
+
 _SYNTH_CACHE: OrderedDict[tuple, np.ndarray] = OrderedDict()
 _SYNTH_CACHE_SIZE = 4
 
@@ -377,6 +397,5 @@ def render_for_playback(notes: Sequence[NoteEvent], rate: int, seconds: float | 
         return _SYNTH_CACHE[key]
     audio = render_notes(list(notes), sample_rate=rate, seconds=seconds)
     _SYNTH_CACHE[key] = audio
-    while len(_SYNTH_CACHE) > _SYNTH_CACHE_SIZE:
-        _SYNTH_CACHE.popitem(last=False)
+    _trim(_SYNTH_CACHE, _SYNTH_CACHE_SIZE)
     return audio

@@ -19,6 +19,8 @@ class StreamResampler:
     def __init__(self, from_rate: int, to_rate: int) -> None:
         g = gcd(int(from_rate), int(to_rate))
         self.up, self.down = int(to_rate) // g, int(from_rate) // g
+        if self.up == self.down:
+            return
         max_rate = max(self.up, self.down)
         half_len = 10 * max_rate  # resample_poly's default filter half-length
         h = firwin(2 * half_len + 1, 1.0 / max_rate, window=("kaiser", 5.0)) * self.up
