@@ -94,15 +94,26 @@ def record_monitor(server, path):
                             env=server.env, stdout=open(path, "wb"))
 
 
-def play_to_end(player: Player, start: float = 0.0, timeout: float = 10.0) -> list[float]:
+def play_to_end(server, player: Player, tmp_path, timeout: float = 10.0
+                ) -> tuple[np.ndarray, list[float]]:
+    """Play everything while parec records the monitor: (what it heard, cursor positions)."""
+    raw = tmp_path / "monitor.raw"
+    rec = record_monitor(server, raw)
     positions = []
-    player.play(start)
-    t0 = time.monotonic()
-    while player.playing and time.monotonic() - t0 < timeout:
-        positions.append(player.position())
-        time.sleep(0.02)
-    player.pause()
-    return positions
+    try:
+        time.sleep(0.3)
+        player.play(0.0)
+        t0 = time.monotonic()
+        while player.playing and time.monotonic() - t0 < timeout:
+            positions.append(player.position())
+            time.sleep(0.02)
+        player.pause()
+        time.sleep(0.3)
+    finally:
+        rec.terminate()
+        rec.wait(10)
+        player.close()
+    return np.fromfile(raw, dtype=np.float32), positions
 
 
 def test_player_plays_through_the_device_with_a_following_cursor(server, tmp_path):
@@ -110,17 +121,7 @@ def test_player_plays_through_the_device_with_a_following_cursor(server, tmp_pat
     player = Player(server.output_device)
     assert player.available, player.error
     player.set_sources(played, None, RATE)
-    raw = tmp_path / "monitor.raw"
-    rec = record_monitor(server, raw)
-    try:
-        time.sleep(0.3)
-        positions = play_to_end(player)
-        time.sleep(0.3)
-    finally:
-        rec.terminate()
-        rec.wait(10)
-        player.close()
-    recorded = np.fromfile(raw, dtype=np.float32)
+    recorded, positions = play_to_end(server, player, tmp_path)
     corr, _ = best_correlation(recorded, played)
     assert corr > 0.9, f"the monitor did not hear the player (r={corr:.2f})"
     assert np.all(np.diff(positions) >= -1e-6)  # the cursor only moves forward
@@ -134,17 +135,7 @@ def test_player_at_three_quarter_speed_keeps_pitch_on_the_device(server, tmp_pat
     player.set_sources(tone, None, RATE)
     player.set_speed(0.75)
     assert player.wait_ready(60)
-    raw = tmp_path / "monitor.raw"
-    rec = record_monitor(server, raw)
-    try:
-        time.sleep(0.3)
-        play_to_end(player)
-        time.sleep(0.3)
-    finally:
-        rec.terminate()
-        rec.wait(10)
-        player.close()
-    recorded = np.fromfile(raw, dtype=np.float32)
+    recorded, _ = play_to_end(server, player, tmp_path)
     loud = np.flatnonzero(np.abs(recorded) > 0.1)
     assert (loud[-1] - loud[0]) / RATE == pytest.approx(1 / 0.75, abs=0.05)
     assert dominant_hz(recorded[loud[0] : loud[-1]], RATE) == pytest.approx(440, abs=2)
