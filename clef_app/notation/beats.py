@@ -6,7 +6,8 @@ then Ellis's dynamic-programming beat tracker, which lets the tempo drift; final
 beat moves to the strongest onset near it, so the beats follow the performance.
 
 Meter: beats are grouped in 2, 3 or 4 with the phase whose downbeats carry the most
-accent (long notes, bass notes, many notes); a beat divided in three mostly makes the
+accent (loud notes, long notes, many notes), with a slight preference for pieces that
+start on a downbeat or one beat before it; a beat divided in three mostly makes the
 meter compound (6/8, 9/8, 12/8).
 """
 
@@ -28,6 +29,8 @@ SNAP = 0.2  # beats: a beat moves to an onset this close
 ACCENT_WINDOW = 0.2  # beats: onsets this close to a beat count for its accent
 GROUPS = (4, 3, 2)  # beats per bar tried, in order of preference on ties
 PREFER_FOUR = 1.1  # 2 beats per bar win over 4 only by this factor
+VELOCITY_POWER = 4.0  # a note's accent grows with this power of its velocity ratio
+PICKUP_PRIOR = {0: 0.03, 1: 0.03}  # added downbeat score for a pickup of 0 or 1 beats
 
 
 def note_weights(notes: Sequence[NoteEvent]) -> np.ndarray:
@@ -125,13 +128,25 @@ def track_beats(notes: Sequence[NoteEvent]) -> np.ndarray:
 
 
 def beat_accents(notes: Sequence[NoteEvent], beat_pos: np.ndarray, n_beats: int) -> np.ndarray:
-    """(n_beats,) accent of each beat from the notes starting on it."""
-    acc = np.zeros(n_beats)
-    w = note_weights(notes) * (1.0 + np.array([min(n.duration, 2.0) for n in notes]))
+    """(n_beats,) metrical accent of each beat: loud and long notes starting on it.
+
+    Loudness counts VELOCITY_POWER-fold: players lean on downbeats, and on held-out corpus
+    pieces (`clef score-eval`) that dynamic accent placed bar lines better than bass or
+    harmonic-change cues did.
+    """
     idx = np.round(beat_pos).astype(int)
     near = (np.abs(beat_pos - idx) < ACCENT_WINDOW) & (idx >= 0) & (idx < n_beats)
-    np.add.at(acc, idx[near], w[near])
-    return acc
+    dur_beats = np.array([n.duration for n in notes]) / _seconds_per_beat(notes, beat_pos)
+    vel = (np.array([n.velocity for n in notes], dtype=float) / 80.0) ** VELOCITY_POWER
+    salience = np.zeros(n_beats)
+    np.add.at(salience, idx[near], (vel * (1.0 + np.log2(1.0 + np.minimum(dur_beats, 8))))[near])
+    return salience
+
+
+def _seconds_per_beat(notes: Sequence[NoteEvent], beat_pos: np.ndarray) -> float:
+    onsets = np.array([n.onset for n in notes])
+    span = beat_pos.max() - beat_pos.min()
+    return float((onsets.max() - onsets.min()) / span) if span > 0 else 0.5
 
 
 def estimate_grouping(
@@ -145,6 +160,8 @@ def estimate_grouping(
     for g in groups:
         for phase in range(g):
             scores[(g, phase)] = accents[phase::g].mean() / mean
+    for (g, phase) in scores:  # most pieces start on a downbeat or with a short upbeat
+        scores[(g, phase)] += PICKUP_PRIOR.get(phase if phase == 0 else g - phase, 0.0)
     best = max(scores, key=scores.get)
     if best[0] == 2 and 4 in groups:
         four = max((scores[(4, p)], p) for p in range(4) if p % 2 == best[1])

@@ -54,8 +54,12 @@ def performance(
     start_seconds: float = 0.5,
     legato: float = LEGATO,
     bar_quarters: float = 4.0,
+    first_bar_line: float = 0.0,
 ) -> list[NoteEvent]:
-    """Play written notes: each keeps its id; `bpm` is constant or a function of position."""
+    """Play written notes: each keeps its id; `bpm` is constant or a function of position.
+
+    Bar lines (for the downbeat accent) are every `bar_quarters` from `first_bar_line`.
+    """
     end = float(max((w.start + w.length for w in written), default=0)) + 1.0
     grid = np.arange(0.0, end + 0.25, 0.25)
     rate = np.array([bpm(q) if callable(bpm) else bpm for q in grid], dtype=float)
@@ -66,7 +70,7 @@ def performance(
         on = to_s(float(w.start))
         off = on + legato * (to_s(float(w.start + w.length)) - on)
         vel = UPPER_VELOCITY if w.staff == 0 else LOWER_VELOCITY
-        if float(w.start) % bar_quarters == 0:
+        if (float(w.start) - first_bar_line) % bar_quarters == 0:
             vel += DOWNBEAT_ACCENT
         notes.append(NoteEvent(on, max(off, on + 0.03), w.pitch, vel, id=w.id))
     return notes

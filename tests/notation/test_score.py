@@ -104,7 +104,8 @@ def test_waltz_is_estimated_in_three():
 
 def test_meter_and_key_overrides_from_a_bar_on():
     notes = play([(62 + (i % 5), i, 1) for i in range(16)])
-    r = build_score(notes, {"meter": [(3, "3/4")], "key": [(1, "D major"), (2, "B- major")]})
+    settings = {"meter": [(1, "4/4"), (3, "3/4")], "key": [(1, "D major"), (2, "B- major")]}
+    r = build_score(notes, settings)
     ts = {b.number: str(b.meter) for b in r.bars}
     assert (ts[1], ts[2], ts[3], ts[4]) == ("4/4", "4/4", "3/4", "3/4")
     keys = r.score.parts[0].recurse().getElementsByClass("KeySignature")

@@ -1,0 +1,230 @@
+"""`clef score-eval`: how close Clef's score of a performance is to the composer's score.
+
+Held-out music21 corpus pieces (the training split's validation works) are played
+(a tempo curve with rubato and a final ritardando, see notation.corpus), then either
+rendered with FluidSynth and transcribed by the Clef model, or, with --oracle, taken as
+the played notes with realistic noise (onsets +-15 ms, releases +-30 ms, velocity +-6) so the
+score-building half is measured without the model. Clef then builds its score and each
+written note is compared with the original after one global alignment of positions:
+
+- pitch: the same spelled pitch (F#4 is not G-4);
+- onset: the same position in quarter notes;
+- duration: the same written length (ties joined);
+- meter: the same time signature with bar lines in the same places;
+- key: the same key signature.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from fractions import Fraction
+
+import numpy as np
+
+from clef_app.notation.corpus import WrittenNote, performance, written_notes
+from clef_app.notation.events import NoteEvent
+from clef_app.notation.score import ScoreResult, build_score, written_pitch
+
+ONSET_JITTER = 0.015  # s: standard deviation of played onsets around the tempo curve
+RELEASE_JITTER = 0.03  # s: ... of releases
+VELOCITY_JITTER = 6.0  # MIDI velocity units: loudness varies from note to note
+MATCH_ONSET = 0.05  # s: a transcribed note matches a played one within this (same pitch)
+RUBATO = 0.04  # relative tempo swing over a 4-bar phrase
+FINAL_RIT = 0.8  # tempo ratio reached at the last bar line
+
+
+@dataclass(frozen=True)
+class Piece:
+    work: str  # music21 corpus path
+    bars: int  # bars used from the start (a pickup bar is extra)
+    bpm: float  # quarter notes per minute
+
+
+# validation works of the training split (clef_app.training.corpus.held_out), varied meters
+PIECES = (
+    Piece("bach/bwv117.4.mxl", 8, 84),
+    Piece("bach/bwv253.mxl", 8, 80),
+    Piece("bach/bwv145.5.mxl", 10, 96),
+    Piece("bach/bwv57.8.mxl", 10, 90),
+    Piece("cpebach/h186.mxl", 8, 96),
+    Piece("haydn/opus1no1/movement4.mxl", 12, 132),
+    Piece("mozart/k156/movement4.mxl", 8, 100),
+    Piece("verdi/laDonnaEMobile.mxl", 16, 112),
+)
+
+
+@dataclass
+class PieceScore:
+    name: str
+    method: str
+    notes: int  # original notes
+    matched: int  # transcribed notes matched to an original one
+    pitch: float  # fractions of original notes
+    onset: float
+    duration: float
+    meter_ok: bool
+    key_ok: bool
+    meter: str  # "estimated/true"
+    key: str
+
+
+def load_piece(piece: Piece):
+    """(excerpt, written notes, (true meter, bar quarters), key-signature sharps, pickup)."""
+    from music21 import corpus
+
+    score = corpus.parse(piece.work)
+    excerpt = score.measures(0, piece.bars)
+    first = excerpt.parts[0].getElementsByClass("Measure")[0]
+    ts = excerpt.recurse().getElementsByClass("TimeSignature")[0]
+    ks = excerpt.recurse().getElementsByClass("KeySignature")
+    pickup = Fraction(first.paddingLeft).limit_denominator(96)
+    pickup = Fraction(ts.barDuration.quarterLength) - pickup if pickup else Fraction(0)
+    meter = (ts.ratioString, Fraction(ts.barDuration.quarterLength))
+    return excerpt, written_notes(excerpt), meter, (ks[0].sharps if ks else 0), pickup
+
+
+def play(
+    written: list[WrittenNote], piece: Piece, seed: int, bar: Fraction, pickup: Fraction
+) -> list[NoteEvent]:
+    """A performance with rubato, a final ritardando and (for the oracle) timing noise."""
+    end = float(max(w.start + w.length for w in written))
+
+    def bpm(q: float) -> float:
+        swing = 1.0 + RUBATO * np.sin(2 * np.pi * q / 16.0 + seed)
+        rit = 1.0 - (1.0 - FINAL_RIT) * min(max((q - (end - 4)) / 4, 0.0), 1.0)
+        return piece.bpm * swing * rit
+
+    return performance(written, bpm, bar_quarters=float(bar), first_bar_line=float(pickup))
+
+
+def jitter(notes: Sequence[NoteEvent], seed: int) -> list[NoteEvent]:
+    rng = np.random.default_rng(seed)
+    out = []
+    for n in notes:
+        on = n.onset + rng.normal(0, ONSET_JITTER)
+        off = max(on + 0.03, n.offset + rng.normal(0, RELEASE_JITTER))
+        vel = int(np.clip(round(n.velocity + rng.normal(0, VELOCITY_JITTER)), 1, 127))
+        out.append(replace(n, onset=max(0.0, on), offset=off, velocity=vel))
+    return out
+
+
+def match(transcribed: Sequence[NoteEvent], played: Sequence[NoteEvent]) -> dict[int, int]:
+    """Transcribed id -> played id: same pitch, nearest onset within MATCH_ONSET, one-to-one."""
+    pairs = sorted(
+        (abs(t.onset - p.onset), t.id, p.id)
+        for t in transcribed for p in played
+        if t.pitch == p.pitch and abs(t.onset - p.onset) <= MATCH_ONSET
+    )
+    used_t, used_p, out = set(), set(), {}
+    for _, tid, pid in pairs:
+        if tid not in used_t and pid not in used_p:
+            out[tid] = pid
+            used_t.add(tid)
+            used_p.add(pid)
+    return out
+
+
+def compare(
+    result: ScoreResult, written: list[WrittenNote], pairs: dict[int, int],
+    true_meter: str, true_sharps: int, pickup: Fraction,
+) -> tuple[float, float, float, bool, bool, str, str]:
+    by_id = {w.id: w for w in written}
+    matched = [(result.placed[t].note, by_id[p]) for t, p in pairs.items() if t in result.placed]
+    shift = Counter(q.start - w.start for q, w in matched).most_common(1)
+    shift = shift[0][0] if shift else Fraction(0)
+    n = max(len(written), 1)
+    pitch = sum(written_pitch(result, q, None).nameWithOctave == w.name for q, w in matched) / n
+    onset = sum(q.start - shift == w.start for q, w in matched) / n
+    dur = sum(q.start - shift == w.start and q.length == w.length for q, w in matched) / n
+    meter = result.timing.meters[0][1]
+    bar_len = meter.bar_quarters
+    # Clef's bar 1 line (position 0) lies at -shift on the original's time line
+    meter_ok = str(meter) == true_meter and (-shift - pickup) % bar_len == 0
+    from clef_app.notation.keys import parse_key
+
+    sharps = parse_key(result.keys[0][1]).sharps
+    return (pitch, onset, dur, meter_ok, sharps == true_sharps,
+            f"{meter}/{true_meter}", f"{sharps:+d}/{true_sharps:+d}")
+
+
+def evaluate_piece(piece: Piece, method: str, oracle: bool, seed: int, transcriber=None):
+    excerpt, written, (true_meter, bar), sharps, pickup = load_piece(piece)
+    played = play(written, piece, seed, bar, pickup)
+    if oracle:
+        heard = jitter(played, seed)
+        pairs = {n.id: n.id for n in heard}
+    else:
+        heard = transcribe(played, transcriber)
+        pairs = match(heard, played)
+    result = build_score(heard, {}, method)
+    pitch, onset, dur, meter_ok, key_ok, meter, key = compare(
+        result, written, pairs, true_meter, sharps, pickup)
+    name = piece.work.rsplit(".", 1)[0]
+    return PieceScore(name, method, len(written), len(pairs), pitch, onset, dur,
+                      meter_ok, key_ok, meter, key)
+
+
+def transcribe(played: Sequence[NoteEvent], transcriber) -> list[NoteEvent]:
+    """Render the performance with FluidSynth and transcribe it with the Clef model."""
+    from clef_app.audio.synth import render_notes
+
+    audio = render_notes(played)
+    notes: list[NoteEvent] = []
+    for progress in transcriber.transcribe(audio):
+        notes += progress.notes
+    return notes
+
+
+def format_table(rows: list[PieceScore]) -> str:
+    head = (f"{'piece':<30} {'method':<7} {'notes':>5} {'match':>5} {'pitch':>6} {'onset':>6} "
+            f"{'dur':>6}  {'meter est/true':<14} {'key est/true':<12}")
+    lines = [head, "-" * len(head)]
+    for r in rows:
+        lines.append(
+            f"{r.name:<30} {r.method:<7} {r.notes:>5} {r.matched:>5} {r.pitch:>6.1%} "
+            f"{r.onset:>6.1%} {r.duration:>6.1%}  {('ok ' if r.meter_ok else 'NO ') + r.meter:<14} "
+            f"{('ok ' if r.key_ok else 'NO ') + r.key:<12}")
+    lines.append("-" * len(head))
+    for method in dict.fromkeys(r.method for r in rows):
+        rs = [r for r in rows if r.method == method]
+        lines.append(
+            f"{'mean':<30} {method:<7} {sum(r.notes for r in rs):>5} "
+            f"{sum(r.matched for r in rs):>5} {np.mean([r.pitch for r in rs]):>6.1%} "
+            f"{np.mean([r.onset for r in rs]):>6.1%} {np.mean([r.duration for r in rs]):>6.1%}  "
+            f"{f'{sum(r.meter_ok for r in rs)}/{len(rs)} ok':<14} "
+            f"{f'{sum(r.key_ok for r in rs)}/{len(rs)} ok':<12}")
+    return "\n".join(lines)
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--oracle", action="store_true",
+                   help="score the played notes with timing noise instead of transcribing audio")
+    p.add_argument("--method", choices=("auto", "simple", "both"), default="both",
+                   help="auto = Clef's score building; simple = the walking skeleton's baseline")
+    p.add_argument("--pieces", type=int, default=len(PIECES), help="how many pieces to use")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--model", default=None, help="checkpoint (default: the bundled one)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from clef_app.cli import CommandError
+
+    transcriber = None
+    if not args.oracle:
+        try:
+            from clef_app.model.errors import ModelError
+            from clef_app.model.inference import Transcriber
+
+            transcriber = Transcriber.load(args.model)
+        except (ImportError, ModelError) as exc:
+            raise CommandError(f"{exc} (use --oracle to measure the score building alone)") from exc
+    methods = ("simple", "auto") if args.method == "both" else (args.method,)
+    rows = []
+    for piece in PIECES[: args.pieces]:
+        for method in methods:
+            rows.append(evaluate_piece(piece, method, args.oracle, args.seed, transcriber))
+    print(format_table(rows))
+    return 0
