@@ -31,6 +31,7 @@ TRAIN_SOUNDFONTS = (
     "/usr/share/sounds/sf2/FluidR3_GM.sf2",
     "/usr/share/sounds/sf3/MuseScore_General.sf3",
     "/usr/share/sounds/sf3/MuseScore_General_Full.sf3",
+    "/usr/share/sounds/sf2/sf_GMbank.sf2",  # Debian csound-soundfont: a third timbre
 )
 VAL_SOUNDFONT = "/usr/share/sounds/sf2/TimGM6mb.sf2"  # never used for training
 CLIP_SECONDS = (20.0, 30.0)  # s: clip length range

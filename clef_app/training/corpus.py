@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import signal
 import time
 from multiprocessing import get_context
@@ -72,9 +73,15 @@ def _stem(name: str) -> str:
     return name.replace("/", "__")
 
 
+def work_key(name: str) -> str:
+    """The work behind a file: 'bach/bwv18.5-lz.mxl' and 'bach/bwv18.5-w.mxl' are one."""
+    stem = name.rsplit(".", 1)[0]
+    return re.sub(r"-[a-z]+$", "", stem) if stem.startswith("bach/") else stem
+
+
 def held_out(name: str) -> bool:
-    """Whether a work belongs to the validation pieces (a fixed ~5 % by name hash)."""
-    return int(hashlib.md5(name.encode()).hexdigest(), 16) % 100 < HELD_OUT_PERCENT
+    """Whether a work belongs to the validation pieces (a fixed ~5 % by a hash of the work)."""
+    return int(hashlib.md5(work_key(name).encode()).hexdigest(), 16) % 100 < HELD_OUT_PERCENT
 
 
 def extract(score) -> dict:
