@@ -51,3 +51,9 @@ def test_held_out_works_are_about_five_percent() -> None:
     assert 800 < len(names) < 1500 and 0.02 < share < 0.08
     assert all(not n.startswith(("ryansMammoth", "essenFolksong")) for n in names)
     assert len({n.rsplit(".", 1)[0] for n in names}) == len(names)  # one format per work
+
+
+def test_versions_of_one_work_share_their_split() -> None:
+    assert corpus.work_key("bach/bwv18.5-lz.mxl") == corpus.work_key("bach/bwv18.5-w.mxl")
+    assert corpus.work_key("bach/bwv18.5-lz.mxl") == "bach/bwv18.5"
+    assert corpus.work_key("trecento/PMFC_06-Jacopo-01-Aquila-Altera.xml").endswith("Altera")
