@@ -24,6 +24,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "train": ("clef_app.training.train", "train the Clef model"),
     "eval": ("clef_app.training.evaluate", "evaluate on a folder of audio + ground truth"),
     "score-eval": ("clef_app.notation.quality", "measure score building on held-out corpus pieces"),
+    "why": ("clef_app.commands.why", "PNG of where the model looked to write a note"),
 }
 
 

@@ -30,6 +30,21 @@ class CachedSplit:
     def __len__(self) -> int:
         return len(self.tokens)
 
+    def batches(self, batch: int, rng: np.random.Generator, pool: int = 32):
+        """Endless random batches of rows with similar token lengths (little padding).
+
+        Rows are shuffled, cut into pools of `pool` batches, sorted by length within a pool,
+        and the pool's batches served in random order.
+        """
+        while True:
+            order = rng.permutation(len(self))
+            for lo in range(0, len(order) - batch + 1, batch * pool):
+                chunk = order[lo : lo + batch * pool]
+                chunk = chunk[np.argsort(self.lengths[chunk], kind="stable")]
+                groups = [chunk[i : i + batch] for i in range(0, len(chunk) - batch + 1, batch)]
+                for g in rng.permutation(len(groups)):
+                    yield groups[g]
+
     def batch(self, rows: np.ndarray) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
         """Features (B, tokens, dim) float32, tokens (B, T) int64 cut to the longest row,
         and onset/frame rolls (B, frames, 2, 88) float32 (None for a cache without them)."""

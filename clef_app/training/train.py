@@ -142,13 +142,13 @@ def run(args: argparse.Namespace) -> int:
     log = open(args.out / "log.jsonl", "a")
     print(f"train: {len(train)} segments, {sum(p.numel() for p in model.parameters()) / 1e6:.2f} M "
           f"parameters, device {device}, from step {step}", flush=True)
-    rng = np.random.default_rng(args.seed * 1000 + rank + step)
+    batches = train.batches(args.batch, np.random.default_rng(args.seed * 1000 + rank + step))
     best, started, tick = float("inf"), time.time(), time.time()
     amp = torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" else _null()
     while step < args.steps:
         for g in opt.param_groups:
             g["lr"] = lr_at(step, args)
-        feats, tokens, rolls = train.batch(rng.choice(len(train), size=args.batch, replace=False))
+        feats, tokens, rolls = train.batch(next(batches))
         with amp:
             ce, bce = losses(net, feats.to(device), tokens.to(device), _to(rolls, device))
         opt.zero_grad(set_to_none=True)

@@ -1,0 +1,67 @@
+"""`clef why AUDIO --time T --pitch P -o why.png`: where the model looked to write a note."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+
+from clef_app.audio.features import pitch_to_row
+from clef_app.audio.io import AudioError, load_audio
+from clef_app.cli import CommandError
+from clef_app.model.errors import ModelError
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("audio", type=Path)
+    p.add_argument("--time", type=float, required=True, help="s: the note's onset")
+    p.add_argument("--pitch", type=int, required=True, help="MIDI pitch (60 = middle C)")
+    p.add_argument("-o", "--output", type=Path, default=Path("why.png"))
+    p.add_argument("--model", type=Path, default=None)
+
+
+def run(args: argparse.Namespace) -> int:
+    from clef_app.model.explain import explain_note
+    from clef_app.model.inference import Transcriber
+
+    try:
+        t = Transcriber.load(args.model)
+        audio = load_audio(args.audio, t.fe.sample_rate)
+    except (ModelError, AudioError) as exc:
+        raise CommandError(str(exc)) from exc
+    if not 0 <= args.time < audio.duration:
+        raise CommandError(f"--time {args.time} is outside the recording (0-{audio.duration:.1f} s)")
+    ex = explain_note(t, audio.samples, args.time, args.pitch)
+    plot(audio.samples, t.fe, ex, args)
+    print(f"{'found' if ex.found else 'NOT decoded in this segment:'} pitch {args.pitch} near "
+          f"{args.time:.2f} s -> {args.output}")
+    return 0
+
+
+def plot(samples: np.ndarray, fe, ex, args: argparse.Namespace) -> None:
+    """Spectrogram of the note's segment with the attention map and the note drawn on it."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from clef_app.model.frontend import segment_mels
+
+    seg = int(round(ex.start / fe.segment_seconds))
+    mel = segment_mels(samples, seg, 1, fe)[0].numpy()
+    extent = (ex.start, ex.start + fe.segment_seconds, -0.5, fe.n_mels - 0.5)
+    fig, ax = plt.subplots(figsize=(10, 4.5), dpi=120)
+    ax.imshow(mel, origin="lower", aspect="auto", cmap="magma", extent=extent)
+    ax.imshow(ex.weights, origin="lower", aspect="auto", cmap="Greens", alpha=0.55, extent=extent,
+              interpolation="nearest")
+    row = float(pitch_to_row(args.pitch, fe))
+    ax.plot([args.time], [row], marker="o", mfc="none", mec="cyan", ms=14, mew=2)
+    ticks = [p for p in range(24, 109, 12)]
+    ax.set_yticks([float(pitch_to_row(p, fe)) for p in ticks], [f"C{p // 12 - 1}" for p in ticks])
+    ax.set_xlabel("time (s)")
+    ax.set_title(f"Why this note? pitch {args.pitch} at {args.time:.2f} s: decoder attention x "
+                 "patch evidence")
+    fig.tight_layout()
+    fig.savefig(args.output)
+    plt.close(fig)
