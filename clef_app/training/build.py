@@ -201,10 +201,18 @@ def pickers_for(args: argparse.Namespace, cache: Path) -> dict[str, PiecePicker 
 
 
 def _done_ids(manifest: Path) -> set[str]:
+    """Ids already in the manifest; a line cut short by an interrupted run is dropped."""
     if not manifest.is_file():
         return set()
-    with open(manifest, encoding="utf-8") as f:
-        return {json.loads(line)["id"] for line in f if line.strip()}
+    rows, lines = [], manifest.read_text(encoding="utf-8").splitlines()
+    for line in lines:
+        try:
+            rows.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue
+    if len(rows) != len(lines):
+        manifest.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return {r["id"] for r in rows}
 
 
 def render_all(specs: list[ClipSpec], out: Path, cache: Path, workers: int) -> list[str]:

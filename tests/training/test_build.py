@@ -77,3 +77,12 @@ def test_corpus_clips_come_from_the_cache(tmp_path: Path) -> None:
 def test_refuses_to_write_inside_the_repository() -> None:
     with pytest.raises(CommandError):
         build.run(_args(Path(__file__).parent / "data-here"))
+
+
+def test_resume_drops_a_manifest_line_cut_short(tmp_path: Path) -> None:
+    build.run(_args(tmp_path, hours=0.004, val_minutes=0.0))
+    manifest = tmp_path / "manifest.jsonl"
+    whole = manifest.read_text()
+    manifest.write_text(whole[: len(whole) // 2])  # killed while writing the first line
+    build.run(_args(tmp_path, hours=0.004, val_minutes=0.0))
+    assert manifest.read_text() == whole
