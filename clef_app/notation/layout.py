@@ -4,8 +4,8 @@ Hands follow voice continuity: each group of notes starting together is split be
 the hands where the split keeps both hands close to where they just were, within a
 hand's span, and in their usual register. Within a staff, a note that sounds on over
 later notes of the same hand (the sustain pedal, or a legato overlap) is written up to
-the next onset unless it is an outer voice held over moving inner notes; held outer
-notes get their own voice.
+the next onset unless it is an outer voice held over moving inner notes (and not one
+the pedal held, see quantize.pedal_released); held outer notes get their own voice.
 """
 
 from __future__ import annotations
@@ -27,6 +27,8 @@ RH_FLOOR, LH_CEILING = 55, 67  # G3, G4: below/above this a hand is out of its r
 WINDOW_QUARTERS = 4.0  # notes this close in time define where the hands are
 MIN_SEPARATION = 9.0  # semitones between cluster means for two hands to be playing
 MIDDLE_C = 60
+CONTINUITY = 0.15  # cost per semitone a hand's inner edge jumps between onsets
+LINE_STEP = 2  # semitones: an outer line goes on at a note this close beyond it
 MAX_VOICES = 2  # per staff; a third simultaneous line is cut to fit
 
 
@@ -47,20 +49,57 @@ def group_by_start(qnotes: Sequence[QNote]) -> list[list[QNote]]:
 
 
 def assign_staves(qnotes: Sequence[QNote], split: str | int = "auto") -> dict[int, int]:
-    """Note id -> staff, by a fixed split pitch or by following both hands' registers."""
+    """Note id -> staff, by a fixed split pitch or by following both hands (Viterbi).
+
+    Each group of notes starting together is split at some index of its sorted pitches;
+    a split costs its distance from where the hands play nearby (`hand_centres`), spans
+    beyond a hand's reach and notes out of a hand's register, plus how far each hand's
+    inner edge (left hand's top, right hand's bottom) jumps from the previous group.
+    """
     if split != "auto":
         return {q.id: UPPER if q.pitch >= int(split) else LOWER for q in qnotes}
+    groups = group_by_start(qnotes)
+    if not groups:
+        return {}
     starts = np.array([float(q.start) for q in qnotes])
     pitches = np.array([q.pitch for q in qnotes], dtype=float)
-    staff: dict[int, int] = {}
-    for group in group_by_start(qnotes):
+    cost: list[float] = []
+    back: list[list[int]] = []
+    prev_ps: list[int] = []
+    for group in groups:
         near = np.abs(starts - float(group[0].start)) <= WINDOW_QUARTERS
         centre = hand_centres(pitches[near])
         ps = [q.pitch for q in group]
-        k = min(range(len(group) + 1), key=lambda k: _split_cost(ps[:k], ps[k:], centre))
-        staff.update({q.id: LOWER for q in group[:k]})
-        staff.update({q.id: UPPER for q in group[k:]})
+        local = [_split_cost(ps[:k], ps[k:], centre) for k in range(len(ps) + 1)]
+        if not cost:
+            cost, back = local, [[0] * len(local)]
+        else:
+            new, links = [], []
+            for k in range(len(ps) + 1):
+                options = [cost[j] + _jump(prev_ps, j, ps, k) for j in range(len(cost))]
+                j = int(np.argmin(options))
+                new.append(options[j] + local[k])
+                links.append(j)
+            cost = new
+            back.append(links)
+        prev_ps = ps
+    k = int(np.argmin(cost))
+    staff: dict[int, int] = {}
+    for t in range(len(groups) - 1, -1, -1):
+        staff.update({q.id: LOWER for q in groups[t][:k]})
+        staff.update({q.id: UPPER for q in groups[t][k:]})
+        k = back[t][k]
     return staff
+
+
+def _jump(prev: list[int], j: int, cur: list[int], k: int) -> float:
+    """Movement of the hands' inner edges between two consecutive splits."""
+    d = 0.0
+    if j > 0 and k > 0:
+        d += abs(cur[k - 1] - prev[j - 1])
+    if j < len(prev) and k < len(cur):
+        d += abs(cur[k] - prev[j])
+    return CONTINUITY * d
 
 
 def hand_centres(pitches: np.ndarray) -> dict[int, float]:
@@ -100,9 +139,12 @@ def _split_cost(lh: list[int], rh: list[int], centre: dict[int, float]) -> float
 def written_lengths(qnotes: Sequence[QNote]) -> list[QNote]:
     """One staff's notes with sounding overlaps cut to the written length.
 
-    A note overlapping later onsets is cut at the next onset, unless it is the top (bottom)
-    note of its group and every note starting under it is lower (higher): a held outer
-    voice. The remaining notes of a group share the longest of their lengths.
+    A note sounding over later onsets of its staff is written up to the next onset,
+    unless it is the top (bottom) note of a chord: then it is an outer line held to that
+    line's next note (the next onset at or above (below) it, within LINE_STEP), in a
+    voice of its own if that is later than the staff's next onset. A single note is held
+    only when everything starting under it lies on one side of it and the pedal did not
+    hold it. Notes written together share a length.
     """
     groups = group_by_start(qnotes)
     starts = [g[0].start for g in groups]
@@ -114,11 +156,20 @@ def written_lengths(qnotes: Sequence[QNote]) -> list[QNote]:
             if nxt is None or q.end <= nxt:
                 chord.append(q)
                 continue
-            under = [p.pitch for g in groups[i + 1 :] if g[0].start < q.end for p in g]
-            top = k == len(group) - 1 and len(group) > 1 and all(p < q.pitch for p in under)
-            bottom = k == 0 and all(p > q.pitch for p in under)
-            if top or bottom:
-                held.append(q)
+            later = [g for g in groups[i + 1 :] if g[0].start < q.end]
+            top = k == len(group) - 1 and len(group) > 1
+            bottom = k == 0 and len(group) > 1
+            end = nxt
+            if len(group) == 1 and not q.pedalled:  # held under (over) what follows it
+                others = [p.pitch for g in later for p in g]
+                if all(p > q.pitch for p in others) or all(p < q.pitch for p in others):
+                    end = q.end
+            elif top:
+                end = _line_end(q, later, lambda p, q=q: p >= q.pitch - LINE_STEP)
+            elif bottom:
+                end = _line_end(q, later, lambda p, q=q: p <= q.pitch + LINE_STEP)
+            if end > nxt:
+                held.append(replace(q, end=end))
             else:
                 chord.append(replace(q, end=nxt))
         if chord:
@@ -126,6 +177,14 @@ def written_lengths(qnotes: Sequence[QNote]) -> list[QNote]:
             chord = [replace(q, end=end) for q in chord]
         out.extend(held + chord)
     return sorted(out, key=lambda q: (q.start, q.pitch))
+
+
+def _line_end(q: QNote, later: list[list[QNote]], continues) -> Fraction:
+    """Where an outer line's note ends: at the line's next note, or where it stops sounding."""
+    for g in later:
+        if any(continues(p.pitch) for p in g):
+            return g[0].start
+    return q.end
 
 
 def assign_voices(qnotes: Sequence[QNote], staff: int) -> list[Placed]:
@@ -140,9 +199,13 @@ def assign_voices(qnotes: Sequence[QNote], staff: int) -> list[Placed]:
         lowest = 0
         for part in parts:
             v = _free_voice(voice_end, part[0].start, lowest)
-            if v > MAX_VOICES:  # no free voice: cut the line that is in the way
-                v = max(lowest + 1, 1) if lowest < MAX_VOICES else MAX_VOICES
-                placed = _cut_voice(placed, staff, v, part[0].start)
+            if v > MAX_VOICES and lowest >= MAX_VOICES:  # no voice left: join the chord above
+                end = voice_end[lowest]
+                part = [replace(q, end=end) for q in part]
+                v = lowest
+            elif v > MAX_VOICES:  # cut the line that is in the way
+                v = lowest + 1
+                placed = _cut_voice(placed, v, part[0].start)
             voice_end[v] = part[0].end
             lowest = v
             placed.extend(Placed(q, staff, v) for q in part)
@@ -156,9 +219,10 @@ def _free_voice(voice_end: dict[int, Fraction], start: Fraction, above: int) -> 
     return v
 
 
-def _cut_voice(placed: list[Placed], staff: int, voice: int, at: Fraction) -> list[Placed]:
+def _cut_voice(placed: list[Placed], voice: int, at: Fraction) -> list[Placed]:
     return [
-        replace(p, note=replace(p.note, end=at)) if p.voice == voice and p.note.end > at else p
+        replace(p, note=replace(p.note, end=at))
+        if p.voice == voice and p.note.start < at < p.note.end else p
         for p in placed
     ]
 

@@ -11,7 +11,9 @@ written note is compared with the original after one global alignment of positio
 - onset: the same position in quarter notes;
 - duration: the same written length (ties joined);
 - meter: the same time signature with bar lines in the same places;
-- key: the same key signature.
+- key: the same key signature;
+- hands: the same staff, taking the upper half of the original's parts as the right hand
+  (soprano and alto of a chorale, the first staff of a piano piece).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from clef_app.notation.score import ScoreResult, build_score, written_pitch
 ONSET_JITTER = 0.015  # s: standard deviation of played onsets around the tempo curve
 RELEASE_JITTER = 0.03  # s: ... of releases
 VELOCITY_JITTER = 6.0  # MIDI velocity units: loudness varies from note to note
+PEDAL_LIFT = 0.08  # s after a bar line the pedal changes
 MATCH_ONSET = 0.05  # s: a transcribed note matches a played one within this (same pitch)
 RUBATO = 0.04  # relative tempo swing over a 4-bar phrase
 FINAL_RIT = 0.8  # tempo ratio reached at the last bar line
@@ -65,6 +68,7 @@ class PieceScore:
     pitch: float  # fractions of original notes
     onset: float
     duration: float
+    hands: float
     meter_ok: bool
     key_ok: bool
     meter: str  # "estimated/true"
@@ -111,6 +115,30 @@ def jitter(notes: Sequence[NoteEvent], seed: int) -> list[NoteEvent]:
     return out
 
 
+def pedalled(notes: Sequence[NoteEvent], bar_seconds: Sequence[float]) -> list[NoteEvent]:
+    """Sounding notes under legato pedalling that changes at every bar line.
+
+    The pedal goes down just after each bar line and up just after the next one; a key
+    released while it is down sounds until it lifts (cut where the same key strikes again),
+    as the training labels and so the model's transcriptions have it.
+    """
+    ups = list(bar_seconds[1:]) + [max(n.offset for n in notes) + 0.5]
+    pedal = [(d + PEDAL_LIFT, u + PEDAL_LIFT) for d, u in zip(bar_seconds, ups, strict=True)]
+    out = []
+    for n in notes:
+        off = n.offset
+        for down, up in pedal:
+            if down <= off < up:
+                off = up
+        out.append(replace(n, offset=off))
+    nxt: dict[int, float] = {}
+    for n in sorted(out, key=lambda n: -n.onset):
+        if n.pitch in nxt and n.offset > nxt[n.pitch]:
+            out[out.index(n)] = replace(n, offset=max(nxt[n.pitch], n.onset + 0.03))
+        nxt[n.pitch] = n.onset
+    return out
+
+
 def match(transcribed: Sequence[NoteEvent], played: Sequence[NoteEvent]) -> dict[int, int]:
     """Transcribed id -> played id: same pitch, nearest onset within MATCH_ONSET, one-to-one."""
     pairs = sorted(
@@ -129,8 +157,8 @@ def match(transcribed: Sequence[NoteEvent], played: Sequence[NoteEvent]) -> dict
 
 def compare(
     result: ScoreResult, written: list[WrittenNote], pairs: dict[int, int],
-    true_meter: str, true_sharps: int, pickup: Fraction,
-) -> tuple[float, float, float, bool, bool, str, str]:
+    true_meter: str, true_sharps: int, pickup: Fraction, n_parts: int,
+) -> tuple[float, float, float, float, bool, bool, str, str]:
     by_id = {w.id: w for w in written}
     matched = [(result.placed[t].note, by_id[p]) for t, p in pairs.items() if t in result.placed]
     shift = Counter(q.start - w.start for q, w in matched).most_common(1)
@@ -139,6 +167,9 @@ def compare(
     pitch = sum(written_pitch(result, q, None).nameWithOctave == w.name for q, w in matched) / n
     onset = sum(q.start - shift == w.start for q, w in matched) / n
     dur = sum(q.start - shift == w.start and q.length == w.length for q, w in matched) / n
+    staff = {t: result.placed[t].staff for t in pairs if t in result.placed}
+    upper = (n_parts + 1) // 2  # parts 0..upper-1 are the right hand
+    hands = sum(staff[t] == (by_id[p].staff >= upper) for t, p in pairs.items() if t in staff) / n
     meter = result.timing.meters[0][1]
     bar_len = meter.bar_quarters
     # Clef's bar 1 line (position 0) lies at -shift on the original's time line
@@ -146,25 +177,40 @@ def compare(
     from clef_app.notation.keys import parse_key
 
     sharps = parse_key(result.keys[0][1]).sharps
-    return (pitch, onset, dur, meter_ok, sharps == true_sharps,
+    return (pitch, onset, dur, hands, meter_ok, sharps == true_sharps,
             f"{meter}/{true_meter}", f"{sharps:+d}/{true_sharps:+d}")
 
 
-def evaluate_piece(piece: Piece, method: str, oracle: bool, seed: int, transcriber=None):
+def evaluate_piece(
+    piece: Piece, method: str, oracle: bool, seed: int, transcriber=None, pedal: bool = False
+):
     excerpt, written, (true_meter, bar), sharps, pickup = load_piece(piece)
     played = play(written, piece, seed, bar, pickup)
     if oracle:
         heard = jitter(played, seed)
+        if pedal:
+            heard = pedalled(heard, bar_times(played, written, bar, pickup))
         pairs = {n.id: n.id for n in heard}
     else:
         heard = transcribe(played, transcriber)
         pairs = match(heard, played)
     result = build_score(heard, {}, method)
-    pitch, onset, dur, meter_ok, key_ok, meter, key = compare(
-        result, written, pairs, true_meter, sharps, pickup)
+    pitch, onset, dur, hands, meter_ok, key_ok, meter, key = compare(
+        result, written, pairs, true_meter, sharps, pickup, len(excerpt.parts))
     name = piece.work.rsplit(".", 1)[0]
-    return PieceScore(name, method, len(written), len(pairs), pitch, onset, dur,
+    return PieceScore(name, method, len(written), len(pairs), pitch, onset, dur, hands,
                       meter_ok, key_ok, meter, key)
+
+
+def bar_times(
+    played: Sequence[NoteEvent], written: list[WrittenNote], bar: Fraction, pickup: Fraction
+) -> list[float]:
+    """Seconds of each bar line of a performance (interpolated through its notes)."""
+    q = np.array([float(w.start) for w in written])
+    t = np.array([n.onset for n in played])
+    order = np.argsort(q)
+    lines = np.arange(float(pickup), q.max() + float(bar), float(bar))
+    return list(np.interp(lines, q[order], t[order]))
 
 
 def transcribe(played: Sequence[NoteEvent], transcriber) -> list[NoteEvent]:
@@ -180,12 +226,13 @@ def transcribe(played: Sequence[NoteEvent], transcriber) -> list[NoteEvent]:
 
 def format_table(rows: list[PieceScore]) -> str:
     head = (f"{'piece':<30} {'method':<7} {'notes':>5} {'match':>5} {'pitch':>6} {'onset':>6} "
-            f"{'dur':>6}  {'meter est/true':<14} {'key est/true':<12}")
+            f"{'dur':>6} {'hands':>6}  {'meter est/true':<14} {'key est/true':<12}")
     lines = [head, "-" * len(head)]
     for r in rows:
         lines.append(
             f"{r.name:<30} {r.method:<7} {r.notes:>5} {r.matched:>5} {r.pitch:>6.1%} "
-            f"{r.onset:>6.1%} {r.duration:>6.1%}  {('ok ' if r.meter_ok else 'NO ') + r.meter:<14} "
+            f"{r.onset:>6.1%} {r.duration:>6.1%} {r.hands:>6.1%}  "
+            f"{('ok ' if r.meter_ok else 'NO ') + r.meter:<14} "
             f"{('ok ' if r.key_ok else 'NO ') + r.key:<12}")
     lines.append("-" * len(head))
     for method in dict.fromkeys(r.method for r in rows):
@@ -193,7 +240,8 @@ def format_table(rows: list[PieceScore]) -> str:
         lines.append(
             f"{'mean':<30} {method:<7} {sum(r.notes for r in rs):>5} "
             f"{sum(r.matched for r in rs):>5} {np.mean([r.pitch for r in rs]):>6.1%} "
-            f"{np.mean([r.onset for r in rs]):>6.1%} {np.mean([r.duration for r in rs]):>6.1%}  "
+            f"{np.mean([r.onset for r in rs]):>6.1%} {np.mean([r.duration for r in rs]):>6.1%} "
+            f"{np.mean([r.hands for r in rs]):>6.1%}  "
             f"{f'{sum(r.meter_ok for r in rs)}/{len(rs)} ok':<14} "
             f"{f'{sum(r.key_ok for r in rs)}/{len(rs)} ok':<12}")
     return "\n".join(lines)
@@ -205,6 +253,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--method", choices=("auto", "simple", "both"), default="both",
                    help="auto = Clef's score building; simple = the walking skeleton's baseline")
     p.add_argument("--pieces", type=int, default=len(PIECES), help="how many pieces to use")
+    p.add_argument("--pedal", action="store_true",
+                   help="(oracle) notes sound on under a sustain pedal changed at every bar line")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--model", default=None, help="checkpoint (default: the bundled one)")
 
@@ -225,6 +275,7 @@ def run(args: argparse.Namespace) -> int:
     rows = []
     for piece in PIECES[: args.pieces]:
         for method in methods:
-            rows.append(evaluate_piece(piece, method, args.oracle, args.seed, transcriber))
+            rows.append(evaluate_piece(piece, method, args.oracle, args.seed, transcriber,
+                                       pedal=args.pedal))
     print(format_table(rows))
     return 0

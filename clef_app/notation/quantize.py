@@ -23,6 +23,8 @@ TIMING_SIGMA = 0.05  # beats: assumed spread of onsets around their grid point
 SWITCH_COST = 0.5  # nats: changing between binary and ternary subdivision between beats
 END_TOLERANCE = 0.15  # beats: an offset may move this far to make a simpler note value
 END_RELATIVE = 0.2  # ... or this fraction of the note's length, if more
+PEDAL_STRIKES = 3  # notes struck at this many times ending together: a pedal release
+PEDAL_TOLERANCE = 0.05  # s
 EARLY = 0.12  # beats: an onset this close before a beat belongs to that beat
 # subdivision -> prior cost in nats (simple grids are likelier)
 SUB_PRIOR = {1: 0.0, 2: 0.3, 4: 0.9, 8: 3.0, 3: 1.8, 6: 3.5}
@@ -53,6 +55,7 @@ class QNote:
     start: Fraction
     end: Fraction
     velocity: int = 80
+    pedalled: bool = False  # its sound ends with others' at a pedal release: written legato
 
     @property
     def length(self) -> Fraction:
@@ -142,6 +145,7 @@ def quantize(
     b0 = int(np.floor(min(on_b.min(), off_b.min()))) - 1
     n_beats = int(np.ceil(max(on_b.max(), off_b.max()))) - b0 + 2
     beat_subs = choose_subdivisions(on_b - b0, n_beats, subs, compound)
+    pedal = pedal_released(notes)
     out = []
     for n, x_on, x_off in zip(notes, on_b - b0, off_b - b0, strict=True):
         start = _snap(x_on, beat_subs, early=EARLY)
@@ -149,8 +153,31 @@ def quantize(
         end = max(_snap_end(x_off, start, beat_subs, compound), start + step)
         q0 = (start + b0) * beat_quarters + first_beat
         q1 = (end + b0) * beat_quarters + first_beat
-        out.append(QNote(n.id, n.pitch, q0, q1, n.velocity))
+        out.append(QNote(n.id, n.pitch, q0, q1, n.velocity, n.id in pedal))
     return resolve_overlaps(out)
+
+
+def pedal_released(notes: Sequence[NoteEvent]) -> set[int]:
+    """Ids of notes whose sound ends at a sustain-pedal release.
+
+    A release shows as notes struck at PEDAL_STRIKES or more different times whose sound
+    stops together (within PEDAL_TOLERANCE); their keys were let go earlier. (Two
+    strikes ending together is ordinary legato: a half note beside two quarters.)
+    """
+    order = sorted(notes, key=lambda n: n.offset)
+    out: set[int] = set()
+    i = 0
+    while i < len(order):
+        j = i
+        while j + 1 < len(order) and order[j + 1].offset - order[i].offset <= PEDAL_TOLERANCE:
+            j += 1
+        group = order[i : j + 1]
+        onsets = np.sort([n.onset for n in group])
+        strikes = 1 + int(np.sum(np.diff(onsets) > PEDAL_TOLERANCE))
+        if strikes >= PEDAL_STRIKES:
+            out.update(n.id for n in group)
+        i = j + 1
+    return out
 
 
 def _snap(x: float, subs: Sequence[int], early: float) -> Fraction:
@@ -186,6 +213,6 @@ def resolve_overlaps(qnotes: Sequence[QNote]) -> list[QNote]:
     out = []
     for a, b in zip(ordered, ordered[1:] + [None], strict=True):
         if b is not None and b.pitch == a.pitch and a.end > b.start:
-            a = QNote(a.id, a.pitch, a.start, b.start, a.velocity)
+            a = QNote(a.id, a.pitch, a.start, b.start, a.velocity, a.pedalled)
         out.append(a)
     return sorted(out, key=lambda q: (q.start, q.pitch))
