@@ -1,9 +1,10 @@
 """Beat tracking and meter estimation from notes alone.
 
 Beats: an onset-strength envelope built from the notes (louder, longer and lower notes
-weigh more), a global tempo from its autocorrelation under a log-normal tempo prior,
-then Ellis's dynamic-programming beat tracker, which lets the tempo drift; finally each
-beat moves to the strongest onset near it, so the beats follow the performance.
+weigh more), a local tempo from windowed autocorrelation under a log-normal tempo prior
+(kept continuous by a Viterbi pass, so sudden tempo changes are followed but the
+metrical level does not flip), then Ellis's dynamic-programming beat tracker with that
+local period; finally each beat moves to the strongest onset near it.
 
 Meter: beats are grouped in 2, 3 or 4 with the phase whose downbeats carry the most
 accent (loud notes, long notes, many notes), with a slight preference for pieces that
@@ -24,6 +25,9 @@ SMOOTH_FRAMES = 2.0  # Gaussian sigma of the envelope, in frames (20 ms)
 MIN_BPM, MAX_BPM = 40.0, 220.0  # beat rates considered
 PRIOR_BPM = 105.0  # centre of the log-normal tempo prior
 PRIOR_OCTAVES = 0.9  # its spread, in octaves (log2 units)
+TEMPO_WINDOW = 8.0  # s of notes each local tempo estimate looks at
+TEMPO_HOP = 1.0  # s between local tempo estimates
+TEMPO_JUMP = 20.0  # cost of changing the beat period by an octave between estimates
 TIGHTNESS = 300.0  # Ellis's penalty on log tempo deviation between beats
 SNAP = 0.2  # beats: a beat moves to an onset this close
 ACCENT_WINDOW = 0.2  # beats: onsets this close to a beat count for its accent
@@ -52,46 +56,75 @@ def onset_envelope(notes: Sequence[NoteEvent], t0: float) -> np.ndarray:
     return np.convolve(env, kernel / kernel.sum(), mode="same")
 
 
-def estimate_period(env: np.ndarray) -> float:
-    """The beat period in frames: autocorrelation peak under the tempo prior."""
-    lo, hi = int(FPS * 60 / MAX_BPM), int(FPS * 60 / MIN_BPM)
+def _lag_scores(env: np.ndarray, lags: np.ndarray) -> np.ndarray:
+    """Autocorrelation evidence for each lag (with its double), under the tempo prior."""
     x = env - env.mean()
     ac = np.correlate(x, x, mode="full")[len(x) - 1 :]
     ac = ac / (ac[0] + 1e-9)
-    lags = np.arange(lo, min(hi, len(ac) // 2))
-    if len(lags) == 0:
-        return FPS * 60 / PRIOR_BPM
-    score = ac[lags] + 0.5 * ac[np.minimum(2 * lags, len(ac) - 1)]
+    ac = np.concatenate([ac, np.zeros(max(0, 2 * int(lags.max()) + 1 - len(ac)))])
+    score = ac[lags] + 0.5 * ac[2 * lags]
     bpm = 60.0 * FPS / lags
     prior = np.exp(-0.5 * (np.log2(bpm / PRIOR_BPM) / PRIOR_OCTAVES) ** 2)
-    best = int(np.argmax(np.maximum(score, 0) * prior))
-    i = lags[best]
-    if 1 <= best < len(lags) - 1:  # parabolic refinement
-        y0, y1, y2 = score[best - 1 : best + 2]
-        den = y0 - 2 * y1 + y2
-        return float(i + (0.5 * (y0 - y2) / den if den < 0 else 0.0))
-    return float(i)
+    return np.maximum(score, 0.0) * prior
 
 
-def track(env: np.ndarray, period: float) -> np.ndarray:
-    """Ellis (2007) dynamic-programming beat tracking; beat frames, increasing."""
+def _lags() -> np.ndarray:
+    return np.arange(int(FPS * 60 / MAX_BPM), int(FPS * 60 / MIN_BPM) + 1)
+
+
+def estimate_period(env: np.ndarray) -> float:
+    """The beat period in frames over the whole envelope."""
+    lags = _lags()
+    return float(lags[int(np.argmax(_lag_scores(env, lags)))])
+
+
+def local_periods(env: np.ndarray) -> np.ndarray:
+    """(frames,) beat period in frames, following tempo changes.
+
+    Windows of TEMPO_WINDOW seconds each pick a lag; a Viterbi pass keeps the choice
+    continuous (a jump costs TEMPO_JUMP per squared octave), so the metrical level does
+    not flip while the tempo may change.
+    """
+    lags = _lags()
+    half, hop = int(TEMPO_WINDOW * FPS / 2), int(TEMPO_HOP * FPS)
+    centres = np.arange(0, len(env), hop)
+    cost = []
+    for c in centres:
+        s = _lag_scores(env[max(0, c - half) : c + half], lags)
+        cost.append(-np.log(s / (s.max() + 1e-12) + 1e-3))
+    cost = np.array(cost)
+    jump = TEMPO_JUMP * np.log2(lags[:, None] / lags[None, :]) ** 2
+    total, back = cost[0].copy(), np.zeros(cost.shape, dtype=int)
+    for i in range(1, len(centres)):
+        step = total[:, None] + jump
+        back[i] = np.argmin(step, axis=0)
+        total = step[back[i], np.arange(len(lags))] + cost[i]
+    path = [int(np.argmin(total))]
+    for i in range(len(centres) - 1, 0, -1):
+        path.append(int(back[i][path[-1]]))
+    chosen = lags[np.array(path[::-1])].astype(float)
+    return np.interp(np.arange(len(env)), centres, chosen)
+
+
+def track(env: np.ndarray, period: np.ndarray) -> np.ndarray:
+    """Ellis (2007) dynamic-programming beat tracking with a local period; beat frames."""
     n = len(env)
     local = env / (env.std() + 1e-9)
     cum = local.copy()
     back = np.full(n, -1)
-    lo, hi = int(round(period / 2)), int(round(2 * period))
-    for t in range(lo, n):
-        prev = np.arange(max(0, t - hi), t - lo + 1)
+    for t in range(int(period[0] / 2), n):
+        p = period[t]
+        prev = np.arange(max(0, t - int(round(2 * p))), t - int(round(p / 2)) + 1)
         if len(prev) == 0:
             continue
-        cost = -TIGHTNESS * np.log((t - prev) / period) ** 2
-        cand = cum[prev] + cost
+        cand = cum[prev] - TIGHTNESS * np.log((t - prev) / p) ** 2
         j = int(np.argmax(cand))
         if cand[j] > 0:
             cum[t] = local[t] + cand[j]
             back[t] = prev[j]
     last_strong = np.nonzero(env > 0.1 * env.max())[0][-1]
-    end_zone = np.arange(max(0, last_strong - int(period)), min(n, last_strong + int(period) + 1))
+    p = int(period[last_strong])
+    end_zone = np.arange(max(0, last_strong - p), min(n, last_strong + p + 1))
     t = int(end_zone[np.argmax(cum[end_zone])])
     beats = [t]
     while back[t] >= 0:
@@ -118,13 +151,13 @@ def track_beats(notes: Sequence[NoteEvent]) -> np.ndarray:
     """Beat times in seconds (at least two), following tempo changes."""
     t0 = min(n.onset for n in notes)
     env = onset_envelope(notes, t0)
-    period = estimate_period(env)
-    if len(env) < 3 * period:
-        return t0 + np.array([0.0, period / FPS])
+    period = local_periods(env)
+    if len(env) < 3 * period[0]:
+        return t0 + np.array([0.0, period[0] / FPS])
     beats = t0 + track(env, period) / FPS
     onsets = np.array([n.onset for n in notes])
     beats = snap_to_onsets(beats, onsets, note_weights(notes))
-    return beats if len(beats) >= 2 else t0 + np.array([0.0, period / FPS])
+    return beats if len(beats) >= 2 else t0 + np.array([0.0, period[0] / FPS])
 
 
 def beat_accents(notes: Sequence[NoteEvent], beat_pos: np.ndarray, n_beats: int) -> np.ndarray:

@@ -247,18 +247,24 @@ def _clef_for(placed: list[Placed], staff: int):
 
 
 def _tempo_marks(result: ScoreResult, part: stream.Part) -> None:
-    """A metronome mark on the first bar and where the tempo changes for good."""
+    """A metronome mark on the first bar and where the tempo changes for good.
+
+    A change counts when this bar and the next both differ from the last mark by more
+    than TEMPO_MARK_CHANGE (so rubato and a final ritardando leave no marks).
+    """
     tm = result.tempo_map
-    last = None
     beat = result.timing.beat_quarters
-    for i, m in enumerate(part.getElementsByClass(stream.Measure)):
-        bar = result.bars[i]
-        if bar.number == 0:
+    full = [(i, b) for i, b in enumerate(result.bars) if b.number > 0]
+    bpms = [tm.mean_bpm(float(b.start), float(b.end)) for _, b in full]
+    measures = list(part.getElementsByClass(stream.Measure))
+    last = None
+    for k, (i, _) in enumerate(full):
+        ahead = bpms[k : k + 2]
+        if last is not None and not all(abs(b / last - 1) > TEMPO_MARK_CHANGE for b in ahead):
             continue
-        later = result.bars[i : i + 2]
-        bpm = tm.mean_bpm(float(later[0].start), float(later[-1].end))
-        if last is None or abs(bpm / last - 1) > TEMPO_MARK_CHANGE:
-            per_beat = bpm / float(beat)
-            ref = duration.Duration(float(beat))
-            m.insert(0, tempo.MetronomeMark(number=int(round(per_beat)), referent=ref))
-            last = bpm
+        if last is not None and len(ahead) < 2:
+            continue
+        per_beat = int(round(bpms[k] / float(beat)))
+        mark = tempo.MetronomeMark(number=per_beat, referent=duration.Duration(float(beat)))
+        measures[i].insert(0, mark)
+        last = bpms[k]

@@ -152,3 +152,21 @@ def test_simple_method_is_the_fixed_tempo_baseline():
     r = build_score(scale_notes(), method="simple")
     assert r.tempo_map.bpm_at(0) == 120.0
     assert str(r.timing.meters[0][1]) == "4/4"
+
+
+def test_a_sudden_tempo_change_is_followed_and_marked():
+    notes, t = [], 0.5
+    for bar in range(16):  # 8 bars at 100 BPM, then 8 at 70
+        spb = 60 / (100 if bar < 8 else 70)
+        for beat in range(4):
+            v = 90 if beat == 0 else 70
+            notes.append(NoteEvent(t, t + 0.9 * spb, 72 + (bar + beat) % 5, v))
+            if beat % 2 == 0:
+                notes.append(NoteEvent(t, t + 1.8 * spb, 48 + bar % 3, v))
+            t += spb
+    r = build_score(notes)
+    assert r.tempo_map.mean_bpm(4, 28) == pytest.approx(100, rel=0.03)
+    assert r.tempo_map.mean_bpm(36, 60) == pytest.approx(70, rel=0.03)
+    assert all(p.note.start % 1 == 0 for p in r.placed.values())  # every note on a beat
+    marks = r.score.recurse().getElementsByClass("MetronomeMark")
+    assert [(m.measureNumber, m.number) for m in marks] == [(1, 100), (9, 70)]
