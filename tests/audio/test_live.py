@@ -130,8 +130,12 @@ def stream_in_blocks(live: LiveTranscription, x: np.ndarray, block: int = 1600) 
 def test_live_notes_equal_offline_notes(tiny_transcriber, provisional):
     x = noise()
     offline = sorted((n.onset, n.offset, n.pitch) for n in tiny_transcriber.transcribe_all(x))
+    import torch
+
+    threads = torch.get_num_threads()
     live = LiveTranscription(tiny_transcriber.stream, 16_000, provisional=provisional)
     got = stream_in_blocks(live, x)
+    assert torch.get_num_threads() == threads  # one thread while live, restored after
     assert sorted((n.onset, n.offset, n.pitch) for n in got if n.onset < 6.0) == offline
     assert len(live.log.segment_delays) == 2  # two full segments while streaming
     assert bool(live.log.provisional_delays) == provisional
