@@ -15,7 +15,13 @@ from clef_app.model.clef_model import ClefModel
 from clef_app.model.decoding import greedy_decode
 from clef_app.model.device import choose_device
 from clef_app.model.frontend import mel_to_image, n_segments, segment_mels
-from clef_app.notation.codec import NoteStitcher
+from clef_app.notation.codec import (
+    OFF_OFFSET,
+    ON_OFFSET,
+    TIME_OFFSET,
+    VEL_OFFSET,
+    NoteStitcher,
+)
 from clef_app.notation.events import NoteEvent
 
 
@@ -50,7 +56,12 @@ class Transcriber:
         """Tokens and their probabilities for `count` segments from index `first`."""
         images = mel_to_image(segment_mels(samples, first, count, self.fe), self.fe)
         memory = self.model.encode(images.to(self.device))
-        return greedy_decode(self.model, memory, self.fe.segment_frames)
+        tokens, probs = greedy_decode(self.model, memory, self.fe.segment_frames)
+        roll = self.model.roll(memory)
+        if roll is not None:
+            onset = torch.sigmoid(roll[:, :, 0].float()).cpu().numpy()
+            probs = [note_confidences(t, p, o) for t, p, o in zip(tokens, probs, onset, strict=True)]
+        return tokens, probs
 
     def transcribe(self, samples: np.ndarray, cancel: Callable[[], bool] | None = None
                    ) -> Iterator[TranscriptionProgress]:
@@ -117,6 +128,26 @@ class StreamTranscriber:
         tokens, probs = self.t.decode_segments(self.buffer, k, 1)
         self.next_segment += 1
         return self.stitcher.feed(k * frames, frames, tokens[0], probs[0])
+
+
+def note_confidences(tokens: list[int], probs: list[float], onset: np.ndarray,
+                     window: int = 2) -> list[float]:
+    """Per-token confidence; a note-on's is the geometric mean of the decoder's probability
+    and the roll head's onset probability near that frame (two views of the same evidence).
+
+    Args:
+        onset: (frames, 88) onset probabilities of the segment.
+    """
+    out, time = list(probs), 0
+    for i, tok in enumerate(tokens):
+        if TIME_OFFSET <= tok < VEL_OFFSET:
+            time = tok - TIME_OFFSET
+        elif ON_OFFSET <= tok < OFF_OFFSET:
+            key = tok - ON_OFFSET
+            lo, hi = max(0, time - window), min(len(onset), time + window + 1)
+            p_roll = float(onset[lo:hi, key].max()) if hi > lo else 0.0
+            out[i] = float(np.sqrt(max(probs[i], 0.0) * p_roll))
+    return out
 
 
 def _trim(notes: list[NoteEvent], total: float) -> list[NoteEvent]:

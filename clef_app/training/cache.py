@@ -38,6 +38,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--batch", type=int, default=32, help="segments per encoder batch")
     p.add_argument("--weights", default=None, help="ImageNet ViT weights (safetensors)")
     p.add_argument("--threads", type=int, default=0, help="torch threads (0 = default)")
+    p.add_argument("--part-clips", type=int, default=0,
+                   help="write each split in parts of this many clips (SPLIT-00, SPLIT-01, ...), "
+                        "so training can start on the parts already finished; finished parts "
+                        "are skipped when the command runs again")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -50,8 +54,12 @@ def run(args: argparse.Namespace) -> int:
     clips = [json.loads(line) for line in open(args.data / "manifest.jsonl", encoding="utf-8")]
     for split in args.splits:
         todo = [c for c in clips if c["split"] == split]
-        if todo:
-            cache_split(encoder, cfg, sha, args.data, todo, out / split, args.batch)
+        size = args.part_clips or max(len(todo), 1)
+        parts = [todo[i : i + size] for i in range(0, len(todo), size)]
+        for k, part in enumerate(parts):
+            folder = out / (f"{split}-{k:02d}" if args.part_clips else split)
+            if not (folder / "meta.json").is_file():
+                cache_split(encoder, cfg, sha, args.data, part, folder, args.batch)
     return 0
 
 

@@ -12,20 +12,31 @@ from clef_app.config import N_PITCHES
 from clef_app.notation.codec import PAD
 
 
-class CachedSplit:
-    """One split of the feature cache, memory-mapped (or loaded into RAM)."""
+def split_folders(cache: Path, name: str) -> list[Path]:
+    """The finished folders of a split: `name` itself or its parts `name-00`, `name-01`, ..."""
+    found = [cache / name] + sorted(cache.glob(f"{name}-[0-9]*"))
+    return [f for f in found if (f / "meta.json").is_file()]
 
-    def __init__(self, folder: Path, in_memory: bool = False) -> None:
-        meta = json.loads((folder / "meta.json").read_text())
-        shape = (meta["segments"], meta["tokens_per_segment"], meta["dim"])
-        self.meta = meta
-        self.features = np.memmap(folder / "features.f16", dtype=np.float16, mode="r", shape=shape)
-        if in_memory:
-            self.features = np.array(self.features)
-        self.tokens = np.load(folder / "tokens.npy")
+
+class CachedSplit:
+    """A split of the feature cache (one folder or several parts), memory-mapped."""
+
+    def __init__(self, folders: Path | list[Path]) -> None:
+        folders = [folders] if isinstance(folders, Path) else folders
+        if not folders:
+            raise FileNotFoundError("no finished cache folders")
+        metas = [json.loads((f / "meta.json").read_text()) for f in folders]
+        self.meta = metas[0]
+        self.features = [
+            np.memmap(f / "features.f16", dtype=np.float16, mode="r",
+                      shape=(m["segments"], m["tokens_per_segment"], m["dim"]))
+            for f, m in zip(folders, metas, strict=True)]
+        self.starts = np.cumsum([0] + [m["segments"] for m in metas])
+        self.tokens = np.concatenate([np.load(f / "tokens.npy") for f in folders])
         self.lengths = (self.tokens != PAD).sum(axis=1)
-        rolls = folder / "rolls.npy"
-        self.rolls = np.load(rolls) if rolls.is_file() else None
+        rolls = [f / "rolls.npy" for f in folders]
+        self.rolls = np.concatenate([np.load(r) for r in rolls]) if all(
+            r.is_file() for r in rolls) else None
 
     def __len__(self) -> int:
         return len(self.tokens)
@@ -50,7 +61,10 @@ class CachedSplit:
         and onset/frame rolls (B, frames, 2, 88) float32 (None for a cache without them)."""
         rows = np.sort(rows)
         t = int(self.lengths[rows].max())
-        feats = torch.from_numpy(np.asarray(self.features[rows], dtype=np.float32))
+        part = np.searchsorted(self.starts, rows, side="right") - 1
+        feats = torch.from_numpy(np.stack(
+            [self.features[p][r - self.starts[p]] for p, r in zip(part, rows, strict=True)]
+        ).astype(np.float32))
         tokens = torch.from_numpy(self.tokens[rows, :t].astype(np.int64))
         rolls = None
         if self.rolls is not None:

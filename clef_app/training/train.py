@@ -27,7 +27,7 @@ from clef_app.model.device import choose_device
 from clef_app.model.weights import file_sha256, resolve_weights
 from clef_app.notation.codec import PAD
 from clef_app.training.cache import default_data_dir
-from clef_app.training.dataset import CachedSplit
+from clef_app.training.dataset import CachedSplit, split_folders
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -131,9 +131,9 @@ def run(args: argparse.Namespace) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed + rank)
-    train = CachedSplit(args.cache / "train", in_memory=True)
-    vals = {s: CachedSplit(args.cache / s) for s in ("val", "val_seen")
-            if (args.cache / s).exists()}
+    train = CachedSplit(split_folders(args.cache, "train"))
+    vals = {s: CachedSplit(split_folders(args.cache, s)) for s in ("val", "val_seen")
+            if split_folders(args.cache, s)}
     model, step = build_model(args, train.meta)
     model.to(device).train()
     net = torch.nn.parallel.DistributedDataParallel(model) if world > 1 else model
