@@ -20,6 +20,7 @@ from PySide6.QtGui import QColor, QKeyEvent, QMouseEvent, QPainter, QPaintEvent
 from PySide6.QtSvg import QSvgRenderer
 from PySide6.QtWidgets import QInputDialog, QMenu, QScrollArea, QSizePolicy, QWidget
 
+from clef_app.gui.workers import GeneratorWorker
 from clef_app.notation import score_edits
 from clef_app.notation.engrave import SCREEN_OPTIONS, engrave
 from clef_app.notation.events import NoteEvent
@@ -195,6 +196,14 @@ class _PagesWidget(QWidget):
         super().mousePressEvent(event)
 
 
+def engrave_job(notes: list[NoteEvent], settings: dict) -> tuple[ScoreResult | None, list[str]]:
+    """The score and its SVG pages (plain data: runs on a worker thread)."""
+    if not notes:
+        return None, []
+    result = build_score(notes, settings)
+    return result, engrave(result.score, SCREEN_OPTIONS).pages
+
+
 class ScoreView(QScrollArea):
     """The score of the document's notes, engraved by Verovio; click a note to select it.
 
@@ -203,11 +212,15 @@ class ScoreView(QScrollArea):
         editRequested(object): a `notation.edits` NoteEdit/SettingsEdit to apply as one
             undo step (the view never changes the notes itself).
         engraved(): a new engraving is shown.
+        failed(str): engraving failed (the previous pages stay).
     """
+
+    background = True  # engrave on a worker thread (False: at once, in the caller)
 
     noteClicked = Signal(int)
     editRequested = Signal(object)
     engraved = Signal()
+    failed = Signal(str)  # one line: why the score could not be engraved
 
     def __init__(self, parent: QWidget | None = None) -> None:
         if parent is not None and not isinstance(parent, QWidget):
@@ -223,23 +236,67 @@ class ScoreView(QScrollArea):
         self.settings: dict = {}
         self.result: ScoreResult | None = None
         self.selected: set[int] = set()
+        self._worker: GeneratorWorker | None = None
+        self._pending = False
         self.pages_widget.clicked.connect(self._on_click)
         self.pages_widget.contextRequested.connect(self._context_menu)
 
     # -- the document's side -----------------------------------------------------------
     def set_document_notes(self, notes: list[NoteEvent], settings: dict) -> None:
-        """Build and engrave the score of these notes (a fraction of a second per page)."""
+        """Build and engrave the score of these notes on a worker thread.
+
+        The current pages stay until the new ones arrive (`engraved`); while one
+        engraving runs, a newer request waits and only the latest is engraved next.
+        """
         self.notes = list(notes)
         self.settings = dict(settings or {})
-        if not self.notes:
-            self.result = None
-            self.pages_widget.set_pages([])
-            self.engraved.emit()
+        if self._worker is not None:
+            self._pending = True
             return
-        result = build_score(self.notes, self.settings)
-        pages = [_Page(svg) for svg in engrave(result.score, SCREEN_OPTIONS).pages]
+        if not self.background:
+            self._show(*engrave_job(self.notes, self.settings))
+            return
+        notes_now, settings_now = self.notes, self.settings
+
+        def job(cancelled):
+            yield from ()
+            return engrave_job(notes_now, settings_now)
+
+        self._worker = GeneratorWorker(job, name="engrave")
+        self._worker.finished.connect(self._on_engraved)
+        self._worker.failed.connect(self._on_failed)
+        self._worker.start()
+
+    def closeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        self.shutdown()
+        super().closeEvent(event)
+
+    def shutdown(self) -> None:
+        """Stop a running engraving and wait for its thread (closing, application exit)."""
+        self._pending = False
+        if self._worker is not None:
+            self._worker.cancel()
+            self._worker.wait()
+
+    def _on_engraved(self, value) -> None:
+        self._worker = None
+        if value is not None:
+            self._show(*value)
+        self._next()
+
+    def _on_failed(self, message: str) -> None:
+        self._worker = None
+        self.failed.emit(message)
+        self._next()
+
+    def _next(self) -> None:
+        if self._pending:
+            self._pending = False
+            self.set_document_notes(self.notes, self.settings)
+
+    def _show(self, result: ScoreResult | None, svgs: list[str]) -> None:
         self.result = result
-        self.pages_widget.set_pages(pages)
+        self.pages_widget.set_pages([_Page(svg) for svg in svgs])
         self._show_selection()
         self.engraved.emit()
 

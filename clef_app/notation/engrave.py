@@ -1,8 +1,9 @@
 """Verovio engraving: a built score -> MusicXML -> SVG pages (and MEI).
 
 One Verovio toolkit per thread is created on first use (it loads its fonts once) and
-reused. Element ids written by `notation.score` survive into the SVG (`<g id="n17"
-class="note">`), which is how the score view maps clicks to notes.
+reused; the score view engraves on a worker thread. Element ids written by
+`notation.score` survive into the SVG (`<g id="n17" class="note">`), which is how the
+score view maps clicks to notes.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import re
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 
 from music21 import musicxml, stream
 
@@ -66,6 +68,8 @@ def _toolkit():
 
         verovio.enableLog(verovio.LOG_OFF)
         tk = verovio.toolkit()
+        # the default resource path is set per thread at import; other threads need it set
+        tk.setResourcePath(str(Path(verovio.__file__).parent / "data"))
         _local.toolkit = tk
     return tk
 

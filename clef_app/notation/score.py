@@ -9,6 +9,7 @@ MusicXML, Verovio's MEI and its SVG, so a click in the engraving finds its note.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -109,9 +110,9 @@ def _fill_score(result: ScoreResult, s: ScoreSettings) -> None:
     for p in result.placed.values():
         by_staff[p.staff].append(p)
     for st, part in zip((UPPER, LOWER), staves, strict=True):
-        voices = _voices(by_staff[st])
+        per_bar = _by_bar(_voices(by_staff[st]), result.bars)
         for i, bar in enumerate(result.bars):
-            m = _measure(result, bar, i, voices, st, s)
+            m = _measure(result, bar, i, per_bar[i], st, s)
             if i == 0:
                 m.insert(0, _clef_for(by_staff[st], st))
             part.append(m)
@@ -119,6 +120,20 @@ def _fill_score(result: ScoreResult, s: ScoreSettings) -> None:
     for part in staves:
         score.insert(0, part)
     score.insert(0, layout.StaffGroup(staves, symbol="brace", barTogether=True))
+
+
+def _by_bar(voices: dict[int, list[list[QNote]]], bars: list[Bar]) -> list[dict]:
+    """For each bar, voice -> the events sounding in it (each event found by bisection)."""
+    starts = [b.start for b in bars]
+    out: list[dict[int, list[list[QNote]]]] = [defaultdict(list) for _ in bars]
+    for v, events in voices.items():
+        for ev in events:
+            i = max(bisect_right(starts, ev[0].start) - 1, 0)
+            while i < len(bars) and bars[i].start < ev[0].end:
+                if _overlaps(ev, bars[i]):
+                    out[i][v].append(ev)
+                i += 1
+    return out
 
 
 def _voices(placed: list[Placed]) -> dict[int, list[list[QNote]]]:
@@ -144,7 +159,7 @@ def _measure(
         m.insert(0, m21key.KeySignature(keys.parse_key(key_name).sharps))
     if bar.shift:
         m.paddingLeft = float(bar.shift)
-    active = [v for v, evs in voices.items() if any(_overlaps(e, bar) for e in evs)]
+    active = sorted(voices)
     if len(active) <= 1:
         _write_voice(m, voices[active[0]] if active else [], bar, key_name, result, s)
         return m
@@ -161,7 +176,7 @@ def _overlaps(event: list[QNote], bar: Bar) -> bool:
 
 def _write_voice(container, events, bar: Bar, key_name: str, result, s) -> None:
     """Notes, chords, rests and ties of one voice within one bar."""
-    inside = [e for e in events if _overlaps(e, bar)]
+    inside = events
     if not inside and bar.number != 0:
         r = note.Rest(quarterLength=float(bar.length))
         r.fullMeasure = True

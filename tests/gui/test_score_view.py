@@ -25,7 +25,8 @@ def view(qtbot, notes):
     qtbot.addWidget(v)
     v.resize(1000, 700)
     v.show()
-    v.set_document_notes(notes, {})
+    with qtbot.waitSignal(v.engraved, timeout=30_000):
+        v.set_document_notes(notes, {})  # on a worker thread
     return v
 
 
@@ -93,6 +94,26 @@ def test_context_menu_offers_meter_and_key_from_the_bar(view, notes):
     assert "Time signature from bar 12…" in texts and "Key from bar 12…" in texts
 
 
-def test_empty_document_shows_no_pages(view):
-    view.set_document_notes([], {})
+def test_empty_document_shows_no_pages(view, qtbot):
+    with qtbot.waitSignal(view.engraved, timeout=30_000):
+        view.set_document_notes([], {})
     assert view.pages_widget.pages == [] and view.result is None
+
+
+def test_only_the_latest_of_quick_requests_is_engraved_last(view, notes, qtbot):
+    engraved = []
+    view.engraved.connect(lambda: engraved.append(len(view.result.placed)))
+    view.set_document_notes(notes[:10], {})
+    view.set_document_notes(notes[:20], {})
+    view.set_document_notes(notes[:30], {})
+    qtbot.waitUntil(lambda: bool(engraved) and engraved[-1] == 30, timeout=30_000)
+    qtbot.wait(200)
+    assert engraved[-1] == 30 and len(engraved) <= 2
+
+
+def test_synchronous_mode_engraves_at_once(qtbot, notes):
+    v = ScoreView()
+    qtbot.addWidget(v)
+    v.background = False
+    v.set_document_notes(notes[:12], {})
+    assert v.result is not None and len(v.pages_widget.pages) == 1
