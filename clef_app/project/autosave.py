@@ -62,9 +62,9 @@ class Autosaver:
         self.session = f"{stamp}-{os.getpid()}-{secrets.token_hex(3)}"
         self.path = self.directory / f"{self.session}{RECOVERY_SUFFIX}"
         self.audio_path = self.directory / f"{self.session}.flac"
-        self._lock = _take_lock(self.directory / f"{self.session}.lock", block=False)
+        self._lock: int | None = None  # taken at the first write: idle sessions leave no files
         self._saved_generation: int | None = None
-        self._last_save = float("-inf")
+        self._last_save = clock()  # the first write comes one interval after the start
         self._audio_key: tuple[int, int, int] | None = None
 
     def due(self, generation: int) -> bool:
@@ -90,6 +90,9 @@ class Autosaver:
         Raises:
             ProjectError: the recovery folder cannot be written.
         """
+        if self._lock is None:
+            lock = _take_lock(self.directory / f"{self.session}.lock")
+            self._lock = lock if type(lock) is int else None
         if isinstance(project.audio, EmbeddedAudio):
             self._write_audio_once(project.audio)
             project = replace(project, audio=ReferencedAudio(str(self.audio_path)))
@@ -175,20 +178,27 @@ def find_recoveries(directory: str | Path) -> list[Recovery]:
     directory = Path(directory)
     if not directory.is_dir():
         return []
+    for lock_path in directory.glob("*.lock"):  # left by sessions that died before a write
+        if not lock_path.with_suffix(RECOVERY_SUFFIX).exists():
+            lock = _take_lock(lock_path, create=False)
+            if type(lock) is int:
+                with contextlib.suppress(OSError):
+                    lock_path.unlink()
+                os.close(lock)
     found = []
     for path in directory.glob(f"*{RECOVERY_SUFFIX}"):
         if path.is_symlink() or not path.is_file():
             continue
-        lock = _take_lock(path.with_suffix(".lock"), block=False, create=False)
+        lock = _take_lock(path.with_suffix(".lock"), create=False)
         if lock is False:
             continue  # a live session holds it
-        if isinstance(lock, int):
+        if type(lock) is int:
             os.close(lock)
         found.append(Recovery(path, path.stat().st_mtime))
     return sorted(found, key=lambda r: r.saved_at, reverse=True)
 
 
-def _take_lock(path: Path, block: bool, create: bool = True) -> int | None | bool:
+def _take_lock(path: Path, create: bool = True) -> int | None | bool:
     """An fd holding an exclusive lock on `path`; False if another process holds it; None if
     the file does not exist (and `create` is False) or locks are not available."""
     if fcntl is None:
@@ -203,7 +213,7 @@ def _take_lock(path: Path, block: bool, create: bool = True) -> int | None | boo
             raise ProjectError(f"cannot create the autosave lock {path} ({exc})") from exc
         return None
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX | (0 if block else fcntl.LOCK_NB))
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:
         os.close(fd)
         return False
