@@ -31,3 +31,15 @@ def test_command_prints_one_table(capsys):
     assert main(["score-eval", "--oracle", "--pieces", "1", "--method", "auto"]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[0].startswith("piece") and any(line.startswith("mean") for line in out)
+
+
+def test_without_a_checkpoint_the_model_mode_fails_with_one_line(capsys):
+    import pytest
+
+    from clef_app.model.checkpoint import find_checkpoint
+
+    if find_checkpoint() is not None:
+        pytest.skip("a checkpoint is installed: the model mode would run for minutes")
+    assert main(["score-eval", "--pieces", "1"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--oracle" in err[0]
