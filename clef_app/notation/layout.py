@@ -28,6 +28,7 @@ WINDOW_QUARTERS = 4.0  # notes this close in time define where the hands are
 MIN_SEPARATION = 9.0  # semitones between cluster means for two hands to be playing
 MIDDLE_C = 60
 CONTINUITY = 0.15  # cost per semitone a hand's inner edge jumps between onsets
+GAP_COST = 0.6  # per semitone the split's gap is narrower than the chord's widest gap
 LINE_STEP = 2  # semitones: an outer line goes on at a note this close beyond it
 MAX_VOICES = 2  # per staff; a third simultaneous line is cut to fit
 
@@ -53,8 +54,9 @@ def assign_staves(qnotes: Sequence[QNote], split: str | int = "auto") -> dict[in
 
     Each group of notes starting together is split at some index of its sorted pitches;
     a split costs its distance from where the hands play nearby (`hand_centres`), spans
-    beyond a hand's reach and notes out of a hand's register, plus how far each hand's
-    inner edge (left hand's top, right hand's bottom) jumps from the previous group.
+    beyond a hand's reach, notes out of a hand's register and parting the chord short of
+    its widest gap, plus how far each hand's inner edge (left hand's top, right hand's
+    bottom) jumps from the previous group.
     """
     if split != "auto":
         return {q.id: UPPER if q.pitch >= int(split) else LOWER for q in qnotes}
@@ -70,7 +72,8 @@ def assign_staves(qnotes: Sequence[QNote], split: str | int = "auto") -> dict[in
         near = np.abs(starts - float(group[0].start)) <= WINDOW_QUARTERS
         centre = hand_centres(pitches[near])
         ps = [q.pitch for q in group]
-        local = [_split_cost(ps[:k], ps[k:], centre) for k in range(len(ps) + 1)]
+        local = [_split_cost(ps[:k], ps[k:], centre) + _gap_cost(ps, k)
+                 for k in range(len(ps) + 1)]
         if not cost:
             cost, back = local, [[0] * len(local)]
         else:
@@ -90,6 +93,14 @@ def assign_staves(qnotes: Sequence[QNote], split: str | int = "auto") -> dict[in
         staff.update({q.id: UPPER for q in groups[t][k:]})
         k = back[t][k]
     return staff
+
+
+def _gap_cost(ps: list[int], k: int) -> float:
+    """Hands part a chord at its widest gap: a split elsewhere costs the difference."""
+    if k == 0 or k == len(ps):
+        return 0.0
+    widest = max(b - a for a, b in zip(ps, ps[1:], strict=False))
+    return GAP_COST * (widest - (ps[k] - ps[k - 1]))
 
 
 def _jump(prev: list[int], j: int, cur: list[int], k: int) -> float:

@@ -165,7 +165,7 @@ def _measure(
         return m
     for v in active:
         voice = stream.Voice(id=str(v))
-        _write_voice(voice, voices[v], bar, key_name, result, s)
+        _write_voice(voice, voices[v], bar, key_name, result, s, hide_rests=v != active[0])
         m.insert(0, voice)
     return m
 
@@ -174,8 +174,14 @@ def _overlaps(event: list[QNote], bar: Bar) -> bool:
     return event[0].start < bar.end and event[0].end > bar.start
 
 
-def _write_voice(container, events, bar: Bar, key_name: str, result, s) -> None:
-    """Notes, chords, rests and ties of one voice within one bar."""
+def _write_voice(
+    container, events, bar: Bar, key_name: str, result, s, hide_rests: bool = False
+) -> None:
+    """Notes, chords, rests and ties of one voice within one bar.
+
+    A secondary voice's rests are kept (the bar must add up) but not printed: the
+    engraving shows its notes, not a second row of rests.
+    """
     inside = events
     if not inside and bar.number != 0:
         r = note.Rest(quarterLength=float(bar.length))
@@ -187,18 +193,19 @@ def _write_voice(container, events, bar: Bar, key_name: str, result, s) -> None:
     for ev in inside:
         a, b = max(ev[0].start, bar.start), min(ev[0].end, bar.end)
         if a > pos:
-            _append_rests(container, pos - origin, a - origin, bar)
+            _append_rests(container, pos - origin, a - origin, bar, hide_rests)
         _append_event(container, ev, a - origin, b - origin, origin, bar, key_name, result, s)
         pos = b
     if pos < bar.end:
-        _append_rests(container, pos - origin, bar.end - origin, bar)
+        _append_rests(container, pos - origin, bar.end - origin, bar, hide_rests)
 
 
-def _append_rests(container, a: Fraction, b: Fraction, bar: Bar) -> None:
+def _append_rests(container, a: Fraction, b: Fraction, bar: Bar, hidden: bool = False) -> None:
     pts = split_span(a, b, bar.meter)
     for x, y in zip(pts, pts[1:], strict=False):
         r = note.Rest()
         r.duration = duration.Duration(y - x)
+        r.style.hideObjectOnPrint = hidden
         container.append(r)
 
 
