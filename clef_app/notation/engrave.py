@@ -115,4 +115,31 @@ def to_mei(score: stream.Score) -> str:
     tk.setOptions(dict(PAGE_OPTIONS))
     if not tk.loadData(to_musicxml(score)):
         raise EngraveError("Verovio could not read the score")
-    return tk.getMEI({"pageNo": 0, "scoreBased": True})
+    return mei_with_attributes(tk.getMEI({"pageNo": 0, "scoreBased": True}))
+
+
+_STAFF_DEF = re.compile(r"<(staffDef)\b([^>]*)>(.*?)</staffDef>", re.S)
+_SCORE_DEF = re.compile(r"<(scoreDef)\b([^>]*)>(.*?)</scoreDef>", re.S)
+
+
+def mei_with_attributes(mei: str) -> str:
+    """Meter and key also as staffDef/scoreDef attributes (meter.count, key.sig).
+
+    Verovio writes them as child elements only; readers such as music21's take the
+    attribute form, which MEI allows alongside.
+    """
+
+    def add(m: re.Match) -> str:
+        tag, attrs, body = m.group(1), m.group(2), m.group(3)
+        if tag == "scoreDef" and "<staffDef" in body:
+            return m.group(0)
+        extra = ""
+        meter = re.search(r'<meterSig[^>]*count="(\d+)"[^>]*unit="(\d+)"', body)
+        if meter and "meter.count" not in attrs:
+            extra += f' meter.count="{meter.group(1)}" meter.unit="{meter.group(2)}"'
+        key = re.search(r'<keySig[^>]*sig="([^"]+)"', body)
+        if key and "key.sig" not in attrs:
+            extra += f' key.sig="{key.group(1)}"'
+        return f"<{tag}{attrs}{extra}>{body}</{tag}>"
+
+    return _SCORE_DEF.sub(add, _STAFF_DEF.sub(add, mei))

@@ -83,6 +83,8 @@ def test_mei_reads_back_in_music21_and_verovio(demo, tmp_path):
     assert "<mei" in text and f'xml:id="n{notes[0].id}"' in text
     back = converter.parse(str(path))
     assert sorted(pitches_in_order(back)) == sorted(n.pitch for n in notes)
+    assert back.recurse().getElementsByClass("TimeSignature")[0].ratioString == "4/4"
+    assert back.recurse().getElementsByClass("KeySignature")[0].sharps == 0
     tk = verovio.toolkit()
     assert tk.loadData(text) and tk.getPageCount() >= 1
 
