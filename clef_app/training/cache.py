@@ -51,16 +51,30 @@ def run(args: argparse.Namespace) -> int:
     encoder, sha = build_encoder(cfg, args.weights)
     encoder.eval()
     out = args.out or args.data / "cache"
-    clips = [json.loads(line) for line in open(args.data / "manifest.jsonl", encoding="utf-8")]
+    clips = read_manifest(args.data / "manifest.jsonl")
     for split in args.splits:
         todo = [c for c in clips if c["split"] == split]
         size = args.part_clips or max(len(todo), 1)
         parts = [todo[i : i + size] for i in range(0, len(todo), size)]
+        finished = (args.data / "READY").is_file()  # else the manifest is still growing
         for k, part in enumerate(parts):
             folder = out / (f"{split}-{k:02d}" if args.part_clips else split)
-            if not (folder / "meta.json").is_file():
+            if len(part) < size and not finished:
+                print(f"{folder.name}: waiting for the build ({len(part)}/{size} clips)")
+            elif not (folder / "meta.json").is_file():
                 cache_split(encoder, cfg, sha, args.data, part, folder, args.batch)
     return 0
+
+
+def read_manifest(path: Path) -> list[dict]:
+    """Clips of a data build; a last line still being written is ignored."""
+    clips = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            clips.append(json.loads(line))
+        except json.JSONDecodeError:
+            break
+    return clips
 
 
 def segment_roll(frames: list[FrameNote], start: int, n_frames: int) -> np.ndarray:
