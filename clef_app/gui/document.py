@@ -21,8 +21,8 @@ from clef_app.notation.edits import Edit, NoteEdit, SettingsEdit, compose
 from clef_app.notation.events import NoteEvent, sort_notes
 
 NO_MERGE = -1
-MERGE_NUDGE = 1  # repeated arrow-key nudges and Alt+wheel velocity steps merge into one
-MERGE_TRANSCRIBE = 2  # partial transcription results merge into one "Transcribe"
+MERGE_TRANSCRIBE = 1  # partial transcription results merge into one "Transcribe"
+MERGE_NUDGE = 1000  # + a series number: repeated nudges/velocity steps of one selection merge
 
 
 class EditCommand(QUndoCommand):
@@ -69,6 +69,9 @@ class Document(QObject):
         self.selection: frozenset[int] = frozenset()
         self.undo_stack = QUndoStack(self)
         self._samples_16k: np.ndarray | None = None
+        # a dying stack clears itself and signals; its observers may already be gone
+        stack = self.undo_stack
+        self.destroyed.connect(lambda *_: stack.blockSignals(True))
 
     # -- audio -------------------------------------------------------------------------
     @property

@@ -1,8 +1,12 @@
 """Long work off the GUI thread: a generator behind a QObject, run in a QThread.
 
-The job is a function `job(cancelled) -> Iterator`; every yielded item is sent to the GUI
-as `partial(item)` and the generator's return value as `finished(value)`. Cancellation is
+The job is a function `job(cancelled) -> Iterator`; every yielded item reaches the GUI as
+`partial(item)` and the generator's return value as `finished(value)`. Cancellation is
 checked between items. Only plain Python/numpy values should cross the thread boundary.
+
+A `GeneratorWorker` stays in the GUI thread and re-emits what its `_Runner` (moved to the
+worker thread) reports, so any slot connected to it, lambdas included, runs in the GUI
+thread.
 """
 
 from __future__ import annotations
@@ -21,38 +25,20 @@ class Cancelled(Exception):
     """Raised inside a job that notices the cancel flag (optional: jobs may just return)."""
 
 
-class GeneratorWorker(QObject):
-    """Runs one job; lives in its own thread once `start()`ed."""
+class _Runner(QObject):
+    """Runs the job in the worker thread; reports through queued signals."""
 
-    progress = Signal(float)  # fraction done, 0..1
-    partial = Signal(object)  # each yielded item
-    finished = Signal(object)  # the generator's return value (None if cancelled)
-    failed = Signal(str)  # one-line message
-    _ended = Signal(object)  # self, after finished/failed: the reaper stops the thread
+    partial = Signal(object)
+    finished = Signal(object)
+    failed = Signal(str)
 
-    def __init__(self, job: Job, progress_of: Callable[[Any], float | None] | None = None,
-                 name: str = "worker") -> None:
+    def __init__(self, job: Job, cancel: threading.Event) -> None:
         super().__init__()
         self._job = job
-        self._progress_of = progress_of
-        self._cancel = threading.Event()
-        self.name = name
-        self.thread: QThread | None = None
-
-    def cancel(self) -> None:
-        self._cancel.set()
-
-    def is_cancelled(self) -> bool:
-        return self._cancel.is_set()
+        self._cancel = cancel
 
     @Slot()
     def run(self) -> None:
-        try:
-            self._run()
-        finally:
-            self._ended.emit(self)
-
-    def _run(self) -> None:
         try:
             gen = self._job(self._cancel.is_set)
             while True:
@@ -65,10 +51,6 @@ class GeneratorWorker(QObject):
                 except StopIteration as stop:
                     self.finished.emit(None if self._cancel.is_set() else stop.value)
                     return
-                if self._progress_of is not None:
-                    frac = self._progress_of(item)
-                    if frac is not None:
-                        self.progress.emit(float(frac))
                 self.partial.emit(item)
         except Cancelled:
             self.finished.emit(None)
@@ -76,45 +58,81 @@ class GeneratorWorker(QObject):
             traceback.print_exc()
             self.failed.emit(f"{type(exc).__name__}: {exc}".splitlines()[0][:300])
 
+
+class GeneratorWorker(QObject):
+    """One job on its own thread; connect the signals, then `start()`."""
+
+    progress = Signal(float)  # fraction done, 0..1 (when progress_of gives one)
+    partial = Signal(object)  # each yielded item
+    finished = Signal(object)  # the generator's return value (None if cancelled)
+    failed = Signal(str)  # one-line message
+
+    def __init__(self, job: Job, progress_of: Callable[[Any], float | None] | None = None,
+                 name: str = "worker") -> None:
+        super().__init__()
+        self._cancel = threading.Event()
+        self._progress_of = progress_of
+        self._runner = _Runner(job, self._cancel)
+        self.name = name
+        self.thread: QThread | None = None
+        self.done = False
+
+    def cancel(self) -> None:
+        self._cancel.set()
+
+    def is_cancelled(self) -> bool:
+        return self._cancel.is_set()
+
     def start(self) -> GeneratorWorker:
-        """Run in a new QThread; connect the signals before calling this."""
-        global _REAPER
-        if _REAPER is None:
-            _REAPER = _Reaper()
         thread = QThread()
         thread.setObjectName(self.name)
         self.thread = thread
-        self.moveToThread(thread)
-        thread.started.connect(self.run)
-        self._ended.connect(_REAPER.reap)
+        self._runner.moveToThread(thread)
+        thread.started.connect(self._runner.run)
+        self._runner.partial.connect(self._on_partial)
+        self._runner.finished.connect(self._on_finished)
+        self._runner.failed.connect(self._on_failed)
         _RUNNING.add(self)
         thread.start()
         return self
 
+    @Slot(object)
+    def _on_partial(self, item: Any) -> None:
+        if self._progress_of is not None:
+            frac = self._progress_of(item)
+            if frac is not None:
+                self.progress.emit(float(frac))
+        self.partial.emit(item)
+
+    @Slot(object)
+    def _on_finished(self, value: Any) -> None:
+        self._stop_thread()
+        self.finished.emit(value)
+
+    @Slot(str)
+    def _on_failed(self, message: str) -> None:
+        self._stop_thread()
+        self.failed.emit(message)
+
+    def _stop_thread(self) -> None:
+        self.done = True
+        if self.thread is not None:
+            self.thread.quit()
+            self.thread.wait()
+        _RUNNING.discard(self)
+
     def wait(self, ms: int = 30_000) -> bool:
-        """Block until the job ends and its thread stops (for shutdown and tests)."""
+        """Block until the job's thread ends (shutdown, tests); its result is still queued."""
         if self.thread is None:
             return True
-        self.thread.quit()  # the loop only quits after run() has returned
+        self.thread.quit()  # takes effect once run() has returned
         return self.thread.wait(ms)
 
 
-class _Reaper(QObject):
-    """Lives in the GUI thread: stops a finished worker's thread and drops the reference."""
-
-    @Slot(object)
-    def reap(self, worker: GeneratorWorker) -> None:
-        if worker.thread is not None:
-            worker.thread.quit()
-            worker.thread.wait()
-        _RUNNING.discard(worker)
+_RUNNING: set[GeneratorWorker] = set()  # keeps running workers (and their threads) alive
 
 
-_REAPER: _Reaper | None = None
-_RUNNING: set[GeneratorWorker] = set()  # keeps running workers (and threads) alive
-
-
-def stop_all(ms: int = 5_000) -> None:
+def stop_all(ms: int = 30_000) -> None:
     """Cancel every running worker and wait for their threads (on application exit)."""
     for worker in list(_RUNNING):
         worker.cancel()

@@ -1,0 +1,68 @@
+"""Starting the GUI: the application object, its dark look, and the first document."""
+
+from __future__ import annotations
+
+import sys
+
+import pyqtgraph as pg
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QApplication
+
+from clef_app import __version__
+from clef_app.gui import preferences
+
+DARK = {  # palette role -> colour: a dark workspace so the spectrogram reads best
+    QPalette.ColorRole.Window: QColor(37, 38, 43),
+    QPalette.ColorRole.WindowText: QColor(226, 226, 230),
+    QPalette.ColorRole.Base: QColor(26, 27, 31),
+    QPalette.ColorRole.AlternateBase: QColor(44, 45, 51),
+    QPalette.ColorRole.ToolTipBase: QColor(250, 250, 235),
+    QPalette.ColorRole.ToolTipText: QColor(20, 20, 20),
+    QPalette.ColorRole.Text: QColor(226, 226, 230),
+    QPalette.ColorRole.Button: QColor(52, 53, 60),
+    QPalette.ColorRole.ButtonText: QColor(226, 226, 230),
+    QPalette.ColorRole.BrightText: QColor(255, 90, 90),
+    QPalette.ColorRole.Highlight: QColor(64, 160, 220),
+    QPalette.ColorRole.HighlightedText: QColor(255, 255, 255),
+    QPalette.ColorRole.Link: QColor(110, 190, 255),
+    QPalette.ColorRole.PlaceholderText: QColor(140, 140, 150),
+}
+
+
+def make_application(argv: list[str] | None = None) -> QApplication:
+    """The QApplication (created once), styled dark, with Clef's settings identity."""
+    app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv[:1])
+    app.setOrganizationName(preferences.ORGANISATION)
+    app.setApplicationName(preferences.APPLICATION)
+    app.setApplicationVersion(__version__)
+    app.setStyle("Fusion")
+    palette = QPalette()
+    for role, colour in DARK.items():
+        palette.setColor(role, colour)
+    for role in (QPalette.ColorRole.Text, QPalette.ColorRole.ButtonText,
+                 QPalette.ColorRole.WindowText):
+        palette.setColor(QPalette.ColorGroup.Disabled, role, QColor(120, 120, 128))
+    app.setPalette(palette)
+    pg.setConfigOptions(antialias=False, imageAxisOrder="col-major")
+    return app
+
+
+def run_gui(path: str | None = None) -> int:
+    """Open the main window (on `path`, or the demo on the very first start); run the loop."""
+    app = make_application()
+    from clef_app.gui.file_actions import DEMO, open_demo
+    from clef_app.gui.main_window import MainWindow
+
+    window = MainWindow()
+    window.show()
+    if path:
+        window.open_path(path)
+    elif not preferences.get("session/demo_shown") and DEMO.is_file():
+        if open_demo(window):
+            preferences.put("session/demo_shown", True)
+    else:
+        window.status("File › Open Recording… (Ctrl+O) to begin, or Help › Open the Demo "
+                      "Recording", 0)
+    if hasattr(window, "project_actions"):  # work a crashed session left: offer to restore
+        window.project_actions.offer_recovery()
+    return app.exec()

@@ -1,0 +1,361 @@
+"""Clef's main window: spectrogram workspace above the score, transport, menus, status bar.
+
+The window wires objects together; the work lives in the document, the views, `Playback`,
+`Transcription` and `file_actions`. Other helpers' widgets are embedded through hooks:
+`score_view.ScoreView`, `live_panel.LivePanel` and `project_actions.install(window)`.
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QSpinBox,
+    QSplitter,
+    QToolButton,
+    QWidget,
+)
+
+from clef_app.gui import file_actions, menus, preferences, workers
+from clef_app.gui.audition import Audition
+from clef_app.gui.document import Document
+from clef_app.gui.playback_controls import Playback, PlaybackControls
+from clef_app.gui.settings_dialog import SettingsDialog, device_index
+from clef_app.gui.spectrogram_view import SpectrogramView
+from clef_app.gui.transcribe import Transcription, find_model
+
+SCORE_DELAY_MS = 400  # ms of quiet after an edit before the score is engraved again
+
+
+class MainWindow(QMainWindow):
+    """One window, one document."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setWindowTitle("Clef[*]")
+        self.resize(1500, 920)
+        self.document = Document(self)
+        self.spectrogram = SpectrogramView(self.document)
+        self.playback = Playback(self.document, self)
+        self.transcription = Transcription(self.document, self)
+        self.audition = Audition(self)
+        self.audition.device = device_index(preferences.get("audio/output_device"), "output")
+        self.transport = PlaybackControls(self.playback)
+        self.score_view = self._make_score_pane()
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter.addWidget(self.spectrogram)
+        self.splitter.addWidget(self.score_view)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 2)
+        self.splitter.setChildrenCollapsible(False)
+        self.setCentralWidget(self.splitter)
+        self.velocity = QSpinBox(minimum=1, maximum=127, enabled=False)
+        self.velocity.setToolTip("velocity of the selected notes (Alt+wheel on the spectrogram)")
+        self._syncing_velocity = False
+        self.named_actions: dict[str, QAction] = menus.build(self)
+        self._build_status_bar()
+        self._make_live_dock()
+        self._connect()
+        self.apply_preferences()
+        self._restore_window_state()
+        self._update_transcribe_action()
+        self._install_project_actions()
+        self.spectrogram.graphics.setFocus()
+
+    # -- construction ------------------------------------------------------------------
+    def _make_score_pane(self) -> QWidget:
+        """The notation helper's ScoreView, or a placeholder until it is installed."""
+        try:
+            module = importlib.import_module("clef_app.gui.score_view")
+        except ImportError:
+            module = None
+        if module is not None and hasattr(module, "ScoreView"):
+            view = module.ScoreView()
+            self._score_timer = QTimer(self, interval=SCORE_DELAY_MS, singleShot=True)
+            self._score_timer.timeout.connect(self._engrave)
+            self.document.notesChanged.connect(self._score_timer.start)
+            self.document.settingsChanged.connect(self._settings_changed)
+            view.noteClicked.connect(self._score_note_clicked)
+            if hasattr(view, "editRequested"):  # score edits: undo steps on this document
+                view.editRequested.connect(self.document.apply)
+            if hasattr(view, "failed"):
+                view.failed.connect(lambda msg: self.status(f"score: {msg}"))
+            self.document.selectionChanged.connect(self._score_selection)
+            return view
+        placeholder = QLabel("The score will appear here (notation view not installed).")
+        placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        placeholder.setObjectName("scorePlaceholder")
+        return placeholder
+
+    def _engrave(self) -> None:
+        try:
+            self.score_view.set_document_notes(self.document.sorted_notes(),
+                                               dict(self.document.settings))
+        except Exception as exc:  # a score problem must never take the workspace down
+            self.status(f"could not engrave the score: {exc}")
+
+    def _settings_changed(self, _key: str) -> None:
+        self._score_timer.start()
+
+    def _score_note_clicked(self, note_id: int) -> None:
+        self.document.set_selection({note_id})
+
+    def _score_selection(self) -> None:
+        if hasattr(self.score_view, "select_notes"):
+            self.score_view.select_notes(sorted(self.document.selection))
+
+    def _make_live_dock(self) -> None:
+        """The live-input panel in a dock, hidden until View › Live Input (it opens the mic)."""
+        self.live_panel = None
+        try:
+            module = importlib.import_module("clef_app.gui.live_panel")
+            panel = module.LivePanel(self.document)
+        except Exception as exc:  # not installed yet, or broken: the rest of Clef works
+            self.status(f"live input is unavailable: {exc}")
+            return
+        self.live_panel = panel
+        panel.recordingFinished.connect(self._recording_finished)
+        dock = QDockWidget("Live input", self)
+        dock.setObjectName("liveDock")
+        dock.setWidget(panel)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+        dock.hide()
+        action = dock.toggleViewAction()
+        action.setText("&Live Input")
+        action.setShortcut(QKeySequence("Ctrl+R"))
+        action.setToolTip("record from a microphone or line input, transcribing as you play")
+        self.named_actions["live"] = action
+        self.menus["view"].addSeparator()
+        self.menus["view"].addAction(action)
+        self.toolbar.insertAction(self.named_actions["transcribe"], action)
+
+    def _recording_finished(self, path: str) -> None:
+        notes = list(self.live_panel.recorded_notes) if self.live_panel is not None else []
+        file_actions.open_audio(self, Path(path), notes=notes)
+
+    def _install_project_actions(self) -> None:
+        try:
+            module = importlib.import_module("clef_app.gui.project_actions")
+        except ImportError:
+            return
+        if hasattr(module, "install"):
+            module.install(self)
+
+    def _build_status_bar(self) -> None:
+        bar = self.statusBar()
+        self.hover_label = QLabel()
+        self.hover_label.setMinimumWidth(330)
+        self.progress = QProgressBar(maximum=1000, textVisible=True)
+        self.progress.setFixedWidth(220)
+        self.progress.setFormat("transcribing %p%")
+        self.cancel_button = QToolButton(text="Cancel", toolTip="stop transcribing")
+        self.cancel_button.clicked.connect(self.transcription.cancel)
+        self.audio_label = QLabel()
+        for w in (self.hover_label, self.progress, self.cancel_button, self.audio_label):
+            bar.addPermanentWidget(w)
+        self.progress.hide()
+        self.cancel_button.hide()
+        if not self.playback.available:
+            self.audio_label.setText("no audio output")
+            self.audio_label.setToolTip(self.playback.error)
+            self.status(f"{self.playback.error}: playback is off, everything else works")
+
+    def _connect(self) -> None:
+        doc, view = self.document, self.spectrogram
+        doc.undo_stack.cleanChanged.connect(self._clean_changed)
+        doc.selectionChanged.connect(self._selection_changed)
+        doc.notesChanged.connect(self._sync_velocity)
+        doc.audioChanged.connect(self._update_transcribe_action)
+        view.hoverInfo.connect(self.hover_label.setText)
+        view.seekRequested.connect(self.playback.seek)
+        view.loopChanged.connect(self._loop_changed)
+        view.pitchClicked.connect(self._audition)
+        self.audition.message.connect(self.status)
+        self.audition.rendered.connect(lambda *_: QTimer.singleShot(
+            400, lambda: view.pitch_axis.set_pressed(None)))
+        self.playback.positionChanged.connect(self._position_changed)
+        self.playback.message.connect(self.status)
+        self.transport.loopToggled.connect(self._loop_toggled)
+        self.velocity.valueChanged.connect(self._velocity_edited)
+        self.transcription.started.connect(self._transcription_started)
+        self.transcription.progress.connect(lambda f: self.progress.setValue(int(f * 1000)))
+        self.transcription.finished.connect(self._transcription_ended)
+        self.transcription.failed.connect(self._transcription_failed)
+
+    def _clean_changed(self, clean: bool) -> None:
+        self.setWindowModified(not clean)
+
+    # -- status and errors ---------------------------------------------------------------
+    def status(self, text: str, ms: int = 8000) -> None:
+        self.statusBar().showMessage(text, ms)
+
+    def show_error(self, title: str, text: str) -> None:
+        """A modal message; the document stays as it was."""
+        QMessageBox.warning(self, title, text)
+
+    # -- files ---------------------------------------------------------------------------
+    def open_path(self, path: str | Path) -> bool:
+        return file_actions.open_path(self, Path(path))
+
+    def confirm_discard(self) -> bool:
+        """True when the current edits may be dropped (asks if there are unsaved edits)."""
+        if self.document.undo_stack.isClean():
+            return True
+        answer = QMessageBox.question(
+            self, "Discard changes?", "The current notes have unsaved edits. Discard them?",
+            QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel)
+        return answer == QMessageBox.StandardButton.Discard
+
+    def refresh_recent(self) -> None:
+        menus.fill_recent(self)
+
+    # -- editing ---------------------------------------------------------------------------
+    def _sync_velocity(self) -> None:
+        notes = self.document.selected_notes()
+        self._syncing_velocity = True
+        self.velocity.setEnabled(bool(notes))
+        if notes:
+            self.velocity.setValue(notes[0].velocity)
+        self._syncing_velocity = False
+
+    def _selection_changed(self) -> None:
+        self._sync_velocity()
+        n = len(self.document.selection)
+        self.named_actions["delete"].setEnabled(n > 0)
+        self.named_actions["loop_selection"].setEnabled(n > 0)
+        if n:
+            self.status(f"{n} note{'s' if n > 1 else ''} selected", 3000)
+
+    def _velocity_edited(self, value: int) -> None:
+        if not self._syncing_velocity:
+            self.spectrogram.editor.set_velocity(value, merge=True)
+
+    def _audition(self, pitch: int) -> None:
+        self.spectrogram.pitch_axis.set_pressed(pitch)
+        self.audition.play(pitch)
+
+    # -- playback ---------------------------------------------------------------------------
+    def _position_changed(self, seconds: float) -> None:
+        follow = self.named_actions["follow"].isChecked() and self.playback.playing
+        self.spectrogram.set_cursor(seconds, follow=follow)
+
+    def _loop_changed(self, start: float, end: float) -> None:
+        has_loop = end > start
+        if has_loop and not self.transport.loop_button.isChecked():
+            self.transport.loop_button.setChecked(True)  # marking a region means: loop it
+        self.playback.set_loop(start, end if self.transport.loop_button.isChecked() else start)
+        if not has_loop:
+            self.transport.loop_button.setChecked(False)
+
+    def _loop_toggled(self, on: bool) -> None:
+        region = self.spectrogram.loop_region()
+        if on and region is None:
+            sel = self.document.selected_notes()
+            if sel:
+                self.loop_selection()
+                return
+            self.status("mark a loop: drag on the time ruler, or select notes and press L")
+        self.spectrogram.loop.setVisible(on and region is not None)
+        a, b = region or (0.0, 0.0)
+        self.playback.set_loop(a, b if on else a)
+
+    def loop_selection(self) -> None:
+        notes = self.document.selected_notes()
+        if notes:
+            self.spectrogram.set_loop(min(n.onset for n in notes), max(n.offset for n in notes))
+
+    # -- transcription ------------------------------------------------------------------------
+    def _update_transcribe_action(self) -> None:
+        action = self.named_actions["transcribe"]
+        path, why = find_model()
+        if path is None:
+            action.setEnabled(False)
+            action.setToolTip(f"Transcribe is unavailable: {why}")
+            action.setStatusTip(f"Transcribe is unavailable: {why}")
+        else:
+            has_audio = self.document.samples is not None
+            action.setEnabled(has_audio and not self.transcription.running)
+            tip = "Transcribe the recording with the Clef model (Ctrl+T)"
+            action.setToolTip(tip if has_audio else "open a recording to transcribe it")
+            action.setStatusTip(tip)
+
+    def transcribe(self) -> None:
+        why = self.transcription.start()
+        if why:
+            self.status(f"cannot transcribe: {why}")
+
+    def _transcription_started(self) -> None:
+        self.progress.setValue(0)
+        self.progress.show()
+        self.cancel_button.show()
+        self.named_actions["transcribe"].setEnabled(False)
+
+    def _transcription_ended(self, summary: str) -> None:
+        self.progress.hide()
+        self.cancel_button.hide()
+        self._update_transcribe_action()
+        self.status(summary or "transcription cancelled (the notes found so far are kept)")
+
+    def _transcription_failed(self, message: str) -> None:
+        self._transcription_ended("")
+        self.show_error("Transcription failed", message)
+
+    # -- preferences and state -------------------------------------------------------------
+    def show_preferences(self) -> None:
+        old_device = preferences.get("audio/output_device")
+        if SettingsDialog(self).exec():
+            self.apply_preferences()
+            if preferences.get("audio/output_device") != old_device:
+                self.playback.reopen()
+                self.audition.device = device_index(preferences.get("audio/output_device"),
+                                                    "output")
+
+    def apply_preferences(self) -> None:
+        self.spectrogram.set_look(preferences.get("spectrogram/colormap"),
+                                  preferences.get("spectrogram/db_range"))
+        self.named_actions["follow"].setChecked(preferences.get("playback/follow"))
+
+    def _restore_window_state(self) -> None:
+        s = QSettings(preferences.ORGANISATION, preferences.APPLICATION)
+        if s.value("window/geometry") is not None:
+            self.restoreGeometry(s.value("window/geometry"))
+        if s.value("window/state") is not None:
+            self.restoreState(s.value("window/state"))
+        if s.value("window/splitter") is not None:
+            self.splitter.restoreState(s.value("window/splitter"))
+        else:
+            self.splitter.setSizes([560, 300])
+
+    def save_window_state(self) -> None:
+        s = QSettings(preferences.ORGANISATION, preferences.APPLICATION)
+        s.setValue("window/geometry", self.saveGeometry())
+        s.setValue("window/state", self.saveState())
+        s.setValue("window/splitter", self.splitter.saveState())
+        preferences.put("playback/follow", self.named_actions["follow"].isChecked())
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        if not self.confirm_discard():
+            event.ignore()
+            return
+        self.save_window_state()
+        if hasattr(self, "_score_timer"):
+            self._score_timer.stop()
+        self.transcription.cancel()
+        self.playback.close()
+        for part in (self.score_view, self.live_panel):
+            if hasattr(part, "shutdown"):
+                part.shutdown()
+        workers.stop_all()
+        event.accept()
+
+
+def shortcut(*keys: str | QKeySequence.StandardKey) -> list[QKeySequence]:
+    return [QKeySequence(k) for k in keys]

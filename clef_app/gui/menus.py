@@ -1,0 +1,224 @@
+"""The main window's actions, menus and toolbars (Qt conventions: File, Edit, View, ...).
+
+Every action is kept in `window.named_actions[name]` and every menu in `window.menus[name]`, so
+other parts (project actions, tests) can find and extend them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtWidgets import QLabel, QMessageBox, QToolBar
+
+from clef_app.gui import file_actions, preferences
+
+if TYPE_CHECKING:
+    from clef_app.gui.main_window import MainWindow
+
+ZOOM_STEP = 0.7  # view span factor per zoom-in step
+
+HELP_TEXT = """<h3>Working on the spectrogram</h3>
+<table cellspacing=4>
+<tr><td><b>Click</b> a note</td><td>select it (Shift/Ctrl+click: add or remove)</td></tr>
+<tr><td><b>Drag</b> on empty space</td><td>select the notes in a rectangle</td></tr>
+<tr><td><b>Drag</b> a note</td><td>move the selection (pitch snaps to semitones;
+Shift locks the direction)</td></tr>
+<tr><td><b>Drag</b> a note's right end</td><td>change its length</td></tr>
+<tr><td><b>Double-click</b> empty space</td><td>add a note (or use the Draw tool, D)</td></tr>
+<tr><td><b>Delete</b></td><td>delete the selected notes</td></tr>
+<tr><td><b>↑ ↓</b> / Shift+↑ ↓</td><td>transpose by a semitone / an octave</td></tr>
+<tr><td><b>← →</b></td><td>move in time by 10 ms (Shift: 100 ms)</td></tr>
+<tr><td><b>Alt+wheel</b></td><td>velocity of the selected notes</td></tr>
+<tr><td><b>Wheel</b> / Ctrl+wheel</td><td>zoom time / pitch</td></tr>
+<tr><td><b>Middle or right drag</b></td><td>scroll</td></tr>
+<tr><td><b>Click / drag</b> the time ruler</td><td>seek / mark a loop region</td></tr>
+<tr><td><b>Click</b> a key</td><td>hear that pitch</td></tr>
+<tr><td><b>Space</b></td><td>play / pause</td></tr>
+</table>"""
+
+
+def _action(window: MainWindow, name: str, text: str, slot: Callable | None = None,
+            keys: tuple = (), tip: str = "", checkable: bool = False,
+            context: Qt.ShortcutContext = Qt.ShortcutContext.WindowShortcut) -> QAction:
+    action = QAction(text, window)
+    if keys:
+        action.setShortcuts([QKeySequence(k) for k in keys])
+        action.setShortcutContext(context)
+    if tip:
+        action.setToolTip(tip)
+        action.setStatusTip(tip)
+    action.setCheckable(checkable)
+    if slot is not None:
+        action.triggered.connect(lambda *_: slot())
+    window.named_actions[name] = action
+    return action
+
+
+def build(window: MainWindow) -> dict[str, QAction]:
+    window.named_actions, window.menus = {}, {}
+    _file_menu(window)
+    _edit_menu(window)
+    _view_menu(window)
+    _play_menu(window)
+    _help_menu(window)
+    _toolbars(window)
+    return window.named_actions
+
+
+def _file_menu(window: MainWindow) -> None:
+    menu = window.menus["file"] = window.menuBar().addMenu("&File")
+    menu.addAction(_action(window, "open", "&Open Recording…", partial(file_actions.ask_open,
+                   window), (QKeySequence.StandardKey.Open,), "open a WAV, FLAC, OGG or MP3 file"))
+    menu.addAction(_action(window, "import_midi", "&Import MIDI…",
+                           partial(file_actions.ask_import_midi, window), ("Ctrl+I",),
+                           "replace the notes with those of a MIDI file"))
+    window.menus["recent"] = menu.addMenu("Open &Recent")
+    fill_recent(window)
+    menu.addSeparator()
+    export = window.menus["export"] = menu.addMenu("&Export")
+    for kind, (label, _suffix) in file_actions.EXPORTS.items():
+        export.addAction(_action(window, f"export_{kind}", f"{label}…",
+                                 partial(file_actions.ask_export, window, kind)))
+    menu.addSeparator()
+    menu.addAction(_action(window, "quit", "&Quit", window.close, (QKeySequence.StandardKey.Quit,)))
+
+
+def fill_recent(window: MainWindow) -> None:
+    menu = window.menus["recent"]
+    menu.clear()
+    recent = [p for p in preferences.get("session/recent") if Path(p).exists()]
+    for path in recent:
+        action = menu.addAction(Path(path).name)
+        action.setToolTip(path)
+        action.triggered.connect(lambda *_, p=path: window.open_path(p))
+    menu.setEnabled(bool(recent))
+
+
+def _edit_menu(window: MainWindow) -> None:
+    menu = window.menus["edit"] = window.menuBar().addMenu("&Edit")
+    stack, editor = window.document.undo_stack, window.spectrogram.editor
+    undo = stack.createUndoAction(window, "&Undo")
+    undo.setShortcuts([QKeySequence.StandardKey.Undo])
+    redo = stack.createRedoAction(window, "&Redo")
+    redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+    window.named_actions["undo"], window.named_actions["redo"] = undo, redo
+    menu.addActions([undo, redo])
+    menu.addSeparator()
+    # note keys act only while the spectrogram has the focus (the score has its own)
+    local = Qt.ShortcutContext.WidgetWithChildrenShortcut
+    items = [
+        ("delete", "&Delete Notes", editor.delete_selected, (QKeySequence.StandardKey.Delete,
+                                                             "Backspace")),
+        ("select_all", "Select &All", lambda: window.document.set_selection(
+            window.document.notes), (QKeySequence.StandardKey.SelectAll,)),
+        ("select_none", "Select &None", lambda: window.document.set_selection(()), ("Esc",)),
+        None,
+        ("transpose_up", "Semitone Up", partial(editor.transpose, 1), ("Up",)),
+        ("transpose_down", "Semitone Down", partial(editor.transpose, -1), ("Down",)),
+        ("octave_up", "Octave Up", partial(editor.transpose, 12), ("Shift+Up",)),
+        ("octave_down", "Octave Down", partial(editor.transpose, -12), ("Shift+Down",)),
+        ("nudge_left", "Earlier by 10 ms", partial(editor.nudge, -0.01), ("Left",)),
+        ("nudge_right", "Later by 10 ms", partial(editor.nudge, 0.01), ("Right",)),
+        ("nudge_left_more", "Earlier by 100 ms", partial(editor.nudge, -0.1), ("Shift+Left",)),
+        ("nudge_right_more", "Later by 100 ms", partial(editor.nudge, 0.1), ("Shift+Right",)),
+        ("velocity_up", "Louder", partial(editor.step_velocity, 1), ("]",)),
+        ("velocity_down", "Softer", partial(editor.step_velocity, -1), ("[",)),
+    ]
+    for item in items:
+        if item is None:
+            menu.addSeparator()
+            continue
+        name, text, slot, keys = item
+        action = _action(window, name, text, slot, keys, context=local)
+        window.spectrogram.addAction(action)
+        menu.addAction(action)
+    menu.addSeparator()
+    tools = QActionGroup(window)
+    for name, text, key, draw in (("tool_select", "&Select Tool", "V", False),
+                                  ("tool_draw", "D&raw Tool", "D", True)):
+        action = _action(window, name, text, partial(_set_draw, window, draw), (key,),
+                         checkable=True, context=local,
+                         tip="drag on empty space to draw a note" if draw else
+                         "click and drag to select, move and resize notes")
+        window.spectrogram.addAction(action)
+        tools.addAction(action)
+        menu.addAction(action)
+    window.named_actions["tool_select"].setChecked(True)
+    menu.addSeparator()
+    menu.addAction(_action(window, "preferences", "&Preferences…", window.show_preferences,
+                           (QKeySequence.StandardKey.Preferences, "Ctrl+,")))
+
+
+def _set_draw(window: MainWindow, draw: bool) -> None:
+    window.spectrogram.editor.draw_mode = draw
+    window.status("Draw tool: drag on empty space to draw a note" if draw else "Select tool")
+
+
+def _view_menu(window: MainWindow) -> None:
+    menu = window.menus["view"] = window.menuBar().addMenu("&View")
+    view = window.spectrogram
+    for name, text, slot, keys in (
+        ("zoom_in", "Zoom &In (time)", partial(view.zoom, ZOOM_STEP, 0), ("Ctrl+=", "Ctrl++")),
+        ("zoom_out", "Zoom &Out (time)", partial(view.zoom, 1 / ZOOM_STEP, 0), ("Ctrl+-",)),
+        ("zoom_pitch_in", "Zoom In (pitch)", partial(view.zoom, ZOOM_STEP, 1), ("Ctrl+Shift+=",)),
+        ("zoom_pitch_out", "Zoom Out (pitch)", partial(view.zoom, 1 / ZOOM_STEP, 1),
+         ("Ctrl+Shift+-",)),
+        ("fit", "&Fit to Window", view.fit, ("Ctrl+0",)),
+        ("fit_notes", "Fit to &Notes", view.fit_notes_pitch, ("Ctrl+Shift+0",)),
+    ):
+        menu.addAction(_action(window, name, text, slot, keys))
+    menu.addSeparator()
+    menu.addAction(_action(window, "follow", "F&ollow Playback", None, ("F",),
+                           "keep the playback cursor in view", checkable=True))
+
+
+def _play_menu(window: MainWindow) -> None:
+    menu = window.menus["play"] = window.menuBar().addMenu("&Play")
+    pb = window.playback
+    menu.addAction(_action(window, "play", "&Play / Pause", pb.toggle, ("Space",)))
+    menu.addAction(_action(window, "rewind", "Go to &Start", lambda: pb.seek(0.0), ("Home",)))
+    menu.addSeparator()
+    menu.addAction(_action(window, "loop_selection", "&Loop Selected Notes",
+                           window.loop_selection, ("L",)))
+    menu.addAction(_action(window, "clear_loop", "&Clear Loop",
+                           lambda: window.spectrogram.set_loop(0.0, 0.0), ("Shift+L",)))
+    menu.addSeparator()
+    menu.addAction(_action(window, "transcribe", "&Transcribe", window.transcribe, ("Ctrl+T",)))
+
+
+def _help_menu(window: MainWindow) -> None:
+    menu = window.menus["help"] = window.menuBar().addMenu("&Help")
+    menu.addAction(_action(window, "open_demo", "Open the &Demo Recording",
+                           partial(file_actions.open_demo, window)))
+    menu.addAction(_action(window, "shortcuts", "&Mouse and Keys", lambda: QMessageBox.information(
+        window, "Mouse and keys", HELP_TEXT), ("F1",)))
+
+
+def _toolbars(window: MainWindow) -> None:
+    a = window.named_actions
+    main = QToolBar("Main", window)
+    main.setObjectName("mainToolbar")
+    main.setMovable(False)
+    main.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+    main.addActions([a["open"], a["transcribe"]])
+    main.addSeparator()
+    main.addWidget(window.transport)
+    main.addSeparator()
+    main.addActions([a["tool_select"], a["tool_draw"]])
+    main.addWidget(QLabel(" Velocity "))
+    main.addWidget(window.velocity)
+    main.addSeparator()
+    main.addActions([a["zoom_in"], a["zoom_out"], a["fit"], a["follow"]])
+    a["tool_select"].setIconText("Select")
+    a["tool_draw"].setIconText("Draw")
+    a["zoom_in"].setIconText("Zoom +")
+    a["zoom_out"].setIconText("Zoom −")
+    a["fit"].setIconText("Fit")
+    a["follow"].setIconText("Follow")
+    window.addToolBar(main)
+    window.toolbar = main

@@ -1,0 +1,353 @@
+"""Notes drawn over the spectrogram, and the mouse editing of them.
+
+Data coordinates are (seconds, mel row). A note spans onset..offset and the mel rows of
+its semitone band, [pitch_to_row(p - 0.5), pitch_to_row(p + 0.5)]; bands are thin in the
+bass (the mel scale is nearly linear there), so a note is drawn at least MIN_NOTE_PX tall.
+`NotesItem` only paints and hit-tests; `NoteEditor` turns mouse gestures into one
+document edit each, previewing the gesture on the item until the button is released.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QObject, QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QPen
+
+from clef_app.audio.features import pitch_to_row, row_to_pitch
+from clef_app.gui.axes import format_time, pitch_bounds, pitch_name
+from clef_app.gui.document import MERGE_NUDGE, NO_MERGE, Document
+from clef_app.notation.events import NoteEvent
+
+MIN_NOTE_PX = 5.0  # px: minimum drawn (and clickable) note height
+EDGE_PX = 6.0  # px: grab zone for resizing at a note's right edge
+MIN_NOTE_S = 0.03  # s: shortest note a resize or drawing can make
+NEW_NOTE_S = 0.25  # s: length of a note made by a click or double-click
+PITCH_RANGE = (0, 127)
+
+HIGH_CONF = QColor(70, 215, 255)  # confident notes: cyan
+LOW_CONF = QColor(255, 120, 40)  # doubtful notes: orange
+SELECTED = QColor(255, 236, 120)
+GHOST = QColor(255, 255, 255, 110)
+
+
+def confidence_colour(confidence: float) -> QColor:
+    """Orange (0) to cyan (1); the fill's opacity also grows with confidence."""
+    c = float(np.clip(confidence, 0.0, 1.0))
+    rgb = [a + (b - a) * c for a, b in zip(LOW_CONF.getRgb()[:3], HIGH_CONF.getRgb()[:3],
+                                          strict=True)]
+    return QColor(int(rgb[0]), int(rgb[1]), int(rgb[2]), int(40 + 70 * c))
+
+
+def _pen(colour: QColor, width: float, style=Qt.PenStyle.SolidLine) -> QPen:
+    pen = QPen(colour, width, style)
+    pen.setCosmetic(True)  # width in pixels whatever the zoom
+    return pen
+
+
+class NotesItem(pg.GraphicsObject):
+    """Paints every note as a rectangle; culls to the visible time range."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.notes: dict[int, NoteEvent] = {}
+        self.selection: frozenset[int] = frozenset()
+        self.preview: dict[int, NoteEvent] = {}  # notes shown at a dragged position
+        self.preview_selection: frozenset[int] | None = None  # during a rubber band
+        self.draft: NoteEvent | None = None  # the note being drawn
+        self._bounds = QRectF(0, -1, 1, 130)
+        self.setZValue(10)
+
+    def set_notes(self, notes: dict[int, NoteEvent]) -> None:
+        self.notes = dict(notes)
+        end = max((n.offset for n in notes.values()), default=1.0)
+        if end + 1 > self._bounds.width():
+            self.prepareGeometryChange()
+            self._bounds = QRectF(0, -1, end + 60.0, 130)
+        self.update()
+
+    def set_selection(self, ids: frozenset[int]) -> None:
+        self.selection = ids
+        self.update()
+
+    def boundingRect(self) -> QRectF:  # noqa: N802
+        return self._bounds
+
+    def _pixel(self) -> tuple[float, float]:
+        vb = self.getViewBox()
+        px = vb.viewPixelSize() if vb is not None else (0.01, 0.1)
+        return abs(px[0]) or 0.01, abs(px[1]) or 0.1
+
+    def band(self, pitch: int, px_y: float) -> tuple[float, float]:
+        """The rows a note of `pitch` covers on screen (at least MIN_NOTE_PX tall)."""
+        lo, hi = (float(v) for v in pitch_bounds(pitch))
+        need = MIN_NOTE_PX * px_y
+        if hi - lo < need:
+            mid = float(pitch_to_row(pitch))
+            lo, hi = mid - need / 2, mid + need / 2
+        return lo, hi
+
+    def shown_notes(self) -> list[tuple[NoteEvent, str]]:
+        """(note, role) in paint order; role is normal, selected, ghost or draft."""
+        sel = self.preview_selection if self.preview_selection is not None else self.selection
+        moving = self.preview
+        out = [(n, "normal") for i, n in self.notes.items() if i not in sel and i not in moving]
+        out += [(self.notes[i], "ghost") for i in self.preview if i in self.notes]
+        out += [(n, "normal") for i, n in self.preview.items() if i not in sel]
+        out += [(self.preview.get(i, self.notes[i]), "selected") for i in sel if i in self.notes]
+        if self.draft is not None:
+            out.append((self.draft, "selected"))
+        return out
+
+    def paint(self, p, *args) -> None:
+        vb = self.getViewBox()
+        if vb is None:
+            return
+        (x0, x1), _ = vb.viewRange()
+        _, px_y = self._pixel()
+        p.setRenderHint(p.RenderHint.Antialiasing, False)
+        for note, role in self.shown_notes():
+            if note.offset < x0 or note.onset > x1:
+                continue
+            lo, hi = self.band(note.pitch, px_y)
+            rect = QRectF(note.onset, lo, note.duration, hi - lo)
+            if role == "ghost":
+                p.setPen(_pen(GHOST, 1, Qt.PenStyle.DashLine))
+                p.setBrush(Qt.BrushStyle.NoBrush)
+            elif role == "selected":
+                p.setPen(_pen(QColor(255, 255, 255), 2))
+                p.setBrush(QBrush(QColor(SELECTED.red(), SELECTED.green(), SELECTED.blue(), 185)))
+            else:
+                fill = confidence_colour(note.confidence)
+                edge = QColor(fill)
+                edge.setAlpha(255)
+                dashed = note.confidence < 0.5
+                p.setPen(_pen(edge, 1.5, Qt.PenStyle.DashLine if dashed else Qt.PenStyle.SolidLine))
+                p.setBrush(QBrush(fill))
+            p.drawRect(rect)
+
+    def hit(self, t: float, row: float) -> tuple[int, str] | None:
+        """The note under (t, row) and the part grabbed: "edge" (right end) or "body"."""
+        px_x, px_y = self._pixel()
+        best: tuple[float, int, str] | None = None
+        for note, role in self.shown_notes():
+            if role in ("ghost",) or note.id not in self.notes:
+                continue
+            lo, hi = self.band(note.pitch, px_y)
+            if not (lo <= row <= hi and note.onset <= t <= note.offset + EDGE_PX * px_x / 2):
+                continue
+            width_px = note.duration / px_x
+            edge_zone = min(EDGE_PX, width_px / 3) * px_x
+            part = "edge" if t >= note.offset - edge_zone else "body"
+            score = abs(row - (lo + hi) / 2) / (hi - lo) - (0.5 if role == "selected" else 0.0)
+            if best is None or score <= best[0]:
+                best = (score, note.id, part)
+        return None if best is None else (best[1], best[2])
+
+    def ids_in_rect(self, t0: float, t1: float, r0: float, r1: float) -> set[int]:
+        """Notes whose drawn rectangle intersects the time/row rectangle."""
+        t0, t1, r0, r1 = min(t0, t1), max(t0, t1), min(r0, r1), max(r0, r1)
+        _, px_y = self._pixel()
+        out = set()
+        for n in self.notes.values():
+            lo, hi = self.band(n.pitch, px_y)
+            if n.onset <= t1 and n.offset >= t0 and lo <= r1 and hi >= r0:
+                out.add(n.id)
+        return out
+
+
+def snap_pitch(row: float) -> int:
+    """The semitone whose band holds a mel row."""
+    return int(np.clip(round(float(row_to_pitch(row))), *PITCH_RANGE))
+
+
+class NoteEditor(QObject):
+    """Mouse and keyboard editing of the document's notes on one NotesItem.
+
+    Pointer mode: click selects (Shift/Ctrl toggles), drag on a note moves the selection
+    (pitch snaps to semitones; Shift locks to one axis), drag at a note's right end resizes,
+    drag on empty space draws a rubber band, double-click on empty space adds a note.
+    Draw mode: a drag on empty space draws a note from press to release.
+    """
+
+    hoverInfo = Signal(str)
+    cursorShape = Signal(object)  # Qt.CursorShape
+    previewChanged = Signal()  # a gesture's preview (rubber band, dragged notes) moved
+
+    def __init__(self, document: Document, item: NotesItem) -> None:
+        super().__init__()
+        self.doc = document
+        self.item = item
+        self.draw_mode = False
+        self.new_velocity = 80
+        self._op: str | None = None
+        self._grab: tuple[float, int] = (0.0, 0)  # press time, press pitch
+        self._start_sel: frozenset[int] = frozenset()
+        self.rubber = QRectF()
+        self._series = 0  # edits of one series (same selection, same kind) merge
+        document.selectionChanged.connect(self._selection_changed)
+
+    def _selection_changed(self) -> None:
+        self._series += 1
+        self.item.set_selection(self.doc.selection)
+
+    # -- clicks ------------------------------------------------------------------------
+    def click(self, t: float, row: float, modifiers, double: bool = False) -> None:
+        additive = bool(modifiers & (Qt.KeyboardModifier.ShiftModifier
+                                     | Qt.KeyboardModifier.ControlModifier))
+        hit = self.item.hit(t, row)
+        if hit is not None:
+            nid = hit[0]
+            if additive:
+                self.doc.set_selection(self.doc.selection ^ {nid})
+            elif not double:
+                self.doc.set_selection({nid})
+            return
+        if double and self.draw_mode:
+            return  # the first click of the pair already drew the note
+        if double or self.draw_mode:
+            self.add_note(t, snap_pitch(row), NEW_NOTE_S)
+        elif not additive:
+            self.doc.set_selection(())
+
+    def add_note(self, onset: float, pitch: int, length: float) -> NoteEvent:
+        note = NoteEvent(max(0.0, onset), max(0.0, onset) + max(length, MIN_NOTE_S), pitch,
+                         self.new_velocity)
+        self.doc.replace_notes("Add note", (), (note,))
+        self.doc.set_selection({note.id})
+        return note
+
+    # -- drags -------------------------------------------------------------------------
+    def drag(self, down: QPointF, pos: QPointF, modifiers, start: bool, finish: bool) -> None:
+        """One step of a left-button drag, in data coordinates."""
+        if start:
+            self._begin(down, modifiers)
+        if self._op == "move":
+            self.item.preview = self._moved(down, pos, modifiers)
+        elif self._op == "resize":
+            self.item.preview = self._resized(pos.x() - down.x())
+        elif self._op == "rubber":
+            self.rubber = QRectF(down, pos).normalized()
+            ids = self.item.ids_in_rect(down.x(), pos.x(), down.y(), pos.y())
+            self.item.preview_selection = frozenset(ids | self._start_sel)
+        elif self._op == "draw":
+            t0, t1 = sorted((down.x(), pos.x()))
+            self.item.draft = NoteEvent(max(0.0, t0), max(0.0, t0) + max(t1 - t0, MIN_NOTE_S),
+                                        self._grab[1], self.new_velocity)
+        self.item.update()
+        if finish:
+            self._finish()
+        self.previewChanged.emit()
+
+    def _begin(self, down: QPointF, modifiers) -> None:
+        additive = bool(modifiers & (Qt.KeyboardModifier.ShiftModifier
+                                     | Qt.KeyboardModifier.ControlModifier))
+        self._grab = (down.x(), snap_pitch(down.y()))
+        hit = self.item.hit(down.x(), down.y())
+        if hit is None:
+            self._op = "draw" if self.draw_mode else "rubber"
+            self._start_sel = self.doc.selection if additive else frozenset()
+            return
+        nid, part = hit
+        if nid not in self.doc.selection:
+            self.doc.set_selection(self.doc.selection | {nid} if additive else {nid})
+        self._op = "resize" if part == "edge" else "move"
+
+    def _moved(self, down: QPointF, pos: QPointF, modifiers) -> dict[int, NoteEvent]:
+        notes = self.doc.selected_notes()
+        dt = pos.x() - down.x()
+        dp = snap_pitch(pos.y()) - self._grab[1]
+        if modifiers & Qt.KeyboardModifier.ShiftModifier:  # lock to the larger movement
+            px_x, px_y = self.item._pixel()
+            if abs(pos.x() - down.x()) / px_x >= abs(pos.y() - down.y()) / px_y:
+                dp = 0
+            else:
+                dt = 0.0
+        dt = max(dt, -min((n.onset for n in notes), default=0.0))
+        lo, hi = PITCH_RANGE
+        dp = int(np.clip(dp, lo - min((n.pitch for n in notes), default=lo),
+                         hi - max((n.pitch for n in notes), default=hi)))
+        return {n.id: n.moved(dt, dp) for n in notes}
+
+    def _resized(self, dt: float) -> dict[int, NoteEvent]:
+        return {n.id: replace(n, offset=max(n.onset + MIN_NOTE_S, n.offset + dt))
+                for n in self.doc.selected_notes()}
+
+    def _finish(self) -> None:
+        op, preview, draft = self._op, self.item.preview, self.item.draft
+        sel = self.item.preview_selection
+        self._op, self.item.preview, self.item.draft = None, {}, None
+        self.item.preview_selection, self.rubber = None, QRectF()
+        if op in ("move", "resize") and preview:
+            old = [self.doc.notes[i] for i in preview]
+            changed = any(preview[n.id] != n for n in old)
+            if changed:
+                self.doc.replace_notes("Move notes" if op == "move" else "Resize notes",
+                                       old, preview.values())
+        elif op == "rubber" and sel is not None:
+            self.doc.set_selection(sel)
+        elif op == "draw" and draft is not None:
+            self.doc.replace_notes("Draw note", (), (draft,))
+            self.doc.set_selection({draft.id})
+        self.item.update()
+
+    def cancel_drag(self) -> None:
+        self._op, self.item.preview, self.item.draft = None, {}, None
+        self.item.preview_selection, self.rubber = None, QRectF()
+        self.item.update()
+        self.previewChanged.emit()
+
+    # -- hover -------------------------------------------------------------------------
+    def hover(self, t: float, row: float) -> None:
+        hit = self.item.hit(t, row)
+        if hit is None:
+            shape = Qt.CursorShape.CrossCursor if self.draw_mode else Qt.CursorShape.ArrowCursor
+            pitch = snap_pitch(row)
+            self.hoverInfo.emit(f"{format_time(t, 0.01)}   {pitch_name(pitch)}")
+        else:
+            n = self.doc.notes[hit[0]]
+            shape = (Qt.CursorShape.SizeHorCursor if hit[1] == "edge"
+                     else Qt.CursorShape.SizeAllCursor)
+            span = f"{format_time(n.onset, 0.01)} – {format_time(n.offset, 0.01)}"
+            self.hoverInfo.emit(f"{pitch_name(n.pitch)}  {span}  velocity {n.velocity}"
+                                f"  confidence {n.confidence:.0%}")
+        self.cursorShape.emit(shape)
+
+    # -- commands on the selection -----------------------------------------------------
+    def _change_selected(self, text: str, fn, merge: bool = False) -> None:
+        notes = self.doc.selected_notes()
+        new = [fn(n) for n in notes]
+        pairs = [(a, b) for a, b in zip(notes, new, strict=True) if a != b]
+        if not pairs:
+            return
+        merge_id = MERGE_NUDGE + self._series if merge else NO_MERGE
+        self.doc.replace_notes(text, [a for a, _ in pairs], [b for _, b in pairs], merge_id)
+
+    def delete_selected(self) -> None:
+        notes = self.doc.selected_notes()
+        if notes:
+            self.doc.replace_notes("Delete notes" if len(notes) > 1 else "Delete note", notes, ())
+
+    def transpose(self, semitones: int) -> None:
+        notes = self.doc.selected_notes()
+        if notes and all(0 <= n.pitch + semitones <= 127 for n in notes):
+            self._change_selected("Transpose", lambda n: n.moved(0.0, semitones), merge=True)
+
+    def nudge(self, seconds: float) -> None:
+        notes = self.doc.selected_notes()
+        if notes:
+            seconds = max(seconds, -min(n.onset for n in notes))
+            self._change_selected("Nudge", lambda n: n.moved(seconds, 0), merge=True)
+
+    def set_velocity(self, velocity: int, merge: bool = False) -> None:
+        v = int(np.clip(velocity, 1, 127))
+        self.new_velocity = v
+        self._change_selected("Change velocity", lambda n: replace(n, velocity=v), merge)
+
+    def step_velocity(self, steps: int) -> None:
+        """Alt+wheel: every selected note's velocity by 5 per step (one merged undo step)."""
+        self._change_selected(
+            "Change velocity",
+            lambda n: replace(n, velocity=int(np.clip(n.velocity + 5 * steps, 1, 127))), True)

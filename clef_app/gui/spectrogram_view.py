@@ -1,0 +1,293 @@
+"""The spectrogram workspace: log-mel image, pitch keyboard, time ruler, notes, cursor, loop.
+
+x is seconds, y is the fractional mel row of `clef_app.audio.features` (frame i of the
+display spectrogram is centred at i / FRAMES_PER_SECOND s, row k at y = k), so a note's
+fundamental lies on `pitch_to_row(pitch)`. Navigation: wheel zooms time, Ctrl/Shift+wheel
+zooms pitch, a middle- or right-button drag scrolls, Alt+wheel changes velocity.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QPen
+from PySide6.QtWidgets import QGraphicsRectItem, QVBoxLayout, QWidget
+
+from clef_app.audio.features import display_spectrogram, pitch_to_row
+from clef_app.config import FRAMES_PER_SECOND, N_MELS
+from clef_app.gui.axes import PitchAxis, TimeAxis
+from clef_app.gui.document import Document
+from clef_app.gui.note_overlay import NoteEditor, NotesItem
+from clef_app.gui.workers import GeneratorWorker
+
+BACKGROUND = QColor(14, 14, 18)
+DEFAULT_COLORMAP = "inferno"
+DEFAULT_DB_RANGE = 60.0  # dB shown below the loudest bin
+FOLLOW_MARGIN = 0.85  # fraction of the view: past it, following playback turns the page
+ROW_RANGE = (-0.5, N_MELS - 0.5)
+
+
+class NoteViewBox(pg.ViewBox):
+    """Routes left-button gestures to the note editor; other buttons scroll and zoom."""
+
+    def __init__(self) -> None:
+        super().__init__(enableMenu=False, defaultPadding=0.0)
+        self.editor: NoteEditor | None = None
+
+    def mouseClickEvent(self, ev) -> None:  # noqa: N802
+        if ev.button() == Qt.MouseButton.LeftButton and self.editor is not None:
+            ev.accept()
+            pos = self.mapToView(ev.pos())
+            self.editor.click(pos.x(), pos.y(), ev.modifiers(), double=ev.double())
+
+    def mouseDragEvent(self, ev, axis=None) -> None:  # noqa: N802
+        if axis is not None:  # a drag on an axis scrolls along it
+            return super().mouseDragEvent(ev, axis=axis)
+        ev.accept()
+        if ev.button() == Qt.MouseButton.LeftButton and self.editor is not None:
+            down = self.mapToView(ev.buttonDownPos(Qt.MouseButton.LeftButton))
+            self.editor.drag(down, self.mapToView(ev.pos()), ev.modifiers(), ev.isStart(),
+                             ev.isFinish())
+            return None
+        tr = pg.functions.invertQTransform(self.childGroup.transform())
+        delta = tr.map(ev.lastPos()) - tr.map(ev.pos())
+        self.translateBy(x=delta.x(), y=delta.y())
+        return None
+
+    def wheelEvent(self, ev, axis=None) -> None:  # noqa: N802
+        if axis is not None:
+            return super().wheelEvent(ev, axis=axis)
+        mods = ev.modifiers()
+        if mods & Qt.KeyboardModifier.AltModifier:  # Qt may turn Alt+wheel horizontal
+            if self.editor is not None and ev.delta():
+                self.editor.step_velocity(1 if ev.delta() > 0 else -1)
+            ev.accept()
+        elif mods & (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier):
+            super().wheelEvent(ev, axis=1)
+        elif ev.orientation() == Qt.Orientation.Horizontal:
+            (x0, x1), _ = self.viewRange()
+            self.translateBy(x=-(x1 - x0) * ev.delta() / 1200.0)
+            ev.accept()
+        else:
+            super().wheelEvent(ev, axis=0)
+        return None
+
+    def hoverEvent(self, ev) -> None:  # noqa: N802
+        if self.editor is None or ev.isExit():
+            return
+        pos = self.mapToView(ev.pos())
+        self.editor.hover(pos.x(), pos.y())
+
+
+class SpectrogramView(QWidget):
+    """Spectrogram with notes of one Document; owns the note editor."""
+
+    seekRequested = Signal(float)
+    loopChanged = Signal(float, float)  # (0, 0) = no loop
+    pitchClicked = Signal(int)
+    hoverInfo = Signal(str)
+    spectrogramReady = Signal()
+
+    def __init__(self, document: Document, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.doc = document
+        self.spectrogram: np.ndarray | None = None  # (frames, mels) dB
+        self._worker: GeneratorWorker | None = None
+        self._colormap = DEFAULT_COLORMAP
+        self._db_range = DEFAULT_DB_RANGE
+        self._build()
+        document.audioChanged.connect(self._audio_changed)
+        document.notesChanged.connect(self._notes_changed)
+        document.selectionChanged.connect(self._selection_changed)
+
+    def _build(self) -> None:
+        self.graphics = pg.GraphicsLayoutWidget()
+        self.graphics.setBackground(BACKGROUND)
+        self.graphics.ci.setContentsMargins(2, 6, 10, 2)
+        self.vb = NoteViewBox()
+        self.pitch_axis, self.time_axis = PitchAxis(), TimeAxis()
+        self.plot = pg.PlotItem(viewBox=self.vb, axisItems={"left": self.pitch_axis,
+                                                            "bottom": self.time_axis})
+        for axis in (self.pitch_axis, self.time_axis):
+            axis.setTextPen(QColor(205, 205, 210))
+            axis.setPen(QColor(110, 110, 118))
+        self.plot.hideButtons()
+        self.graphics.addItem(self.plot)
+        self.image = pg.ImageItem(axisOrder="col-major")
+        self.image.setAutoDownsample(True)
+        self.image.setZValue(-10)
+        self.plot.addItem(self.image, ignoreBounds=True)
+        for octave in range(1, 9):  # a faint line at every C
+            line = pg.InfiniteLine(float(pitch_to_row(12 * (octave + 1))), angle=0,
+                                   pen=pg.mkPen(255, 255, 255, 38, width=1))
+            self.plot.addItem(line, ignoreBounds=True)
+        self.notes_item = NotesItem()
+        self.plot.addItem(self.notes_item, ignoreBounds=True)
+        self.editor = NoteEditor(self.doc, self.notes_item)
+        self.vb.editor = self.editor
+        self.rubber = QGraphicsRectItem()
+        pen = QPen(QColor(255, 255, 255, 200), 1, Qt.PenStyle.DashLine)
+        pen.setCosmetic(True)
+        self.rubber.setPen(pen)
+        self.rubber.setBrush(QColor(255, 255, 255, 30))
+        self.rubber.setZValue(30)
+        self.rubber.hide()
+        self.plot.addItem(self.rubber, ignoreBounds=True)
+        self.loop = pg.LinearRegionItem(brush=pg.mkBrush(110, 230, 140, 45),
+                                        pen=pg.mkPen(110, 230, 140, 220, width=2))
+        self.loop.setZValue(5)
+        self.loop.hide()
+        self.plot.addItem(self.loop, ignoreBounds=True)
+        self.cursor = pg.InfiniteLine(0.0, angle=90, pen=pg.mkPen(255, 255, 255, 230, width=2))
+        self.cursor.setZValue(40)
+        self.plot.addItem(self.cursor, ignoreBounds=True)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.graphics)
+        self._connect()
+
+    def _connect(self) -> None:
+        self.time_axis.seekRequested.connect(self.seekRequested)
+        self.time_axis.loopDragged.connect(self._loop_dragged)
+        self.pitch_axis.pitchClicked.connect(self.pitchClicked)
+        self.loop.sigRegionChangeFinished.connect(self._loop_moved)
+        self.editor.hoverInfo.connect(self.hoverInfo)
+        self.editor.cursorShape.connect(lambda shape: self.graphics.setCursor(shape))
+        self.vb.sigRangeChanged.connect(lambda *_: self.notes_item.update())
+        self.editor.previewChanged.connect(self._sync_rubber)
+
+    def _sync_rubber(self) -> None:
+        rect = self.editor.rubber
+        self.rubber.setVisible(not rect.isEmpty())
+        if not rect.isEmpty():
+            self.rubber.setRect(rect)
+
+    # -- document ----------------------------------------------------------------------
+    def _audio_changed(self) -> None:
+        self.spectrogram = None
+        self.image.clear()
+        if self._worker is not None:
+            self._worker.cancel()
+        samples = self.doc.samples_16k()
+        self._set_limits()
+        self.fit()
+        if samples is None:
+            return
+
+        def job(cancelled):
+            yield None
+            return display_spectrogram(samples)
+
+        worker = GeneratorWorker(job, name="spectrogram")
+        worker.finished.connect(lambda spec, w=worker: self._spectrogram_done(w, spec))
+        worker.failed.connect(lambda msg: self.hoverInfo.emit(f"spectrogram failed: {msg}"))
+        self._worker = worker.start()
+
+    def _spectrogram_done(self, worker: GeneratorWorker, spec: np.ndarray | None) -> None:
+        if worker is not self._worker or spec is None:
+            return
+        self._worker = None
+        self.spectrogram = spec
+        self.image.setImage(spec, autoLevels=False)
+        n = spec.shape[0]
+        half = 0.5 / FRAMES_PER_SECOND
+        self.image.setRect(QRectF(-half, ROW_RANGE[0], n / FRAMES_PER_SECOND, N_MELS))
+        self._apply_look()
+        self.spectrogramReady.emit()
+
+    def _notes_changed(self) -> None:
+        self.notes_item.set_notes(self.doc.notes)
+        self._set_limits()
+
+    def _selection_changed(self) -> None:
+        self.pitch_axis.set_highlighted({n.pitch for n in self.doc.selected_notes()})
+
+    # -- look --------------------------------------------------------------------------
+    def set_look(self, colormap: str, db_range: float) -> None:
+        self._colormap, self._db_range = colormap, float(db_range)
+        self._apply_look()
+
+    def _apply_look(self) -> None:
+        if self.spectrogram is None:
+            return
+        try:
+            cmap = pg.colormap.get(self._colormap)
+        except (FileNotFoundError, KeyError, ValueError):
+            cmap = pg.colormap.get(DEFAULT_COLORMAP)
+        self.image.setColorMap(cmap)
+        top = float(np.max(self.spectrogram)) if self.spectrogram.size else 0.0
+        self.image.setLevels((top - self._db_range, top))
+
+    # -- navigation --------------------------------------------------------------------
+    def _set_limits(self) -> None:
+        end = max(self.doc.duration, 1.0)
+        self.vb.setLimits(xMin=-0.5, xMax=end + 2.0, yMin=ROW_RANGE[0] - 1, yMax=ROW_RANGE[1] + 1,
+                          minXRange=0.05, minYRange=3.0)
+
+    def fit(self) -> None:
+        """Whole recording, whole pitch range."""
+        end = max(self.doc.duration, 1.0)
+        self.vb.setRange(xRange=(0.0, end), yRange=ROW_RANGE, padding=0.0)
+
+    def fit_notes_pitch(self) -> None:
+        """Whole recording; pitch range of the notes with a margin (all of it if none)."""
+        pitches = [n.pitch for n in self.doc.notes.values()]
+        if not pitches:
+            return self.fit()
+        lo = float(pitch_to_row(max(min(pitches) - 5, 0)))
+        hi = float(pitch_to_row(min(max(pitches) + 5, 127)))
+        end = max(self.doc.duration, 1.0)
+        self.vb.setRange(xRange=(0.0, end), yRange=(max(lo, ROW_RANGE[0]), min(hi, ROW_RANGE[1])),
+                         padding=0.0)
+        return None
+
+    def zoom(self, factor: float, axis: int = 0) -> None:
+        """Zoom in (factor < 1) or out around the view centre along x (0) or y (1)."""
+        scale = [None, None]
+        scale[axis] = factor
+        self.vb.scaleBy(x=scale[0], y=scale[1])
+
+    def set_cursor(self, seconds: float, follow: bool = False) -> None:
+        self.cursor.setValue(seconds)
+        if follow:
+            (x0, x1), _ = self.vb.viewRange()
+            width = x1 - x0
+            if seconds > x0 + FOLLOW_MARGIN * width or seconds < x0:
+                start = max(-0.5, seconds - 0.1 * width)
+                self.vb.setXRange(start, start + width, padding=0.0)
+
+    # -- loop --------------------------------------------------------------------------
+    def set_loop(self, start: float, end: float) -> None:
+        """Show a loop region (end <= start hides it)."""
+        if end <= start:
+            self.loop.hide()
+        else:
+            self.loop.blockSignals(True)
+            self.loop.setRegion((start, end))
+            self.loop.blockSignals(False)
+            self.loop.show()
+        self.loopChanged.emit(*(self.loop_region() or (0.0, 0.0)))
+
+    def loop_region(self) -> tuple[float, float] | None:
+        if not self.loop.isVisible():
+            return None
+        a, b = self.loop.getRegion()
+        return float(a), float(b)
+
+    def _loop_dragged(self, start: float, end: float, finished: bool) -> None:
+        self.loop.blockSignals(True)
+        self.loop.setRegion((start, end))
+        self.loop.blockSignals(False)
+        self.loop.setVisible(end - start > 0.01)
+        if finished:
+            self.loopChanged.emit(*(self.loop_region() or (0.0, 0.0)))
+
+    def _loop_moved(self) -> None:
+        self.loopChanged.emit(*(self.loop_region() or (0.0, 0.0)))
+
+    # -- helpers for tests and the window -------------------------------------------------
+    def view_to_widget(self, t: float, row: float) -> QPointF:
+        """Widget (viewport) coordinates of a data point."""
+        scene = self.vb.mapViewToScene(QPointF(t, row))
+        return QPointF(self.graphics.mapFromScene(scene))

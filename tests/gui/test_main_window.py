@@ -1,0 +1,173 @@
+"""The main window: opening what cannot be read, importing, transcribing, playing, settings."""
+
+import mido
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+
+from clef_app.gui import preferences
+from clef_app.gui.settings_dialog import SettingsDialog
+
+
+def _state(win):
+    doc = win.document
+    return doc.audio_path, dict(doc.notes), doc.undo_stack.count(), len(doc.samples)
+
+
+@pytest.mark.parametrize("content", [b"", b"RIFF\x24\x00\x00\x00WAVEfmt garbage" * 3,
+                                     bytes(range(256)) * 40])
+def test_unreadable_recording_shows_an_error_and_keeps_the_document(window, dialogs, tmp_path,
+                                                                    content):
+    before = _state(window)
+    bad = tmp_path / "broken.wav"
+    bad.write_bytes(content)
+    assert window.open_path(bad) is False
+    assert dialogs and dialogs[-1][0] == "warning"
+    assert "broken.wav" in dialogs[-1][2]
+    assert _state(window) == before
+
+
+def test_missing_file_is_named(window, dialogs, tmp_path):
+    assert window.open_path(tmp_path / "nowhere.flac") is False
+    assert "nowhere.flac" in dialogs[-1][2] and "no such file" in dialogs[-1][2]
+
+
+def _write_midi(path, pitches):
+    mid = mido.MidiFile(ticks_per_beat=480)
+    track = mido.MidiTrack()
+    mid.tracks.append(track)
+    track.append(mido.MetaMessage("set_tempo", tempo=500_000))  # 120 BPM: 1 beat = 0.5 s
+    for p in pitches:
+        track.append(mido.Message("note_on", note=p, velocity=64, time=0))
+        track.append(mido.Message("note_off", note=p, velocity=0, time=480))
+    mid.save(path)
+
+
+def test_import_midi_replaces_the_notes_as_one_undo_step(window, tmp_path):
+    doc = window.document
+    old = dict(doc.notes)
+    path = tmp_path / "tune.mid"
+    _write_midi(path, [67, 69, 71])
+    assert window.open_path(path)
+    got = doc.sorted_notes()
+    assert [n.pitch for n in got] == [67, 69, 71]
+    assert [n.onset for n in got] == pytest.approx([0.0, 0.5, 1.0])
+    assert doc.audio_path.name == "tiny.wav"  # the recording stays
+    doc.undo_stack.undo()
+    assert doc.notes == old
+
+
+def test_broken_midi_is_reported_and_changes_nothing(window, dialogs, tmp_path):
+    old = dict(window.document.notes)
+    path = tmp_path / "broken.mid"
+    path.write_bytes(b"MThd\x00\x00\x00\x06garbage")
+    assert window.open_path(path) is False
+    assert "broken.mid" in dialogs[-1][2]
+    assert window.document.notes == old
+
+
+def test_transcribe_is_disabled_and_says_why_without_a_checkpoint(window, monkeypatch):
+    import clef_app.model.checkpoint as checkpoint
+
+    monkeypatch.setattr(checkpoint, "find_checkpoint", lambda: None)
+    window._update_transcribe_action()
+    action = window.named_actions["transcribe"]
+    assert not action.isEnabled()
+    assert "no trained model installed: models/clef.safetensors missing" in action.toolTip()
+    before = dict(window.document.notes)
+    QTest.keyClick(window.spectrogram.graphics.viewport(), Qt.Key.Key_T,
+                   Qt.KeyboardModifier.ControlModifier)
+    assert window.document.notes == before and not window.transcription.running
+
+
+@pytest.fixture
+def tiny_checkpoint(tmp_path, monkeypatch):
+    """A random-init tiny Clef model saved as a checkpoint and installed via $CLEF_MODEL."""
+    torch = pytest.importorskip("torch")
+    from clef_app.config import ModelConfig
+    from clef_app.model.checkpoint import save_checkpoint
+    from clef_app.model.clef_model import ClefModel
+
+    cfg = ModelConfig(encoder_blocks=1, bridge_layers=1, d_model=64, n_heads=2,
+                      decoder_layers=1, max_tokens=48, dropout=0.0)
+    torch.manual_seed(0)
+    try:
+        model = ClefModel.build(cfg).eval()
+    except Exception as exc:  # no ImageNet weights on this machine
+        pytest.skip(f"cannot build the model: {exc}")
+    path = tmp_path / "tiny.safetensors"
+    save_checkpoint(model, path, half=False)
+    monkeypatch.setenv("CLEF_MODEL", str(path))
+    return path
+
+
+def test_transcribe_runs_on_a_worker_and_is_one_undo_step(window, tiny_checkpoint, qtbot):
+    window._update_transcribe_action()
+    action = window.named_actions["transcribe"]
+    assert action.isEnabled()
+    doc = window.document
+    old = dict(doc.notes)
+    steps = []
+    window.transcription.progress.connect(steps.append)
+    with qtbot.waitSignal(window.transcription.finished, timeout=120_000) as done:
+        action.trigger()
+        assert window.progress.isVisibleTo(window) and window.cancel_button.isVisibleTo(window)
+        assert not action.isEnabled()
+    assert done.args[0].startswith("transcribed")
+    assert steps and steps[-1] == pytest.approx(1.0)
+    assert not window.progress.isVisibleTo(window)
+    if doc.notes != old:  # the random model may or may not write notes
+        assert doc.undo_stack.undoText() == "Transcribe" and doc.undo_stack.count() == 1
+        doc.undo_stack.undo()
+    assert doc.notes == old
+
+
+def test_space_plays_or_says_there_is_no_output(window, qtbot):
+    playback = window.playback
+    QTest.keyClick(window.spectrogram.graphics.viewport(), Qt.Key.Key_Space)
+    if playback.available:
+        assert playback.playing
+        qtbot.waitUntil(lambda: playback.position() > 0.05, timeout=5_000)
+        QTest.keyClick(window.spectrogram.graphics.viewport(), Qt.Key.Key_Space)
+        assert not playback.playing
+    else:
+        assert "playback is off" in window.statusBar().currentMessage()
+        assert window.audio_label.text() == "no audio output"
+
+
+def test_preferences_change_the_spectrogram_and_persist(window, qtbot):
+    dialog = SettingsDialog(window)
+    qtbot.addWidget(dialog)
+    dialog.colormap.setCurrentText("viridis")
+    dialog.db_range.setValue(40.0)
+    dialog.accept()
+    window.apply_preferences()
+    levels = window.spectrogram.image.levels
+    assert levels[1] - levels[0] == pytest.approx(40.0)
+    assert preferences.get("spectrogram/colormap") == "viridis"
+    assert preferences.get("spectrogram/db_range") == 40.0
+
+
+def test_window_and_splitter_state_are_restored(window, qtbot, dialogs):
+    from clef_app.gui.main_window import MainWindow
+
+    window.splitter.setSizes([500, 200])
+    sizes = window.splitter.sizes()
+    window.close()
+    again = MainWindow()
+    qtbot.addWidget(again)
+    again.show()
+    top, bottom = again.splitter.sizes()
+    assert top / bottom == pytest.approx(sizes[0] / sizes[1], rel=0.03)
+    again.close()
+
+
+def test_score_pane_shows_the_notes_and_follows_the_selection(window, qtbot):
+    score = window.score_view
+    if not hasattr(score, "select_notes"):
+        pytest.skip("the notation view is not installed")
+    qtbot.waitUntil(lambda: getattr(score, "result", None) is not None, timeout=60_000)
+    assert sorted(n.id for n in score.notes) == sorted(window.document.notes)
+    some = next(iter(window.document.notes))
+    window.document.set_selection({some})
+    assert score.selected == {some}
