@@ -26,6 +26,8 @@ REGISTER_COST = 0.6  # per semitone a hand strays into the other's register
 RH_FLOOR, LH_CEILING = 55, 67  # G3, G4: below/above this a hand is out of its register
 WINDOW_QUARTERS = 4.0  # notes this close in time define where the hands are
 MIN_SEPARATION = 9.0  # semitones between cluster means for two hands to be playing
+MIN_SEPARATION_POLYPHONIC = 5.0  # ... where most notes sound together with others
+POLYPHONIC = 0.5  # fraction of notes sounding with others that makes a passage polyphonic
 MIDDLE_C = 60
 CONTINUITY = 0.15  # cost per semitone a hand's inner edge jumps between onsets
 GAP_COST = 0.6  # per semitone the split's gap is narrower than the chord's widest gap
@@ -56,7 +58,7 @@ def assign_staves(qnotes: Sequence[QNote], split: str | int = "auto") -> dict[in
     a split costs its distance from where the hands play nearby (`hand_centres`), spans
     beyond a hand's reach, notes out of a hand's register and parting the chord short of
     its widest gap, plus how far each hand's inner edge (left hand's top, right hand's
-    bottom) jumps from the previous group.
+    bottom) jumps from where that hand last played on the best path so far.
     """
     if split != "auto":
         return {q.id: UPPER if q.pitch >= int(split) else LOWER for q in qnotes}
@@ -64,28 +66,31 @@ def assign_staves(qnotes: Sequence[QNote], split: str | int = "auto") -> dict[in
     if not groups:
         return {}
     starts = np.array([float(q.start) for q in qnotes])
+    ends = np.array([float(q.end) for q in qnotes])
     pitches = np.array([q.pitch for q in qnotes], dtype=float)
+    overlapped = _overlapped(starts, ends)
     cost: list[float] = []
+    edges: list[tuple[int | None, int | None]] = []  # (left top, right bottom) last played
     back: list[list[int]] = []
-    prev_ps: list[int] = []
     for group in groups:
         near = np.abs(starts - float(group[0].start)) <= WINDOW_QUARTERS
-        centre = hand_centres(pitches[near])
+        centre = hand_centres(pitches[near], overlapped[near].mean() > POLYPHONIC)
         ps = [q.pitch for q in group]
         local = [_split_cost(ps[:k], ps[k:], centre) + _gap_cost(ps, k)
                  for k in range(len(ps) + 1)]
         if not cost:
             cost, back = local, [[0] * len(local)]
-        else:
-            new, links = [], []
-            for k in range(len(ps) + 1):
-                options = [cost[j] + _jump(prev_ps, j, ps, k) for j in range(len(cost))]
-                j = int(np.argmin(options))
-                new.append(options[j] + local[k])
-                links.append(j)
-            cost = new
-            back.append(links)
-        prev_ps = ps
+            edges = [_edges(ps, k, (None, None)) for k in range(len(ps) + 1)]
+            continue
+        new, links, new_edges = [], [], []
+        for k in range(len(ps) + 1):
+            options = [cost[j] + _jump(edges[j], ps, k) for j in range(len(cost))]
+            j = int(np.argmin(options))
+            new.append(options[j] + local[k])
+            links.append(j)
+            new_edges.append(_edges(ps, k, edges[j]))
+        cost, edges = new, new_edges
+        back.append(links)
     k = int(np.argmin(cost))
     staff: dict[int, int] = {}
     for t in range(len(groups) - 1, -1, -1):
@@ -103,21 +108,40 @@ def _gap_cost(ps: list[int], k: int) -> float:
     return GAP_COST * (widest - (ps[k] - ps[k - 1]))
 
 
-def _jump(prev: list[int], j: int, cur: list[int], k: int) -> float:
-    """Movement of the hands' inner edges between two consecutive splits."""
+def _edges(ps: list[int], k: int, before: tuple) -> tuple[int | None, int | None]:
+    """The hands' inner edges after this split (a hand that rests keeps its last edge)."""
+    return (ps[k - 1] if k > 0 else before[0], ps[k] if k < len(ps) else before[1])
+
+
+def _jump(before: tuple[int | None, int | None], cur: list[int], k: int) -> float:
+    """How far the hands' inner edges move from where each hand last played."""
     d = 0.0
-    if j > 0 and k > 0:
-        d += abs(cur[k - 1] - prev[j - 1])
-    if j < len(prev) and k < len(cur):
-        d += abs(cur[k] - prev[j])
+    if k > 0 and before[0] is not None:
+        d += abs(cur[k - 1] - before[0])
+    if k < len(cur) and before[1] is not None:
+        d += abs(cur[k] - before[1])
     return CONTINUITY * d
 
 
-def hand_centres(pitches: np.ndarray) -> dict[int, float]:
+def _overlapped(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """(n,) whether each note sounds together with some other note."""
+    order = np.argsort(starts)
+    out = np.zeros(len(starts), dtype=bool)
+    latest_end, latest = -np.inf, -1
+    for i in order:
+        if starts[i] < latest_end:
+            out[i] = out[latest] = True
+        if ends[i] > latest_end:
+            latest_end, latest = ends[i], i
+    return out
+
+
+def hand_centres(pitches: np.ndarray, polyphonic: bool = True) -> dict[int, float]:
     """Mean pitch of each hand nearby: the best two-cluster split of the pitches.
 
-    Pitches that do not fall in two clusters far enough apart are one hand, the one
-    whose register they are in; the other hand is placed an octave and a half away.
+    Pitches that do not fall in two clusters far enough apart (closer ones will do
+    where notes sound together: two hands are playing) are one hand, the one whose
+    register they are in; the other hand is placed an octave and a half away.
     """
     p = np.sort(pitches)
     if len(p) >= 2:
@@ -127,7 +151,7 @@ def hand_centres(pitches: np.ndarray) -> dict[int, float]:
         right = (csq[-1] - csq[k - 1]) - (csum[-1] - csum[k - 1]) ** 2 / (len(p) - k)
         best = int(np.argmin(left + right)) + 1
         lo, hi = p[:best].mean(), p[best:].mean()
-        if hi - lo >= MIN_SEPARATION:
+        if hi - lo >= (MIN_SEPARATION_POLYPHONIC if polyphonic else MIN_SEPARATION):
             return {LOWER: float(lo), UPPER: float(hi)}
     m = float(p.mean()) if len(p) else 60.0
     if m >= MIDDLE_C:
@@ -147,7 +171,7 @@ def _split_cost(lh: list[int], rh: list[int], centre: dict[int, float]) -> float
     return cost
 
 
-def written_lengths(qnotes: Sequence[QNote]) -> list[QNote]:
+def written_lengths(qnotes: Sequence[QNote], all_starts: Sequence[Fraction] = ()) -> list[QNote]:
     """One staff's notes with sounding overlaps cut to the written length.
 
     A note sounding over later onsets of its staff is written up to the next onset,
@@ -162,6 +186,8 @@ def written_lengths(qnotes: Sequence[QNote]) -> list[QNote]:
     out: list[QNote] = []
     for i, group in enumerate(groups):
         nxt = starts[i + 1] if i + 1 < len(groups) else None
+        if nxt is None and any(q.pedalled for q in group):  # the staff's last onset:
+            nxt = next((t for t in all_starts if t > starts[i]), None)  # the other staff's
         held, chord = [], []
         for k, q in enumerate(group):
             if nxt is None or q.end <= nxt:
@@ -198,11 +224,13 @@ def _line_end(q: QNote, later: list[list[QNote]], continues) -> Fraction:
     return q.end
 
 
-def assign_voices(qnotes: Sequence[QNote], staff: int) -> list[Placed]:
+def assign_voices(
+    qnotes: Sequence[QNote], staff: int, all_starts: Sequence[Fraction] = ()
+) -> list[Placed]:
     """Voices of one staff: chords of equal length share a voice, higher lines lower numbers."""
     voice_end: dict[int, Fraction] = {}
     placed: list[Placed] = []
-    for group in group_by_start(written_lengths(qnotes)):
+    for group in group_by_start(written_lengths(qnotes, all_starts)):
         by_end: dict[Fraction, list[QNote]] = defaultdict(list)
         for q in group:
             by_end[q.end].append(q)
@@ -241,7 +269,8 @@ def _cut_voice(placed: list[Placed], voice: int, at: Fraction) -> list[Placed]:
 def layout(qnotes: Sequence[QNote], split: str | int = "auto") -> list[Placed]:
     """Staff and voice for every note."""
     staff = assign_staves(qnotes, split)
+    all_starts = sorted({q.start for q in qnotes})
     out: list[Placed] = []
     for s in (UPPER, LOWER):
-        out.extend(assign_voices([q for q in qnotes if staff[q.id] == s], s))
+        out.extend(assign_voices([q for q in qnotes if staff[q.id] == s], s, all_starts))
     return out
