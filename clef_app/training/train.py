@@ -49,11 +49,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--encoder-kind", default="vit", help="vit | vit-scratch | whisper | cnn")
 
 
-def lr_at(step: int, args: argparse.Namespace) -> float:
-    """Linear warm-up, then cosine decay to 10 % of the peak."""
+def lr_at(step: int, args: argparse.Namespace, minutes: float = 0.0) -> float:
+    """Linear warm-up, then cosine decay to 10 % of the peak by the last step or, with a
+    time budget (--minutes), by the end of the budget, whichever comes first."""
     if step < args.warmup:
         return args.lr * (step + 1) / args.warmup
     progress = min(1.0, (step - args.warmup) / max(1, args.steps - args.warmup))
+    if args.minutes:
+        progress = max(progress, min(1.0, minutes / args.minutes))
     return args.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
 
 
@@ -68,19 +71,21 @@ def losses(model: torch.nn.Module, feats: torch.Tensor, tokens: torch.Tensor,
     return ce, F.binary_cross_entropy_with_logits(roll.float(), rolls)
 
 
-def build_model(args: argparse.Namespace, meta: dict) -> tuple[ClefModel, int]:
-    """A new model, or one resumed from a checkpoint; returns it and the step reached."""
+def build_model(args: argparse.Namespace, meta: dict) -> tuple[ClefModel, int, float]:
+    """A new model, or one resumed from a checkpoint; returns it, the step and the training
+    minutes reached."""
     if args.resume:
         cfg, extra = read_config(args.resume)
         model = ClefModel(cfg)
         model.load_state_dict({k: v.float() for k, v in load_state(args.resume).items()},
                               strict=False)
-        return model, int(extra.get("step", 0))
+        return model, int(extra.get("step", 0)), float(extra.get("train_minutes", 0.0))
     weights = resolve_weights()
     sha = file_sha256(weights) if weights else meta.get("encoder_sha256", "")
     if sha != meta.get("encoder_sha256", sha):
         raise SystemExit("the feature cache was made with other encoder weights; rebuild it")
-    return ClefModel(replace(ModelConfig(), encoder_sha256=sha, encoder_kind=args.encoder_kind)), 0
+    cfg = replace(ModelConfig(), encoder_sha256=sha, encoder_kind=args.encoder_kind)
+    return ClefModel(cfg), 0, 0.0
 
 
 @torch.no_grad()
@@ -134,7 +139,7 @@ def run(args: argparse.Namespace) -> int:
     train = CachedSplit(split_folders(args.cache, "train"))
     vals = {s: CachedSplit(split_folders(args.cache, s)) for s in ("val", "val_seen")
             if split_folders(args.cache, s)}
-    model, step = build_model(args, train.meta)
+    model, step, before = build_model(args, train.meta)
     model.to(device).train()
     net = torch.nn.parallel.DistributedDataParallel(model) if world > 1 else model
     opt = make_optimizer(model, args)
@@ -143,11 +148,12 @@ def run(args: argparse.Namespace) -> int:
     print(f"train: {len(train)} segments, {sum(p.numel() for p in model.parameters()) / 1e6:.2f} M "
           f"parameters, device {device}, from step {step}", flush=True)
     batches = train.batches(args.batch, np.random.default_rng(args.seed * 1000 + rank + step))
-    best, started, tick = float("inf"), time.time(), time.time()
+    best, tick = float("inf"), time.time()
+    started = tick - before * 60  # minutes trained before a resume count towards the budget
     amp = torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" else _null()
     while step < args.steps:
         for g in opt.param_groups:
-            g["lr"] = lr_at(step, args)
+            g["lr"] = lr_at(step, args, (time.time() - started) / 60)
         feats, tokens, rolls = train.batch(next(batches))
         with amp:
             ce, bce = losses(net, feats.to(device), tokens.to(device), _to(rolls, device))
@@ -159,7 +165,7 @@ def run(args: argparse.Namespace) -> int:
         if rank == 0 and step % 50 == 0:
             rate = 50 * args.batch / (time.time() - tick)
             print(f"step {step} loss {ce.item():.3f} roll {bce.item():.4f} "
-                  f"lr {lr_at(step, args):.2e} {rate:.1f} samples/s", flush=True)
+                  f"lr {opt.param_groups[0]['lr']:.2e} {rate:.1f} samples/s", flush=True)
             log.write(json.dumps({"step": step, "loss": ce.item(), "roll": bce.item(),
                                   "samples_per_s": rate,
                                   "minutes": (time.time() - started) / 60}) + "\n")
