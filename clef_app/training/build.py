@@ -193,6 +193,8 @@ def pickers_for(args: argparse.Namespace, cache: Path) -> dict[str, PiecePicker 
         corpus.parse_all(cache, workers=args.workers)
     names = corpus.cached_names(cache)
     corpus.load_counts(cache)
+    if not names:
+        print(f"no parsed corpus in {cache}: procedural clips only (add --parse-corpus)")
     out: dict[str, PiecePicker | None] = {}
     for split, held in (("train", False), ("val", True)):
         chosen = [n for n in names if corpus.held_out(n) == held]
