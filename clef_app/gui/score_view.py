@@ -1,9 +1,7 @@
 """The engraved score: Verovio SVG pages drawn with QtSvg; clicks map to notes.
 
-QtSvg ignores Verovio's nested `<svg class="definition-scale">`, so each page's nested
-svg becomes an equivalent `<g transform="scale(...)">`; then every element id resolves
-and a note's box on the page is `transformForElement(id).mapRect(boundsOnElement(id))`.
-Selected notes are recoloured in the SVG text; the page is not engraved again for that.
+The pages (QtSvg-ready SVG, note boxes for clicks) live in `score_pages`; this view
+engraves on a worker thread, keeps the selection and turns keys and menus into edits.
 
 Score edits (keys below, or the context menu) are computed by the Qt-free
 `notation.score_edits` and leave as `editRequested(edit)`, for the document's undo stack.
@@ -11,189 +9,30 @@ Score edits (keys below, or the context menu) are computed by the Qt-free
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from fractions import Fraction
 
-from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QKeyEvent, QMouseEvent, QPainter, QPaintEvent
-from PySide6.QtSvg import QSvgRenderer
-from PySide6.QtWidgets import QInputDialog, QMenu, QScrollArea, QSizePolicy, QWidget
+from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import QInputDialog, QMenu, QScrollArea, QWidget
 
+from clef_app.gui.score_pages import (  # noqa: F401 - re-exported for callers and tests
+    Page,
+    PagesWidget,
+    flatten_definition_scale,
+    flatten_text,
+    highlight,
+)
 from clef_app.gui.workers import GeneratorWorker
 from clef_app.notation import score_edits
 from clef_app.notation.engrave import SCREEN_OPTIONS, engrave
 from clef_app.notation.events import NoteEvent
 from clef_app.notation.score import ScoreResult, build_score, note_id_of
 
-SELECTED_COLOR = "#d0302a"  # selected notes in the engraving
-PAGE_GAP = 12  # px between pages
-CLICK_SLOP = 3.0  # px: a click this close to a note's box hits it
 DURATION_KEYS = {  # MuseScore's digits: 3 = 16th ... 7 = whole
     Qt.Key.Key_3: Fraction(1, 4), Qt.Key.Key_4: Fraction(1, 2), Qt.Key.Key_5: Fraction(1),
     Qt.Key.Key_6: Fraction(2), Qt.Key.Key_7: Fraction(4),
 }
-_NESTED_SVG = re.compile(
-    r'<svg class="definition-scale"([^>]*?)viewBox="0 0 ([\d.]+) ([\d.]+)"([^>]*)>')
-_ROOT_VIEWBOX = re.compile(r'<svg viewBox="0 0 ([\d.]+) ([\d.]+)"')
-_NOTE_IDS = re.compile(r'<g id="(n\d+(?:-\d+)?)" class="note"')
-_TEXT = re.compile(r"<text([^>]*)>(.*?)</text>", re.S)
-_LEAF_TSPAN = re.compile(r"<tspan([^>]*)>([^<]*)</tspan>")
-
-
-def flatten_text(svg: str) -> str:
-    """Text with only one level of tspans and no zero font size (QtSvg's SVG Tiny rules)."""
-
-    def one(m: re.Match) -> str:
-        attrs = m.group(1).replace(' font-size="0px"', "")
-        leaves = "".join(f"<tspan{a}>{t}</tspan>" for a, t in _LEAF_TSPAN.findall(m.group(2)))
-        return f"<text{attrs}>{leaves}</text>"
-
-    return _TEXT.sub(one, svg)
-
-
-def flatten_definition_scale(svg: str) -> str:
-    """Replace Verovio's nested definition-scale svg by an equivalent scaled group."""
-    root = _ROOT_VIEWBOX.search(svg)
-    inner = _NESTED_SVG.search(svg)
-    if root is None or inner is None:
-        return svg
-    sx = float(root.group(1)) / float(inner.group(2))
-    sy = float(root.group(2)) / float(inner.group(3))
-    attrs = (inner.group(1) + inner.group(4)).strip()
-    group = f'<g class="definition-scale" {attrs} transform="scale({sx:.6g}, {sy:.6g})">'
-    svg = svg[: inner.start()] + group + svg[inner.end() :]
-    last = svg.rfind("</svg>")
-    inner_close = svg.rfind("</svg>", 0, last)
-    if inner_close < 0:
-        return svg
-    return svg[:inner_close] + "</g>" + svg[inner_close + len("</svg>") :]
-
-
-def highlight(svg: str, element_ids: Iterable[str], color: str = SELECTED_COLOR) -> str:
-    """Colour these note groups (fill and stroke inherit to heads, stems and accidentals)."""
-    for eid in element_ids:
-        svg = svg.replace(f'<g id="{eid}" class="note"',
-                          f'<g id="{eid}" class="note" fill="{color}" stroke="{color}" '
-                          f'color="{color}"', 1)
-    return svg
-
-
-class _Page:
-    """One engraved page: its SVG, a renderer, and the box of each note element."""
-
-    def __init__(self, svg: str) -> None:
-        self.svg = flatten_text(flatten_definition_scale(svg))
-        self.renderer = QSvgRenderer(self.svg.encode("utf-8"))
-        self.size = self.renderer.viewBoxF().size()
-        self.boxes: dict[str, QRectF] = {}
-        for eid in _NOTE_IDS.findall(self.svg):
-            if self.renderer.elementExists(eid):
-                box = self.renderer.transformForElement(eid).mapRect(
-                    self.renderer.boundsOnElement(eid))
-                self.boxes[eid] = box
-
-    def show_selection(self, element_ids: set[str]) -> None:
-        ids = [e for e in element_ids if e in self.boxes]
-        self.renderer.load(highlight(self.svg, ids).encode("utf-8"))
-
-    def hit(self, point: QPointF, slop: float) -> str | None:
-        """The note element under a point in page (viewBox) coordinates, if any."""
-        best, best_d = None, slop
-        for eid, box in self.boxes.items():
-            dx = max(box.left() - point.x(), 0.0, point.x() - box.right())
-            dy = max(box.top() - point.y(), 0.0, point.y() - box.bottom())
-            d = (dx * dx + dy * dy) ** 0.5
-            if d < best_d or (d == 0 and best_d == 0 and best is not None
-                              and box.width() * box.height() < _area(self.boxes[best])):
-                best, best_d = eid, d
-        return best
-
-
-def _area(r: QRectF) -> float:
-    return r.width() * r.height()
-
-
-class _PagesWidget(QWidget):
-    """Pages stacked vertically, scaled to the widget's width."""
-
-    clicked = Signal(str, bool)  # element id, shift held
-    contextRequested = Signal(str, object)  # element id ("" = none), global QPoint
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.pages: list[_Page] = []
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
-        self.setAutoFillBackground(True)
-        pal = self.palette()
-        pal.setColor(self.backgroundRole(), QColor("white"))
-        self.setPalette(pal)
-
-    def set_pages(self, pages: list[_Page]) -> None:
-        self.pages = pages
-        self.updateGeometry()
-        self.setMinimumHeight(self.heightForWidth(max(self.width(), 1)))
-        self.update()
-
-    def _scale(self) -> float:
-        widest = max((p.size.width() for p in self.pages), default=1.0)
-        return self.width() / widest if widest > 0 else 1.0
-
-    def hasHeightForWidth(self) -> bool:  # noqa: N802 - Qt's name
-        return True
-
-    def heightForWidth(self, width: int) -> int:  # noqa: N802 - Qt's name
-        widest = max((p.size.width() for p in self.pages), default=1.0)
-        k = width / widest if widest else 1.0
-        return int(sum(p.size.height() * k + PAGE_GAP for p in self.pages)) + 1
-
-    def sizeHint(self) -> QSize:  # noqa: N802 - Qt's name
-        return QSize(600, self.heightForWidth(600))
-
-    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name
-        self.setMinimumHeight(self.heightForWidth(self.width()))
-        super().resizeEvent(event)
-
-    def page_rects(self) -> list[QRectF]:
-        k, y, out = self._scale(), 0.0, []
-        for p in self.pages:
-            out.append(QRectF(0, y, p.size.width() * k, p.size.height() * k))
-            y += p.size.height() * k + PAGE_GAP
-        return out
-
-    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt's name
-        painter = QPainter(self)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        for page, rect in zip(self.pages, self.page_rects(), strict=True):
-            if rect.intersects(QRectF(event.rect())):
-                page.renderer.render(painter, rect)
-
-    def element_at(self, pos: QPointF) -> str | None:
-        k = self._scale()
-        for page, rect in zip(self.pages, self.page_rects(), strict=True):
-            if rect.contains(pos):
-                local = QPointF((pos.x() - rect.x()) / k, (pos.y() - rect.y()) / k)
-                return page.hit(local, CLICK_SLOP / k)
-        return None
-
-    def element_rect(self, element_id: str) -> QRectF | None:
-        """Where a note element is drawn, in widget coordinates (for tests and scrolling)."""
-        k = self._scale()
-        for page, rect in zip(self.pages, self.page_rects(), strict=True):
-            box = page.boxes.get(element_id)
-            if box is not None:
-                return QRectF(rect.x() + box.x() * k, rect.y() + box.y() * k,
-                              box.width() * k, box.height() * k)
-        return None
-
-    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt's name
-        eid = self.element_at(event.position())
-        if event.button() == Qt.MouseButton.LeftButton and eid is not None:
-            shift = bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier)
-            self.clicked.emit(eid, shift)
-        elif event.button() == Qt.MouseButton.RightButton:
-            self.contextRequested.emit(eid or "", event.globalPosition().toPoint())
-        super().mousePressEvent(event)
 
 
 def engrave_job(notes: list[NoteEvent], settings: dict) -> tuple[ScoreResult | None, list[str]]:
@@ -227,7 +66,7 @@ class ScoreView(QScrollArea):
             raise TypeError("ScoreView(parent): parent must be a QWidget")
         super().__init__(parent)
         self.setObjectName("scoreView")
-        self.pages_widget = _PagesWidget()
+        self.pages_widget = PagesWidget()
         self.setWidget(self.pages_widget)
         self.setWidgetResizable(True)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
@@ -296,7 +135,7 @@ class ScoreView(QScrollArea):
 
     def _show(self, result: ScoreResult | None, svgs: list[str]) -> None:
         self.result = result
-        self.pages_widget.set_pages([_Page(svg) for svg in svgs])
+        self.pages_widget.set_pages([Page(svg) for svg in svgs])
         self._show_selection()
         self.engraved.emit()
 
