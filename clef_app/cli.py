@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from clef_app import __version__
@@ -56,6 +57,13 @@ def main(argv: list[str] | None = None) -> int:
         except KeyboardInterrupt:
             print(f"clef {name}: interrupted", file=sys.stderr)
             return 130
+        except Exception as exc:  # an unforeseen failure is still one line, not a traceback
+            if os.environ.get("CLEF_DEBUG"):
+                raise
+            detail = f"{type(exc).__name__}: {exc}".splitlines()[0][:200]
+            print(f"clef {name}: internal error: {detail} (CLEF_DEBUG=1 shows the traceback)",
+                  file=sys.stderr)
+            return 1
     parser = build_parser()
     parser.epilog = "subcommands:\n" + "\n".join(f"  {k:<12} {v[1]}" for k, v in COMMANDS.items())
     parser.formatter_class = argparse.RawDescriptionHelpFormatter

@@ -6,8 +6,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from clef_app.audio.io import AudioError, load_audio
+from clef_app.audio.io import AudioError, load_audio, resample
 from clef_app.cli import CommandError
+from clef_app.config import SAMPLE_RATE
 from clef_app.model.errors import ModelError
 from clef_app.notation.events import write_notes_tsv
 
@@ -27,15 +28,16 @@ def run(args: argparse.Namespace) -> int:
     suffix = args.output.suffix.lower()
     if suffix not in SUFFIXES:
         raise CommandError(f"cannot write {args.output.name}: use one of {', '.join(SUFFIXES)}")
-    from clef_app.model.inference import Transcriber
-
     try:
+        audio = load_audio(args.audio, SAMPLE_RATE)  # a bad file fails before torch loads
+        from clef_app.model.inference import Transcriber
+
         transcriber = Transcriber.load(args.model, device=args.device)
-        audio = load_audio(args.audio, transcriber.fe.sample_rate)
     except (ModelError, AudioError) as exc:
         raise CommandError(str(exc)) from exc
+    samples = resample(audio.samples, SAMPLE_RATE, transcriber.fe.sample_rate)
     notes = []
-    for progress in transcriber.transcribe(audio.samples):
+    for progress in transcriber.transcribe(samples):
         notes += progress.notes
         if not args.quiet:
             print(f"\r{progress.done_seconds:6.1f} / {progress.total_seconds:.1f} s, "

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import csv
 import itertools
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 _ids = itertools.count(1)
+MAX_NOTE_SECONDS = 4 * 3600  # s: as long as the longest recording Clef opens
 
 
 def new_note_id() -> int:
@@ -53,15 +55,29 @@ def sort_notes(notes: Iterable[NoteEvent]) -> list[NoteEvent]:
 
 
 def read_notes_tsv(path: str | Path) -> list[NoteEvent]:
-    """Read `onset_s offset_s midi_pitch velocity` rows (header optional, tabs or spaces)."""
+    """Read `onset_s offset_s midi_pitch velocity` rows (header optional, tabs or spaces).
+
+    Raises:
+        ValueError: a row is not three or four numbers, or its times lie outside
+            0..MAX_NOTE_SECONDS.
+    """
     notes = []
     with open(path, encoding="utf-8") as f:
-        for row in csv.reader(f, delimiter="\t"):
+        reader = csv.reader(f, delimiter="\t")
+        for row in reader:
             if not row or row[0].strip().startswith(("#", "onset")):
                 continue
             fields = row if len(row) > 1 else row[0].split()
-            onset, offset, pitch = float(fields[0]), float(fields[1]), int(float(fields[2]))
-            velocity = int(float(fields[3])) if len(fields) > 3 else 80
+            if len(fields) < 3:
+                raise ValueError(f"line {reader.line_num}: expected onset, offset and pitch")
+            onset, offset, pitch = (float(x) for x in fields[:3])
+            velocity = float(fields[3]) if len(fields) > 3 else 80.0
+            if not all(math.isfinite(x) for x in (onset, offset, pitch, velocity)):
+                raise ValueError(f"line {reader.line_num}: a value is not a finite number")
+            if not (0.0 <= onset <= MAX_NOTE_SECONDS and 0.0 <= offset <= MAX_NOTE_SECONDS):
+                raise ValueError(f"line {reader.line_num}: times must lie in "
+                                 f"0..{MAX_NOTE_SECONDS} s")
+            pitch, velocity = int(pitch), int(velocity)
             if offset <= onset:
                 offset = onset + 0.01
             notes.append(NoteEvent(onset, offset, pitch, max(1, min(127, velocity))))
