@@ -6,7 +6,7 @@ import json
 import math
 from typing import Any
 
-from clef_app.notation.events import NoteEvent, reserve_note_ids
+from clef_app.notation.events import MAX_NOTE_SECONDS, NoteEvent, reserve_note_ids
 from clef_app.project.errors import ProjectError
 
 MAX_JSON_BYTES = 32 * 2**20  # B: project.json; ~150k notes plus history fit easily
@@ -101,8 +101,8 @@ def read_notes(name: str, rows: list, where: str = "notes") -> list[NoteEvent]:
     seen: set[int] = set()
     for i, row in enumerate(rows):
         f = Fields(name, f"{where}[{i}]", row)
-        onset = f.number("onset", 0.0, 1e6)
-        offset = f.number("offset", 0.0, 1e6)
+        onset = f.number("onset", 0.0, MAX_NOTE_SECONDS)
+        offset = f.number("offset", 0.0, MAX_NOTE_SECONDS)
         if offset <= onset:
             raise f.fail("offset", f"must be after the onset ({offset:g} <= {onset:g})")
         note_id = f.integer("id", 1, MAX_NOTE_ID)
