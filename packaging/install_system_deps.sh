@@ -10,7 +10,6 @@
 #   libasound2-plugins                     a sound server (a null sink works on machines without sound cards)
 #   libxkbcommon-x11-0 libxcb-* libgl1
 #   libegl1 libfontconfig1 libdbus-1-3     what Qt's xcb platform plugin loads at start
-#   libcairo2                              score PDFs (cairosvg draws Verovio's SVG as vector PDF)
 #   imagemagick, poppler-utils             screenshots and reading PDFs back in tests
 #   libcairo2, fonts-dejavu-core           score PDF export (cairosvg) and the tempo-mark note glyph
 #   python3.11, python3.11-venv            only when no Python 3.11 with venv is found
