@@ -10,6 +10,7 @@ import textwrap
 import time
 
 import numpy as np
+import pytest
 
 from clef_app.notation.events import NoteEvent
 from clef_app.project import EmbeddedAudio, Project
@@ -119,3 +120,26 @@ def test_kill_9_loses_at_most_one_interval(tmp_path):
     recovered = len(recovery.load().notes)
     edits_per_interval = interval / 0.02
     assert count - edits_per_interval - 3 <= recovered <= count
+
+
+def test_idle_session_leaves_no_files(tmp_path):
+    saver = Autosaver(tmp_path, interval_s=30)
+    assert not saver.maybe_save(lambda: Project(), generation=1)  # first interval: no write
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_stale_lock_without_recovery_is_tidied(tmp_path):
+    (tmp_path / "old-session.lock").write_text("")
+    assert find_recoveries(tmp_path) == []
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_damaged_recovery_file_is_offered_and_fails_cleanly(tmp_path):
+    from clef_app.project import ProjectError
+
+    (tmp_path / "dead.clef-recovery").write_bytes(b"PK\x03\x04 half a file")
+    (recovery,) = find_recoveries(tmp_path)
+    with pytest.raises(ProjectError, match="dead.clef-recovery"):
+        recovery.load()
+    recovery.discard()
+    assert list(tmp_path.iterdir()) == []
