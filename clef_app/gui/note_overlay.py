@@ -10,6 +10,7 @@ document edit each, previewing the gesture on the item until the button is relea
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import cache
 
 import numpy as np
 import pyqtgraph as pg
@@ -41,10 +42,42 @@ def confidence_colour(confidence: float) -> QColor:
     return QColor(int(rgb[0]), int(rgb[1]), int(rgb[2]), int(40 + 70 * c))
 
 
+_PITCHES = np.arange(128)
+BAND_LO, BAND_HI = (np.asarray(b, dtype=np.float64) for b in pitch_bounds(_PITCHES))
+ROW = np.asarray(pitch_to_row(_PITCHES), dtype=np.float64)  # the fundamental's row per pitch
+
+
+CONFIDENCE_STEPS = 8  # notes are drawn in this many confidence shades
+
+
 def _pen(colour: QColor, width: float, style=Qt.PenStyle.SolidLine) -> QPen:
     pen = QPen(colour, width, style)
     pen.setCosmetic(True)  # width in pixels whatever the zoom
     return pen
+
+
+def confidence_bucket(confidence: float) -> int:
+    return round(min(max(confidence, 0.0), 1.0) * CONFIDENCE_STEPS)
+
+
+def _paint_order(key: str | int) -> int:
+    return {"ghost": -2, "selected": CONFIDENCE_STEPS + 1}.get(key, key)  # type: ignore[arg-type]
+
+
+@cache
+def note_style(key: str | int) -> tuple[QPen, QBrush]:
+    """Pen and brush for a role ("ghost", "selected") or a confidence bucket."""
+    if key == "ghost":
+        return _pen(GHOST, 1, Qt.PenStyle.DashLine), QBrush(Qt.BrushStyle.NoBrush)
+    if key == "selected":
+        return (_pen(QColor(255, 255, 255), 2),
+                QBrush(QColor(SELECTED.red(), SELECTED.green(), SELECTED.blue(), 185)))
+    confidence = int(key) / CONFIDENCE_STEPS
+    fill = confidence_colour(confidence)
+    edge = QColor(fill)
+    edge.setAlpha(255)
+    dashed = confidence < 0.5  # doubtful notes get a dashed outline as well as a colour
+    return _pen(edge, 1.5, Qt.PenStyle.DashLine if dashed else Qt.PenStyle.SolidLine), QBrush(fill)
 
 
 class NotesItem(pg.GraphicsObject):
@@ -58,10 +91,18 @@ class NotesItem(pg.GraphicsObject):
         self.preview_selection: frozenset[int] | None = None  # during a rubber band
         self.draft: NoteEvent | None = None  # the note being drawn
         self._bounds = QRectF(0, -1, 1, 130)
+        self._onsets = np.zeros(0)  # sorted, for culling to a time range
+        self._by_onset: list[int] = []
+        self._longest = 0.0
         self.setZValue(10)
+        self.setFlag(self.GraphicsItemFlag.ItemUsesExtendedStyleOption)  # valid exposedRect
 
     def set_notes(self, notes: dict[int, NoteEvent]) -> None:
         self.notes = dict(notes)
+        order = sorted(self.notes.values(), key=lambda n: n.onset)
+        self._onsets = np.array([n.onset for n in order], dtype=np.float64)
+        self._by_onset = [n.id for n in order]
+        self._longest = max((n.duration for n in order), default=0.0)
         end = max((n.offset for n in notes.values()), default=1.0)
         if end + 1 > self._bounds.width():
             self.prepareGeometryChange()
@@ -82,18 +123,26 @@ class NotesItem(pg.GraphicsObject):
 
     def band(self, pitch: int, px_y: float) -> tuple[float, float]:
         """The rows a note of `pitch` covers on screen (at least MIN_NOTE_PX tall)."""
-        lo, hi = (float(v) for v in pitch_bounds(pitch))
+        lo, hi = float(BAND_LO[pitch]), float(BAND_HI[pitch])
         need = MIN_NOTE_PX * px_y
         if hi - lo < need:
-            mid = float(pitch_to_row(pitch))
+            mid = float(ROW[pitch])
             lo, hi = mid - need / 2, mid + need / 2
         return lo, hi
 
-    def shown_notes(self) -> list[tuple[NoteEvent, str]]:
-        """(note, role) in paint order; role is normal, selected, ghost or draft."""
+    def ids_between(self, t0: float, t1: float) -> list[int]:
+        """Ids of the notes sounding somewhere in [t0, t1] s (by onset order)."""
+        first = int(np.searchsorted(self._onsets, t0 - self._longest, side="left"))
+        last = int(np.searchsorted(self._onsets, t1, side="right"))
+        return [i for i in self._by_onset[first:last] if self.notes[i].offset >= t0]
+
+    def shown_notes(self, t0: float = -np.inf, t1: float = np.inf) -> list[tuple[NoteEvent, str]]:
+        """(note, role) in paint order for notes around [t0, t1] s; role is normal, selected,
+        ghost (where a dragged note was) or the draft being drawn (as selected)."""
         sel = self.preview_selection if self.preview_selection is not None else self.selection
         moving = self.preview
-        out = [(n, "normal") for i, n in self.notes.items() if i not in sel and i not in moving]
+        near = self.ids_between(t0, t1) if np.isfinite(t0) or np.isfinite(t1) else self.notes
+        out = [(self.notes[i], "normal") for i in near if i not in sel and i not in moving]
         out += [(self.notes[i], "ghost") for i in self.preview if i in self.notes]
         out += [(n, "normal") for i, n in self.preview.items() if i not in sel]
         out += [(self.preview.get(i, self.notes[i]), "selected") for i in sel if i in self.notes]
@@ -101,38 +150,34 @@ class NotesItem(pg.GraphicsObject):
             out.append((self.draft, "selected"))
         return out
 
-    def paint(self, p, *args) -> None:
+    def paint(self, p, option, *args) -> None:
         vb = self.getViewBox()
         if vb is None:
             return
         (x0, x1), _ = vb.viewRange()
+        exposed = option.exposedRect  # a moving cursor exposes only a thin strip
+        if not exposed.isEmpty():
+            x0, x1 = max(x0, exposed.left()), min(x1, exposed.right())
         _, px_y = self._pixel()
-        p.setRenderHint(p.RenderHint.Antialiasing, False)
-        for note, role in self.shown_notes():
+        groups: dict[str | int, list[QRectF]] = {}
+        for note, role in self.shown_notes(x0, x1):
             if note.offset < x0 or note.onset > x1:
                 continue
             lo, hi = self.band(note.pitch, px_y)
-            rect = QRectF(note.onset, lo, note.duration, hi - lo)
-            if role == "ghost":
-                p.setPen(_pen(GHOST, 1, Qt.PenStyle.DashLine))
-                p.setBrush(Qt.BrushStyle.NoBrush)
-            elif role == "selected":
-                p.setPen(_pen(QColor(255, 255, 255), 2))
-                p.setBrush(QBrush(QColor(SELECTED.red(), SELECTED.green(), SELECTED.blue(), 185)))
-            else:
-                fill = confidence_colour(note.confidence)
-                edge = QColor(fill)
-                edge.setAlpha(255)
-                dashed = note.confidence < 0.5
-                p.setPen(_pen(edge, 1.5, Qt.PenStyle.DashLine if dashed else Qt.PenStyle.SolidLine))
-                p.setBrush(QBrush(fill))
-            p.drawRect(rect)
+            key = role if role != "normal" else confidence_bucket(note.confidence)
+            groups.setdefault(key, []).append(QRectF(note.onset, lo, note.duration, hi - lo))
+        p.setRenderHint(p.RenderHint.Antialiasing, False)
+        for key in sorted(groups, key=_paint_order):  # selected last, so on top
+            pen, brush = note_style(key)
+            p.setPen(pen)
+            p.setBrush(brush)
+            p.drawRects(groups[key])
 
     def hit(self, t: float, row: float) -> tuple[int, str] | None:
         """The note under (t, row) and the part grabbed: "edge" (right end) or "body"."""
         px_x, px_y = self._pixel()
         best: tuple[float, int, str] | None = None
-        for note, role in self.shown_notes():
+        for note, role in self.shown_notes(t - EDGE_PX * px_x, t + EDGE_PX * px_x):
             if role in ("ghost",) or note.id not in self.notes:
                 continue
             lo, hi = self.band(note.pitch, px_y)
@@ -151,7 +196,7 @@ class NotesItem(pg.GraphicsObject):
         t0, t1, r0, r1 = min(t0, t1), max(t0, t1), min(r0, r1), max(r0, r1)
         _, px_y = self._pixel()
         out = set()
-        for n in self.notes.values():
+        for n in (self.notes[i] for i in self.ids_between(t0, t1)):
             lo, hi = self.band(n.pitch, px_y)
             if n.onset <= t1 and n.offset >= t0 and lo <= r1 and hi >= r0:
                 out.add(n.id)
