@@ -47,9 +47,9 @@ def make_application(argv: list[str] | None = None) -> QApplication:
     return app
 
 
-def run_gui(path: str | None = None) -> int:
-    """Open the main window (on `path`, or the demo on the very first start); run the loop."""
-    app = make_application()
+def start(path: str | None = None):
+    """The shown main window, on `path`, or on the demo at the very first start."""
+    make_application()
     from clef_app.gui.file_actions import DEMO, open_demo
     from clef_app.gui.main_window import MainWindow
 
@@ -63,6 +63,11 @@ def run_gui(path: str | None = None) -> int:
     else:
         window.status("File › Open Recording… (Ctrl+O) to begin, or Help › Open the Demo "
                       "Recording", 0)
-    if hasattr(window, "project_actions"):  # work a crashed session left: offer to restore
-        window.project_actions.offer_recovery()
+    return window
+
+
+def run_gui(path: str | None = None) -> int:
+    """Open the main window (see `start`) and run the event loop until it closes."""
+    app = make_application()
+    window = start(path)  # noqa: F841 - kept alive while the loop runs
     return app.exec()
