@@ -30,7 +30,7 @@ from clef_app.notation.events import NoteEvent
 
 RING_SECONDS = 20.0  # s of input the ring holds before it drops (the consumer pulls at 30 Hz)
 INPUT_BLOCK = 0  # frames per callback: 0 lets PortAudio choose
-INPUT_LATENCY = "low"
+INPUT_LATENCY = 0.1  # s of device buffering: no overruns on a busy CPU; small next to a segment
 SILENCE_DBFS = -120.0
 
 

@@ -11,7 +11,7 @@ import time
 import numpy as np
 import pytest
 import soundfile as sf
-from scipy.signal import chirp, correlate
+from scipy.signal import butter, chirp, correlate, sosfilt
 
 from clef_app.audio.io import resample
 from clef_app.audio.live import LiveInput, LiveSession
@@ -29,10 +29,16 @@ def server():
 
 
 def test_signal(seconds: float = 1.5) -> np.ndarray:
-    """A chirp then noise: correlates sharply at exactly one lag."""
+    """A chirp then noise: correlates sharply at exactly one lag.
+
+    The noise is band-limited to 3 kHz: the sound server resamples with a fractional delay
+    that differs from take to take, which would decorrelate content near Nyquist.
+    """
     t = np.arange(int(seconds * RATE)) / RATE
     x = 0.3 * chirp(t, 200, seconds, 3000) * (t < 0.8)
-    x += 0.2 * np.random.default_rng(0).standard_normal(len(t)) * (t > 1.0)
+    noise = sosfilt(butter(8, 3000, fs=RATE, output="sos"),
+                    np.random.default_rng(0).standard_normal(len(t)))
+    x += 0.5 * noise * (t > 1.0)
     return x.astype(np.float32)
 
 
@@ -79,7 +85,8 @@ def test_live_input_records_what_is_played_into_the_sink(server, tmp_path):
     assert player is not None and player.wait(10) == 0
     recorded, rate = sf.read(path, dtype="float32")
     assert rate == live.rate and sf.info(path).format == "FLAC"
-    assert len(recorded) / rate == pytest.approx(seconds, abs=0.5)
+    # nothing lost (the null sink's monitor may hand over some stale silence first)
+    assert len(recorded) / rate > seconds - 0.5
     corr, lag = best_correlation(recorded, resample(played, RATE, rate))
     assert corr > 0.9, f"recording does not match what was played (r={corr:.2f})"
     assert lag >= 0
