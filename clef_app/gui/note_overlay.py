@@ -29,17 +29,18 @@ NEW_NOTE_S = 0.25  # s: length of a note made by a click or double-click
 PITCH_RANGE = (0, 127)
 
 HIGH_CONF = QColor(70, 215, 255)  # confident notes: cyan
-LOW_CONF = QColor(255, 120, 40)  # doubtful notes: orange
+LOW_CONF = QColor(225, 225, 235)  # doubtful notes: pale grey, faint and dashed
 SELECTED = QColor(255, 236, 120)
 GHOST = QColor(255, 255, 255, 110)
 
 
 def confidence_colour(confidence: float) -> QColor:
-    """Orange (0) to cyan (1); the fill's opacity also grows with confidence."""
+    """Pale grey (0) to cyan (1), colours the spectrogram's colour maps do not use; the
+    fill's opacity also grows with confidence."""
     c = float(np.clip(confidence, 0.0, 1.0))
     rgb = [a + (b - a) * c for a, b in zip(LOW_CONF.getRgb()[:3], HIGH_CONF.getRgb()[:3],
                                           strict=True)]
-    return QColor(int(rgb[0]), int(rgb[1]), int(rgb[2]), int(40 + 70 * c))
+    return QColor(int(rgb[0]), int(rgb[1]), int(rgb[2]), int(25 + 85 * c))
 
 
 _PITCHES = np.arange(128)

@@ -134,7 +134,7 @@ class SpectrogramView(QWidget):
         self.rubber.setZValue(30)
         self.rubber.hide()
         self.plot.addItem(self.rubber, ignoreBounds=True)
-        self.loop = pg.LinearRegionItem(brush=pg.mkBrush(110, 230, 140, 45),
+        self.loop = pg.LinearRegionItem(brush=pg.mkBrush(110, 230, 140, 60),
                                         pen=pg.mkPen(110, 230, 140, 220, width=2))
         self.loop.setZValue(5)
         self.loop.hide()

@@ -171,3 +171,15 @@ def test_score_pane_shows_the_notes_and_follows_the_selection(window, qtbot):
     some = next(iter(window.document.notes))
     window.document.set_selection({some})
     assert score.selected == {some}
+
+
+def test_a_finished_live_recording_becomes_the_document(window, tiny_recording):
+    from clef_app.notation.events import NoteEvent
+
+    panel = window.live_panel
+    if panel is None:
+        pytest.skip("the live panel is not installed")
+    panel.recorded_notes = [NoteEvent(0.5, 1.0, 72, 90)]
+    panel.recordingFinished.emit(str(tiny_recording))
+    assert window.document.audio_path == tiny_recording
+    assert [n.pitch for n in window.document.notes.values()] == [72]

@@ -211,3 +211,14 @@ def test_keyboard_strip_click_presses_that_key(window):
     y = view.vb.mapViewToScene(QPointF(0, float(pitch_to_row(64)))).y()
     click(view, view.graphics.mapFromScene(QPointF(x, y)))
     assert view.pitch_axis.pressed == 64
+
+
+def test_confidence_sets_colour_and_outline():
+    from clef_app.gui.note_overlay import confidence_bucket, note_style
+
+    low_pen, low_brush = note_style(confidence_bucket(0.1))
+    high_pen, high_brush = note_style(confidence_bucket(0.95))
+    assert low_pen.style() == Qt.PenStyle.DashLine and high_pen.style() == Qt.PenStyle.SolidLine
+    low, high = low_brush.color(), high_brush.color()
+    assert high.blue() - high.red() > 100 and abs(low.blue() - low.red()) < 30  # cyan vs grey
+    assert high.alpha() > low.alpha()
