@@ -90,6 +90,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--notes", default=None,
                         help="ground-truth notes (.tsv) whose onsets the latency is measured at "
                              "(default: every 10 ms of the file)")
+    parser.add_argument("--no-provisional", action="store_true",
+                        help="decode whole segments only (no provisional partial decodes)")
     parser.add_argument("--model", default=None,
                         help="checkpoint (default: the installed one, else a random-init model)")
 
@@ -109,7 +111,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"live-benchmark: {Path(args.audio).name}, {len(samples) / audio.sample_rate:.1f} s "
           f"at {audio.sample_rate} Hz, {args.block}-frame blocks, {mode}; model: {model_name}")
     bench = benchmark_realtime if args.realtime else benchmark_simulated
-    result = bench(samples, audio.sample_rate, stream_factory, args.block)
+    result = bench(samples, audio.sample_rate, stream_factory, args.block,
+                   provisional=not args.no_provisional)
     duration = len(samples) / audio.sample_rate
     result["onsets"] = onset_latency_stats(result.pop("log"), args.notes, duration)
     print(format_result(result))
@@ -152,11 +155,13 @@ def random_init_model(max_tokens: int = RANDOM_INIT_TOKENS):
         return ClefModel(cfg, ViTEncoder(cfg)).eval()
 
 
-def benchmark_simulated(samples: np.ndarray, rate: int, stream_factory, block: int) -> dict:
+def benchmark_simulated(samples: np.ndarray, rate: int, stream_factory, block: int,
+                        provisional: bool = True) -> dict:
     clock = SimClock()
     source = FileSource(samples, rate, block, clock.now())
     stream = stream_factory()  # built before the clock matters, as the GUI does on Record
-    transcription = LiveTranscription(lambda: stream, rate, clock=clock.now)
+    transcription = LiveTranscription(lambda: stream, rate, clock=clock.now,
+                                      provisional=provisional)
     session = LiveSession(source)
     with tempfile.TemporaryDirectory(prefix="clef-live-bench-") as tmp:
         session.start_recording(Path(tmp) / "take.flac", transcription, background=False)
@@ -171,10 +176,11 @@ def benchmark_simulated(samples: np.ndarray, rate: int, stream_factory, block: i
     return _result(transcription, source, blocks=source.n_blocks)
 
 
-def benchmark_realtime(samples: np.ndarray, rate: int, stream_factory, block: int) -> dict:
+def benchmark_realtime(samples: np.ndarray, rate: int, stream_factory, block: int,
+                       provisional: bool = True) -> dict:
     source = FileSource(samples, rate, block, time.monotonic())
     stream = stream_factory()
-    transcription = LiveTranscription(lambda: stream, rate)
+    transcription = LiveTranscription(lambda: stream, rate, provisional=provisional)
     session = LiveSession(source)
 
     def producer() -> None:

@@ -172,6 +172,6 @@ def test_benchmark_command_fails_cleanly_on_a_missing_file(tmp_path):
     from clef_app.cli import CommandError
 
     args = argparse.Namespace(audio=str(tmp_path / "nope.wav"), realtime=False, seconds=None,
-                              block=512, notes=None, model=None)
+                              block=512, notes=None, model=None, no_provisional=False)
     with pytest.raises(CommandError, match="no such file"):
         live_benchmark.run(args)
