@@ -89,6 +89,7 @@ def window(qtbot, tiny_recording, dialogs):
     with qtbot.waitSignal(view.spectrogramReady, timeout=20_000):
         assert win.open_path(tiny_recording)
     win.activateWindow()
+    qtbot.waitUntil(win.isActiveWindow, timeout=5_000)  # window shortcuts need it
     view.graphics.setFocus()
     yield win
     win.document.undo_stack.setClean()
