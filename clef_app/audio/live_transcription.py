@@ -207,12 +207,7 @@ class LiveTranscription:
 
     def _peek(self, stream, end: float) -> list[NoteEvent]:
         """Decode the partial segment on its own; notes whose onset we have heard."""
-        from clef_app.notation.codec import NoteStitcher
-
-        k, frames = stream.next_segment, stream.fe.segment_frames
-        tokens, probs = stream.t.decode_segments(stream.buffer, k, 1)
-        stitcher = NoteStitcher(time_offset=stream.stitcher.time_offset)
-        notes = stitcher.feed(k * frames, frames, tokens[0], probs[0]) + stitcher.finish()
+        notes = stream.peek()
         limit = stream.stitcher.time_offset + end - PROVISIONAL_MARGIN
         return [_clip_offset(n, limit + PROVISIONAL_MARGIN) for n in notes if n.onset < limit]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -97,36 +98,63 @@ class Transcriber:
 
 
 class StreamTranscriber:
-    """Live transcription: decodes each segment as soon as its audio (and context) arrive."""
+    """Live transcription: decodes each segment as soon as its audio (and context) arrive.
+
+    Only the audio still needed is kept: the segment being filled and the one before it
+    (for its STFT context), so a long take costs constant memory and time per push.
+    """
 
     def __init__(self, transcriber: Transcriber, time_offset: float = 0.0) -> None:
         self.t = transcriber
         self.fe = transcriber.fe
         self.stitcher = NoteStitcher(time_offset=time_offset)
         self.buffer = np.zeros(0, dtype=np.float32)
+        self.origin = 0  # segment index where `buffer` starts
         self.next_segment = 0
 
     def push(self, samples: np.ndarray) -> list[NoteEvent]:
         """Add audio; return the notes completed by any segments that became full."""
         self.buffer = np.concatenate([self.buffer, np.asarray(samples, dtype=np.float32)])
-        needed = (self.next_segment + 1) * self.fe.segment_samples + self.fe.n_fft // 2
         notes: list[NoteEvent] = []
-        while len(self.buffer) >= needed:
+        needed = self.fe.segment_samples + self.fe.n_fft // 2  # a full segment + STFT context
+        while self._buffered() >= self.next_segment * self.fe.segment_samples + needed:
             notes += self._decode_next()
-            needed += self.fe.segment_samples
         return notes
 
     def finish(self) -> list[NoteEvent]:
         """Decode what is left (zero-padded) and close every open note."""
         notes: list[NoteEvent] = []
-        while self.next_segment * self.fe.segment_samples < len(self.buffer):
+        while self.next_segment * self.fe.segment_samples < self._buffered():
             notes += self._decode_next()
         return notes + self.stitcher.finish()
 
+    def peek(self) -> list[NoteEvent]:
+        """Provisional notes of the segment being filled (decoded zero-padded, not kept),
+        including notes still sounding from before it."""
+        tokens, probs = self.t.decode_segments(self.buffer, self.next_segment - self.origin, 1)
+        trial = copy.deepcopy(self.stitcher)
+        frames = self.fe.segment_frames
+        notes = trial.feed(self.next_segment * frames, frames, tokens[0], probs[0])
+        heard = self.stitcher.time_offset + self._buffered() / self.fe.sample_rate
+        return [n for n in notes + trial.finish() if n.onset < heard]
+
+    def open_notes(self) -> list[NoteEvent]:
+        """Notes sounding at the end of the last decoded segment, provisionally ended there."""
+        trial = copy.deepcopy(self.stitcher)
+        return trial.finish()
+
+    def _buffered(self) -> int:
+        """Samples received since the stream began."""
+        return self.origin * self.fe.segment_samples + len(self.buffer)
+
     def _decode_next(self) -> list[NoteEvent]:
         k, frames = self.next_segment, self.fe.segment_frames
-        tokens, probs = self.t.decode_segments(self.buffer, k, 1)
+        tokens, probs = self.t.decode_segments(self.buffer, k - self.origin, 1)
         self.next_segment += 1
+        keep_from = max(0, self.next_segment - 1)  # the previous segment gives STFT context
+        drop = (keep_from - self.origin) * self.fe.segment_samples
+        if drop > 0:
+            self.buffer, self.origin = self.buffer[drop:], keep_from
         return self.stitcher.feed(k * frames, frames, tokens[0], probs[0])
 
 

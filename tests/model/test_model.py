@@ -123,3 +123,15 @@ def test_why_this_note_map_covers_the_patch_grid(tiny_model):
     assert ex.weights.shape == (tiny_model.rows, tiny_model.cols)
     assert ex.weights.sum() == pytest.approx(1.0, abs=1e-5) and (ex.weights >= 0).all()
     assert ex.start == pytest.approx(2.56) and ex.seconds_per_col == pytest.approx(0.08)
+
+
+def test_stream_keeps_bounded_audio_and_peeks(tiny_model):
+    t = Transcriber(tiny_model)
+    stream = t.stream()
+    block = np.zeros(16000, dtype=np.float32)
+    for _ in range(12):
+        stream.push(block)
+        assert len(stream.buffer) <= 3 * t.fe.segment_samples
+    assert stream.next_segment == 4
+    for n in stream.peek() + stream.open_notes():
+        assert n.onset < 12.0
