@@ -24,6 +24,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "cache": ("clef_app.training.cache", "compute frozen encoder features for rendered data"),
     "train": ("clef_app.training.train", "train the Clef model"),
     "eval": ("clef_app.training.evaluate", "evaluate on a folder of audio + ground truth"),
+    "ablate": ("clef_app.training.ablate", "train and score each encoder kind the same way"),
     "score-eval": ("clef_app.notation.quality", "measure score building on held-out corpus pieces"),
     "why": ("clef_app.commands.why", "PNG of where the model looked to write a note"),
 }

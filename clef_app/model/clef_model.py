@@ -1,4 +1,5 @@
-"""ClefModel: encoder (frozen ViT) -> column bridge -> token decoder."""
+"""ClefModel: encoder (a frozen ViT by default; see model/encoders/) -> column bridge ->
+token decoder."""
 
 from __future__ import annotations
 
@@ -9,18 +10,20 @@ from torch import nn
 
 from clef_app.config import N_PITCHES, ModelConfig
 from clef_app.model.decoder import ColumnBridge, KVCache, TokenDecoder
-from clef_app.model.encoder import build_encoder
+from clef_app.model.encoders import build_encoder, token_grid, trains_encoder
+from clef_app.model.frontend import mel_to_image
 from clef_app.notation.codec import VOCAB_SIZE
 
 
 class ClefModel(nn.Module):
-    """The whole model. `encoder` may be None when training from cached features."""
+    """The whole model. `encoder` may be None when training a frozen encoder's cached
+    features; an encoder that trains (`trains_encoder`) must be given."""
 
     def __init__(self, cfg: ModelConfig, encoder: nn.Module | None = None) -> None:
         super().__init__()
         fe = cfg.front_end
         self.cfg = cfg
-        self.rows, self.cols = fe.image_height // cfg.patch, fe.image_width // cfg.patch
+        self.rows, self.cols = token_grid(cfg)
         self.encoder = encoder
         self.bridge = ColumnBridge(cfg, self.rows, self.cols)
         self.decoder = TokenDecoder(cfg, VOCAB_SIZE)
@@ -45,22 +48,27 @@ class ClefModel(nn.Module):
     def encode(self, images: torch.Tensor) -> torch.Tensor:
         """(B, 3, H, W) -> (B, cols, d_model) memory for the decoder."""
         assert self.encoder is not None, "built without an encoder"
-        with torch.set_grad_enabled(self.training and self.cfg.finetune_blocks > 0):
+        trains = self.cfg.finetune_blocks > 0 or trains_encoder(self.cfg)
+        with torch.set_grad_enabled(self.training and trains):
             patches = self.encoder(images)
         return self.bridge(patches)
 
-    def forward(self, patches: torch.Tensor, tokens: torch.Tensor
+    def forward(self, inputs: torch.Tensor, tokens: torch.Tensor
                 ) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """Teacher-forced logits from (cached) encoder patches.
+        """Teacher-forced logits from what the cache holds for this encoder kind.
 
         Args:
-            patches: (B, rows * cols, encoder_dim) frozen encoder output.
+            inputs: (B, rows * cols, encoder_dim) frozen encoder output, or for an encoder
+                that trains, (B, n_mels, frames) normalised log-mels (run through it here).
             tokens: (B, T) input tokens (BOS ...).
         Returns:
             (B, T, vocab) logits for the next token at each position, and
             (B, frames, 2, 88) onset/frame logits from the bridge (None without that head).
         """
-        memory = self.bridge(patches.float())
+        patches = inputs.float()
+        if trains_encoder(self.cfg):
+            patches = self.encoder(mel_to_image(patches, self.cfg.front_end))
+        memory = self.bridge(patches)
         return self.decoder(tokens, memory), self.roll(memory)
 
     def roll(self, memory: torch.Tensor) -> torch.Tensor | None:

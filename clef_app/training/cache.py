@@ -42,9 +42,18 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="write each split in parts of this many clips (SPLIT-00, SPLIT-01, ...), "
                         "so training can start on the parts already finished; finished parts "
                         "are skipped when the command runs again")
+    p.add_argument("--kind", default="vit",
+                   help="encoder whose features to store: vit | cnn (see model/encoders/)")
+    p.add_argument("--store", choices=("features", "mels"), default="features",
+                   help="mels: normalised log-mels, for the encoders that train "
+                        "(vit-scratch, whisper); default out DATA/cache-mels")
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.store != "features" or args.kind != "vit":
+        from clef_app.training.kind_cache import run_kind
+
+        return run_kind(args)
     if args.threads:
         torch.set_num_threads(args.threads)
     cfg = ModelConfig()

@@ -24,6 +24,7 @@ from clef_app.config import ModelConfig
 from clef_app.model.checkpoint import load_state, read_config, save_checkpoint
 from clef_app.model.clef_model import ClefModel
 from clef_app.model.device import choose_device
+from clef_app.model.encoders import trains_encoder
 from clef_app.model.weights import file_sha256, resolve_weights
 from clef_app.notation.codec import PAD
 from clef_app.training.cache import default_data_dir
@@ -76,10 +77,14 @@ def build_model(args: argparse.Namespace, meta: dict) -> tuple[ClefModel, int, f
     minutes reached."""
     if args.resume:
         cfg, extra = read_config(args.resume)
-        model = ClefModel(cfg)
+        model = ClefModel.build(cfg, with_encoder=trains_encoder(cfg))
         model.load_state_dict({k: v.float() for k, v in load_state(args.resume).items()},
                               strict=False)
         return model, int(extra.get("step", 0)), float(extra.get("train_minutes", 0.0))
+    if args.encoder_kind != "vit":
+        from clef_app.training.kind_cache import model_for_cache
+
+        return model_for_cache(args.encoder_kind, meta), 0, 0.0
     weights = resolve_weights()
     sha = file_sha256(weights) if weights else meta.get("encoder_sha256", "")
     if sha != meta.get("encoder_sha256", sha):

@@ -1,0 +1,146 @@
+"""`clef ablate`: the encoder comparison (issue 8), trained and scored the same way.
+
+For each encoder kind (model/encoders/): make the cache it trains from (frozen kinds:
+features, `clef cache [--kind]`; kinds that train: log-mels, `--store mels`), train the same
+bridge + decoder with `clef train` on the same data, seed and budget, then transcribe the
+held-out synthetic split and real piano recordings and score them (note F1 onset-only and
+onset+offset, F1 by polyphony, chord accuracy, real-time factor). Writes OUT/ablation.md
+and OUT/ablation.json. A kind whose OUT/runs/KIND/result.json exists is not run again; a
+kind with a checkpoint but no result resumes its training (the budget counts in total).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import torch
+
+from clef_app.cli import CommandError
+from clef_app.model.encoders import KINDS, config_for, trains_encoder
+from clef_app.model.weights import PROJECT_ROOT
+from clef_app.training import cache, kind_cache, train
+from clef_app.training.ablate_eval import encoder_cost, score_files, training_summary
+from clef_app.training.ablate_report import markdown_report
+from clef_app.training.dataset import split_folders
+from clef_app.training.evaluate import find_files
+
+MAPS_DEV = PROJECT_ROOT.parent / "shared" / "data" / "maps-dev"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data", type=Path, required=True, help="rendered data (clef build-data)")
+    p.add_argument("--out", type=Path, required=True, help="folder for runs and tables")
+    p.add_argument("--kinds", nargs="+", default=list(KINDS), choices=KINDS)
+    p.add_argument("--caches", type=Path, default=None,
+                   help="where the caches go (default OUT/caches)")
+    p.add_argument("--vit-cache", type=Path, default=None,
+                   help="an existing ViT feature cache to reuse read-only (default DATA/cache "
+                        "if finished)")
+    p.add_argument("--minutes", type=float, default=0.0,
+                   help="training wall time per encoder (0 = none; then --samples decides)")
+    p.add_argument("--samples", type=int, default=0,
+                   help="training samples per encoder (steps = samples / batch)")
+    p.add_argument("--batch", type=int, default=32)
+    p.add_argument("--eval-every", type=int, default=500, help="validation interval, steps")
+    p.add_argument("--val-batches", type=int, default=5)
+    p.add_argument("--threads", type=int, default=1, help="torch threads for everything")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--val-files", type=int, default=0,
+                   help="held-out synthetic files to score (0 = all of DATA/clips/val)")
+    p.add_argument("--real", type=Path, nargs="*", default=None,
+                   help=f"real recordings with ground truth (default {MAPS_DEV})")
+    p.add_argument("--real-files", type=int, default=0, help="at most this many (0 = all)")
+    p.add_argument("--max-seconds", type=float, default=0.0,
+                   help="score only the first seconds of each file (0 = whole files)")
+
+
+def run(args: argparse.Namespace) -> int:
+    if not args.minutes and not args.samples:
+        raise CommandError("give a budget: --samples and/or --minutes")
+    if not (args.data / "manifest.jsonl").is_file():
+        raise CommandError(f"{args.data}: no manifest.jsonl (make data with clef build-data)")
+    torch.set_num_threads(args.threads)
+    sets = {"synthetic": find_files([args.data / "clips" / "val"], args.val_files)}
+    real = args.real if args.real is not None else [MAPS_DEV] if MAPS_DEV.is_dir() else []
+    if real:
+        sets["real"] = find_files(real, args.real_files)
+    args.out.mkdir(parents=True, exist_ok=True)
+    results = {}
+    for kind in args.kinds:
+        results[kind] = run_kind(kind, args, sets)
+    report = {"budget": budget(args), "sets": {k: [f.name for f in v] for k, v in sets.items()},
+              "max_seconds": args.max_seconds, "results": results}
+    (args.out / "ablation.json").write_text(json.dumps(report, indent=2) + "\n")
+    table = markdown_report(report)
+    (args.out / "ablation.md").write_text(table)
+    print(table)
+    return 0
+
+
+def budget(args: argparse.Namespace) -> dict:
+    return {"samples": args.samples, "minutes": args.minutes, "batch": args.batch,
+            "threads": args.threads, "seed": args.seed, "data": str(args.data)}
+
+
+def run_kind(kind: str, args: argparse.Namespace, sets: dict[str, list[Path]]) -> dict:
+    """Cache, train and score one encoder kind (or read its finished result)."""
+    run_dir = args.out / "runs" / kind
+    done = run_dir / "result.json"
+    if done.is_file():
+        print(f"ablate: {kind} done before ({done})", flush=True)
+        return json.loads(done.read_text())
+    cache_dir = ensure_cache(kind, args)
+    print(f"ablate: training {kind} from {cache_dir}", flush=True)
+    cpu, wall = time.process_time(), time.time()
+    train.run(train_args(kind, cache_dir, run_dir, args))
+    cpu, wall = time.process_time() - cpu, time.time() - wall
+    result = {"kind": kind, "cache": str(cache_dir),
+              "training": training_summary(run_dir, args.batch, cpu, wall)}
+    checkpoint = run_dir / "best.safetensors"
+    result["encoder"] = encoder_cost(checkpoint)
+    result["scores"] = {name: score_files(checkpoint, files, args.max_seconds)
+                        for name, files in sets.items()}
+    done.write_text(json.dumps(result, indent=2) + "\n")
+    return result
+
+
+def train_args(kind: str, cache_dir: Path, run_dir: Path, args: argparse.Namespace
+               ) -> argparse.Namespace:
+    """`clef train` arguments: the same for every kind but the encoder and its cache."""
+    steps = max(1, args.samples // args.batch) if args.samples else 10**9
+    argv = ["--cache", str(cache_dir), "--out", str(run_dir), "--encoder-kind", kind,
+            "--steps", str(steps), "--batch", str(args.batch), "--threads", str(args.threads),
+            "--seed", str(args.seed), "--eval-every", str(args.eval_every),
+            "--val-batches", str(args.val_batches), "--warmup", str(min(500, max(1, steps // 10))),
+            "--device", "cpu"]
+    if args.minutes:
+        argv += ["--minutes", str(args.minutes)]
+    if (run_dir / "last.safetensors").is_file():
+        argv += ["--resume", str(run_dir / "last.safetensors")]
+    p = argparse.ArgumentParser(prog="clef train")
+    train.add_arguments(p)
+    return p.parse_args(argv)
+
+
+def ensure_cache(kind: str, args: argparse.Namespace) -> Path:
+    """The cache `kind` trains from, made if missing: ViT features, CNN features or mels."""
+    caches = args.caches or args.out / "caches"
+    if kind == "vit":
+        for found in (args.vit_cache, args.data / "cache"):
+            if found is not None and split_folders(found, "train"):
+                return found
+    holds = "mels" if trains_encoder(config_for(kind)) else kind
+    folder = caches / holds
+    if all(split_folders(folder, s) for s in ("train", "val")):
+        return folder
+    p = argparse.ArgumentParser(prog="clef cache")
+    cache.add_arguments(p)
+    argv = ["--data", str(args.data), "--out", str(folder), "--splits", "train", "val",
+            "--threads", str(args.threads)]
+    argv += ["--store", "mels"] if holds == "mels" else ["--kind", kind]
+    ns = p.parse_args(argv)
+    (cache.run if kind == "vit" else kind_cache.run_kind)(ns)
+    return folder

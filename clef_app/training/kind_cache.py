@@ -1,0 +1,121 @@
+"""Caches for the encoders other than the default ViT (`clef cache --kind/--store`).
+
+`--kind cnn`: the frozen EfficientNet's features, in the feature-cache layout cache.py
+writes (its `cache_split`). `--store mels`: normalised log-mels, for the encoders that train
+(`vit-scratch`, `whisper`): `features.f16` then holds (N, n_mels, frames) float16, with
+`tokens.npy`, `rolls.npy` and `index.jsonl` as in a feature cache, so `CachedSplit` serves
+both; `meta.json` says `"store": "mels"`. The default ViT feature cache is untouched.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from clef_app.cli import CommandError
+from clef_app.config import ModelConfig
+from clef_app.model.clef_model import ClefModel
+from clef_app.model.encoders import build_encoder, config_for, trains_encoder
+from clef_app.model.errors import ModelError
+from clef_app.model.frontend import segment_mels
+from clef_app.notation.codec import PAD
+from clef_app.training.cache import cache_split, clip_segments, read_manifest
+
+
+def run_kind(args: argparse.Namespace) -> int:
+    """`clef cache` for `--store mels` or a frozen `--kind` other than vit."""
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    try:
+        cfg = config_for(args.kind)
+    except ModelError as exc:
+        raise CommandError(str(exc)) from exc
+    mels = args.store == "mels"
+    if not mels and trains_encoder(cfg):
+        raise CommandError(f"{args.kind} trains with the decoder: cache it with --store mels")
+    out = args.out or args.data / ("cache-mels" if mels else f"cache-{args.kind}")
+    clips = read_manifest(args.data / "manifest.jsonl")
+    encoder, sha = (None, "") if mels else build_encoder(cfg)
+    for split in args.splits:
+        todo = [c for c in clips if c["split"] == split]
+        if not todo or (out / split / "meta.json").is_file():
+            continue
+        if mels:
+            cache_mels(cfg, args.data, todo, out / split, args.batch)
+        else:
+            cache_split(encoder.eval(), cfg, sha, args.data, todo, out / split, args.batch)
+    return 0
+
+
+def token_rows(targets: list[list[int]], max_len: int) -> tuple[np.ndarray, int]:
+    """(N, max_len) int16 PAD-filled target rows, and how many were cut (they lose EOS)."""
+    rows = np.full((len(targets), max_len), PAD, dtype=np.int16)
+    for k, tok in enumerate(targets):
+        rows[k, : min(len(tok), max_len)] = tok[:max_len]
+    return rows, sum(len(t) > max_len for t in targets)
+
+
+def cache_mels(cfg: ModelConfig, data: Path, clips: list[dict], out: Path, batch: int) -> None:
+    """Write the normalised log-mel of every segment of `clips` into `out` (overwrites)."""
+    fe, started = cfg.front_end, time.time()
+    out.mkdir(parents=True, exist_ok=True)
+    tokens: list[np.ndarray] = []
+    rolls: list[np.ndarray] = []
+    n_cut = 0
+    with open(out / "features.f16", "wb") as feats, open(out / "index.jsonl", "w") as index:
+        for clip in clips:
+            base = data / "clips" / clip["split"] / clip["id"]
+            samples, targets, clip_rolls = clip_segments(
+                base.with_suffix(".flac"), base.with_name(clip["id"] + ".notes.tsv"), cfg)
+            for first in range(0, len(targets), batch):
+                count = min(batch, len(targets) - first)
+                feats.write(segment_mels(samples, first, count, fe).half().numpy().tobytes())
+            rows, cut = token_rows(targets, cfg.max_tokens)
+            tokens.append(rows)
+            rolls += clip_rolls
+            n_cut += cut
+            index.writelines(json.dumps({"clip": clip["id"], "segment": k}) + "\n"
+                             for k in range(len(targets)))
+    np.save(out / "tokens.npy", np.concatenate(tokens))
+    np.save(out / "rolls.npy", np.stack(rolls))
+    n = sum(len(t) for t in tokens)
+    meta = {"segments": n, "tokens_per_segment": fe.n_mels, "dim": fe.segment_frames,
+            "store": "mels", "encoder_sha256": "", "config": cfg.to_dict(),
+            "truncated_targets": n_cut, "audio_seconds": n * fe.segment_seconds,
+            "cache_seconds": time.time() - started}
+    (out / "meta.json").write_text(json.dumps(meta, indent=2))
+    print(f"{out.name}: {n} segments of log-mel in {meta['cache_seconds']:.0f} s", flush=True)
+
+
+def cache_holds(meta: dict) -> str:
+    """What a cache folder holds: "mels", or the encoder kind whose features it stores."""
+    if meta.get("store") == "mels":
+        return "mels"
+    return meta.get("config", {}).get("encoder_kind", "vit")
+
+
+def model_for_cache(kind: str, meta: dict) -> ClefModel:
+    """A new model of encoder `kind` for a cache (`meta` of its train split) made for it.
+
+    Raises:
+        CommandError: the cache holds another encoder's features, or features where the
+            encoder trains and needs mels.
+    """
+    try:
+        cfg = config_for(kind)
+    except ModelError as exc:
+        raise CommandError(str(exc)) from exc
+    wanted = "mels" if trains_encoder(cfg) else kind
+    if cache_holds(meta) != wanted:
+        how = "--store mels" if wanted == "mels" else f"--kind {kind}"
+        raise CommandError(f"this cache holds {cache_holds(meta)}; {kind} needs {wanted} "
+                           f"(make it with `clef cache {how}`)")
+    if not trains_encoder(cfg):
+        cfg = replace(cfg, encoder_sha256=meta.get("encoder_sha256", ""))
+    return ClefModel.build(cfg, with_encoder=trains_encoder(cfg))
