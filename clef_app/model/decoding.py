@@ -1,23 +1,14 @@
-"""Batched greedy decoding with a KV cache and a grammar mask on time tokens."""
+"""Batched greedy decoding with a KV cache, constrained to the token grammar."""
 
 from __future__ import annotations
 
 import torch
 
 from clef_app.model.clef_model import ClefModel
-from clef_app.notation.codec import BOS, EOS, PAD, TIME_OFFSET, VEL_OFFSET, VOCAB_SIZE
+from clef_app.model.grammar import Grammar
+from clef_app.notation.codec import BOS, EOS, PAD
 
 _NEG = float("-inf")
-
-
-def _time_mask(current: torch.Tensor, n_frames: int) -> torch.Tensor:
-    """(B, vocab) additive mask: no time before the current one, none past the segment."""
-    times = torch.arange(VEL_OFFSET - TIME_OFFSET, device=current.device)
-    bad = (times[None, :] < current[:, None]) | (times[None, :] > n_frames)
-    mask = torch.zeros(current.shape[0], VOCAB_SIZE, device=current.device)
-    mask[:, TIME_OFFSET:VEL_OFFSET].masked_fill_(bad, _NEG)
-    mask[:, [PAD, BOS]] = _NEG
-    return mask
 
 
 @torch.no_grad()
@@ -35,16 +26,16 @@ def greedy_decode(model: ClefModel, memory: torch.Tensor, n_frames: int,
     limit = min(max_tokens or model.cfg.max_tokens, model.cfg.max_tokens)
     tokens = torch.full((b, 1), BOS, dtype=torch.long, device=device)
     probs = torch.ones(b, 1, device=device)
-    current = torch.zeros(b, dtype=torch.long, device=device)
+    grammar = Grammar(b, n_frames)
     done = torch.zeros(b, dtype=torch.bool, device=device)
     cache: dict = {}
     logits = model.step(tokens, memory, cache, 0)
     for t in range(1, limit):
-        p = torch.softmax(logits.float() + _time_mask(current, n_frames), dim=-1)
+        allowed = torch.from_numpy(grammar.mask()).to(device)
+        p = torch.softmax(logits.float().masked_fill(~allowed, _NEG), dim=-1)
         prob, nxt = p.max(dim=-1)
         nxt = torch.where(done, torch.full_like(nxt, PAD), nxt)
-        is_time = (nxt >= TIME_OFFSET) & (nxt < VEL_OFFSET)
-        current = torch.where(is_time, nxt - TIME_OFFSET, current)
+        grammar.update(nxt.tolist())
         tokens = torch.cat([tokens, nxt[:, None]], dim=1)
         probs = torch.cat([probs, prob[:, None]], dim=1)
         done |= nxt == EOS
