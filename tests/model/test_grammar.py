@@ -2,7 +2,15 @@ import numpy as np
 
 from clef_app.model.grammar import Grammar
 from clef_app.notation.codec import (
-    BOS, EOS, TIE_END, encode_segment, off_token, on_token, time_token, to_frames, vel_token,
+    BOS,
+    EOS,
+    TIE_END,
+    encode_segment,
+    off_token,
+    on_token,
+    time_token,
+    to_frames,
+    vel_token,
 )
 from clef_app.notation.events import NoteEvent
 
