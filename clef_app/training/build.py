@@ -228,7 +228,7 @@ def render_all(specs: list[ClipSpec], out: Path, cache: Path, workers: int) -> l
     )
     errors: list[str] = []
     audio_s, busy_s, t0 = 0.0, 0.0, time.perf_counter()
-    ctx = get_context("fork")
+    ctx = get_context("spawn")  # FluidSynth deadlocks in a child forked after it was used
     with ctx.Pool(workers, _init_worker, (str(out), str(cache))) as pool, open(manifest, "a") as f:
         for k, (row, err, wall) in enumerate(pool.imap(_work, todo, chunksize=1), 1):
             busy_s += wall
