@@ -45,8 +45,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="training samples per encoder (steps = samples / batch)")
     p.add_argument("--batch", type=int, default=32)
     p.add_argument("--eval-every", type=int, default=500, help="validation interval, steps")
+    p.add_argument("--warmup", type=int, default=500,
+                   help="learning-rate warm-up steps (at most a tenth of --samples' steps)")
     p.add_argument("--val-batches", type=int, default=5)
     p.add_argument("--threads", type=int, default=1, help="torch threads for everything")
+    p.add_argument("--device", default="cpu", help="cpu | cuda | mps | auto, for all steps")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--val-files", type=int, default=0,
                    help="held-out synthetic files to score (0 = all of DATA/clips/val)")
@@ -82,7 +85,9 @@ def run(args: argparse.Namespace) -> int:
 
 def budget(args: argparse.Namespace) -> dict:
     return {"samples": args.samples, "minutes": args.minutes, "batch": args.batch,
-            "threads": args.threads, "seed": args.seed, "data": str(args.data)}
+            "warmup": args.warmup, "threads": args.threads, "device": args.device,
+            "seed": args.seed,
+            "data": str(args.data)}
 
 
 def run_kind(kind: str, args: argparse.Namespace, sets: dict[str, list[Path]]) -> dict:
@@ -97,25 +102,32 @@ def run_kind(kind: str, args: argparse.Namespace, sets: dict[str, list[Path]]) -
     cpu, wall = time.process_time(), time.time()
     train.run(train_args(kind, cache_dir, run_dir, args))
     cpu, wall = time.process_time() - cpu, time.time() - wall
-    result = {"kind": kind, "cache": str(cache_dir),
+    result = {"kind": kind, "cache": str(cache_dir), "cache_minutes": cache_minutes(cache_dir),
               "training": training_summary(run_dir, args.batch, cpu, wall)}
     checkpoint = run_dir / "best.safetensors"
     result["encoder"] = encoder_cost(checkpoint)
-    result["scores"] = {name: score_files(checkpoint, files, args.max_seconds)
+    result["scores"] = {name: score_files(checkpoint, files, args.max_seconds, args.device)
                         for name, files in sets.items()}
     done.write_text(json.dumps(result, indent=2) + "\n")
     return result
+
+
+def cache_minutes(cache_dir: Path) -> float:
+    """Time spent making the training split's cache (the frozen encoders' one-off cost)."""
+    metas = [json.loads((f / "meta.json").read_text()) for f in split_folders(cache_dir, "train")]
+    return sum(m.get("cache_seconds", 0.0) for m in metas) / 60
 
 
 def train_args(kind: str, cache_dir: Path, run_dir: Path, args: argparse.Namespace
                ) -> argparse.Namespace:
     """`clef train` arguments: the same for every kind but the encoder and its cache."""
     steps = max(1, args.samples // args.batch) if args.samples else 10**9
+    warmup = min(args.warmup, max(1, steps // 10))
     argv = ["--cache", str(cache_dir), "--out", str(run_dir), "--encoder-kind", kind,
             "--steps", str(steps), "--batch", str(args.batch), "--threads", str(args.threads),
             "--seed", str(args.seed), "--eval-every", str(args.eval_every),
-            "--val-batches", str(args.val_batches), "--warmup", str(min(500, max(1, steps // 10))),
-            "--device", "cpu"]
+            "--val-batches", str(args.val_batches), "--warmup", str(warmup),
+            "--device", args.device]
     if args.minutes:
         argv += ["--minutes", str(args.minutes)]
     if (run_dir / "last.safetensors").is_file():

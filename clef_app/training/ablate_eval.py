@@ -67,13 +67,14 @@ def crop(notes: list[NoteEvent], seconds: float) -> list[NoteEvent]:
             for n in notes if n.onset < seconds]
 
 
-def score_files(checkpoint: Path, files: list[Path], max_seconds: float = 0.0) -> dict:
+def score_files(checkpoint: Path, files: list[Path], max_seconds: float = 0.0,
+                device: str = "cpu") -> dict:
     """Transcribe `files` with a checkpoint; mean note scores, pooled harmony scores, RTF.
 
     Args:
         max_seconds: score only each file's first seconds (0 = whole files).
     """
-    t = Transcriber(load_checkpoint(checkpoint), DecodingConfig(device="cpu"))
+    t = Transcriber(load_checkpoint(checkpoint), DecodingConfig(device=device))
     sr = t.fe.sample_rate
     t.transcribe_all(np.zeros(sr, dtype=np.float32))  # warm-up: first-call overheads
     poly = {name: {"ref": 0, "est": 0, "tp": 0} for name, _, _ in BUCKETS}
@@ -94,6 +95,8 @@ def score_files(checkpoint: Path, files: list[Path], max_seconds: float = 0.0) -
         for k, v in chord_counts(ref, est).items():
             chords[k] += v
     means = {c: float(np.nanmean([r[c] for r in per_file])) for c in MEAN_COLUMNS}
+    notes = {k: sum(r[k] for r in per_file) for k in ("n_ref", "n_est")}
     return {**means, **harmony_scores(poly, chords), "rtf": spent / max(seconds, 1e-9),
+            "est_per_ref": notes["n_est"] / max(notes["n_ref"], 1.0),
             "files": len(files), "seconds": seconds, "per_file": per_file,
             "counts": {"polyphony": poly, "chords": chords}}
