@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 
 SAMPLE_RATE = 16_000  # Hz: every model input is mono at this rate
 HOP_LENGTH = 160  # samples: 10 ms per spectrogram frame
@@ -77,9 +77,42 @@ class ModelConfig:
 
     @classmethod
     def from_dict(cls, d: dict) -> ModelConfig:
+        """A config from its stored dict, every field type- and range-checked.
+
+        Raises:
+            ValueError: unknown fields, wrong types, or sizes no Clef model has.
+        """
         d = dict(d)
-        fe = FrontEndConfig(**d.pop("front_end", {}))
-        return cls(front_end=fe, **d)
+        fe = _checked(FrontEndConfig, d.pop("front_end", {}))
+        cfg = _checked(cls, {**d, "front_end": fe})
+        for name in ("encoder_blocks", "bridge_layers", "decoder_layers", "n_heads"):
+            if not 1 <= getattr(cfg, name) <= 64:
+                raise ValueError(f"{name} = {getattr(cfg, name)} is out of range")
+        if not (8 <= cfg.d_model <= 4096 and cfg.d_model % cfg.n_heads == 0):
+            raise ValueError(f"d_model = {cfg.d_model} does not fit {cfg.n_heads} heads")
+        if not 4 <= cfg.max_tokens <= 4096 or not 0 <= cfg.finetune_blocks <= cfg.encoder_blocks:
+            raise ValueError("max_tokens or finetune_blocks out of range")
+        if not (16 <= fe.segment_frames <= 256 and 1 <= fe.px_per_frame <= 8
+                and 32 <= fe.image_height <= 1024 and 8 <= fe.n_mels <= 512):
+            raise ValueError("front-end geometry out of range")
+        return cfg
+
+
+def _checked(cls, values: dict):
+    """Build a dataclass from a dict whose values must match the declared field types."""
+    if not isinstance(values, dict):
+        raise ValueError(f"{cls.__name__}: expected an object")
+    kinds = {"int": int, "float": (int, float), "str": str, "bool": bool}
+    names = {f.name: f for f in fields(cls)}
+    unknown = set(values) - set(names)
+    if unknown:
+        raise ValueError(f"{cls.__name__}: unknown fields {sorted(unknown)}")
+    for key, value in values.items():
+        kind = kinds.get(str(names[key].type))
+        bad_bool = isinstance(value, bool) and kind is not bool
+        if kind is not None and (not isinstance(value, kind) or bad_bool):
+            raise ValueError(f"{cls.__name__}.{key} = {value!r} is not {names[key].type}")
+    return cls(**values)
 
 
 @dataclass(frozen=True)

@@ -76,8 +76,9 @@ def read_config(path: str | Path) -> tuple[ModelConfig, dict]:
     except (ValueError, KeyError, TypeError) as exc:
         raise ModelError(f"{cpath.name}: not a valid Clef model config ({exc})") from exc
     if cfg.vocab_version != VOCAB_VERSION or meta.get("vocab_size") != VOCAB_SIZE:
-        raise ModelError(f"{path.name}: written for token vocabulary v{cfg.vocab_version}, "
-                         f"this Clef reads v{VOCAB_VERSION}")
+        raise ModelError(f"{path.name}: written for token vocabulary v{cfg.vocab_version} of "
+                         f"{meta.get('vocab_size')} tokens; this Clef reads v{VOCAB_VERSION} of "
+                         f"{VOCAB_SIZE}")
     return cfg, meta
 
 

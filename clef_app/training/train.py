@@ -175,7 +175,8 @@ def run(args: argparse.Namespace) -> int:
                                   "samples_per_s": rate,
                                   "minutes": (time.time() - started) / 60}) + "\n")
             tick = time.time()
-        out_of_time = args.minutes and time.time() - started > args.minutes * 60
+        out_of_time = (args.minutes and time.time() - started > args.minutes * 60) or (
+            args.out / "STOP").exists()  # a file to stop cleanly, with a checkpoint
         if rank == 0 and (step % args.eval_every == 0 or step == args.steps or out_of_time):
             best = checkpoint_if_better(model, opt, vals, args, step, best, device, log, started)
         if out_of_time:

@@ -135,3 +135,17 @@ def test_stream_keeps_bounded_audio_and_peeks(tiny_model):
     assert stream.next_segment == 4
     for n in stream.peek() + stream.open_notes():
         assert n.onset < 12.0
+
+
+@pytest.mark.parametrize("change", [{"d_model": "x"}, {"d_model": 10**6}, {"extra": 1},
+                                    {"n_heads": True}, {"max_tokens": 10**9}])
+def test_config_values_are_checked(tiny_model, tmp_path, change):
+    import json
+
+    path = tmp_path / "m.safetensors"
+    save_checkpoint(tiny_model, path)
+    meta = json.loads(path.with_suffix(".json").read_text())
+    meta["config"].update(change)
+    path.with_suffix(".json").write_text(json.dumps(meta))
+    with pytest.raises(ModelError, match="not a valid Clef model config"):
+        load_checkpoint(path)
