@@ -19,7 +19,7 @@ set -euo pipefail
 
 PACKAGES=(
   libportaudio2 libsndfile1
-  fluidsynth fluid-soundfont-gm timgm6mb-soundfont musescore-general-soundfont
+  fluidsynth fluid-soundfont-gm timgm6mb-soundfont musescore-general-soundfont csound-soundfont
   musescore3
   xvfb xauth
   pulseaudio pulseaudio-utils libasound2-plugins

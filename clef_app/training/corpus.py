@@ -149,7 +149,7 @@ def parse_all(cache: Path, workers: int = 2, limit: int | None = None) -> None:
     todo = [n for n in names if not _cached(cache, n)]
     print(f"corpus: {len(names)} works, {len(todo)} to parse", flush=True)
     t0, failed = time.perf_counter(), 0
-    ctx = get_context("fork")
+    ctx = get_context("forkserver")  # a fork after torch has started threads can deadlock
     with ctx.Pool(workers, maxtasksperchild=50) as pool:
         jobs = [(n, str(cache)) for n in todo]
         for k, (_name, err) in enumerate(pool.imap_unordered(parse_one, jobs), 1):
