@@ -122,4 +122,4 @@ class DecodingConfig:
     batch_size: int = 16  # segments decoded together
     beam_size: int = 1  # 1 = greedy
     device: str = "auto"  # auto | cpu | cuda | mps
-    min_note_seconds: float = 0.03  # s: shorter decoded notes are dropped
+    min_confidence: float = 0.0  # notes less confident are dropped; checkpoints store a tuned one

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 from clef_app.config import DecodingConfig
-from clef_app.model.checkpoint import load_checkpoint
+from clef_app.model.checkpoint import find_checkpoint, load_checkpoint, read_config
 from clef_app.model.clef_model import ClefModel
 from clef_app.model.decoding import greedy_decode
 from clef_app.model.device import choose_device
@@ -48,8 +48,15 @@ class Transcriber:
     def load(cls, path: str | Path | None = None, device: str = "auto",
              weights: str | Path | None = None, batch_size: int = 16) -> Transcriber:
         """Load a checkpoint (the bundled one by default). Raises ModelError."""
-        options = DecodingConfig(device=device, batch_size=batch_size)
-        return cls(load_checkpoint(path, weights), options)
+        model = load_checkpoint(path, weights)
+        meta = read_config(path or find_checkpoint())[1]
+        options = DecodingConfig(device=device, batch_size=batch_size,
+                                 min_confidence=float(meta.get("min_confidence", 0.0)))
+        return cls(model, options)
+
+    def keep(self, notes: list[NoteEvent]) -> list[NoteEvent]:
+        """The notes confident enough to show (threshold tuned on held-out synthetic data)."""
+        return [n for n in notes if n.confidence >= self.options.min_confidence]
 
     @torch.no_grad()
     def decode_segments(self, samples: np.ndarray, first: int, count: int
@@ -87,7 +94,7 @@ class Transcriber:
             if first + count >= n:
                 notes += stitcher.finish()
             done = min(total, (first + count) * self.fe.segment_seconds)
-            yield TranscriptionProgress(_trim(notes, total), done, total)
+            yield TranscriptionProgress(self.keep(_trim(notes, total)), done, total)
 
     def transcribe_all(self, samples: np.ndarray) -> list[NoteEvent]:
         notes = [n for p in self.transcribe(samples) for n in p.notes]
@@ -119,14 +126,14 @@ class StreamTranscriber:
         needed = self.fe.segment_samples + self.fe.n_fft // 2  # a full segment + STFT context
         while self._buffered() >= self.next_segment * self.fe.segment_samples + needed:
             notes += self._decode_next()
-        return notes
+        return self.t.keep(notes)
 
     def finish(self) -> list[NoteEvent]:
         """Decode what is left (zero-padded) and close every open note."""
         notes: list[NoteEvent] = []
         while self.next_segment * self.fe.segment_samples < self._buffered():
             notes += self._decode_next()
-        return notes + self.stitcher.finish()
+        return self.t.keep(notes + self.stitcher.finish())
 
     def peek(self) -> list[NoteEvent]:
         """Provisional notes of the segment being filled (decoded zero-padded, not kept),
@@ -136,12 +143,11 @@ class StreamTranscriber:
         frames = self.fe.segment_frames
         notes = trial.feed(self.next_segment * frames, frames, tokens[0], probs[0])
         heard = self.stitcher.time_offset + self._buffered() / self.fe.sample_rate
-        return [n for n in notes + trial.finish() if n.onset < heard]
+        return self.t.keep([n for n in notes + trial.finish() if n.onset < heard])
 
     def open_notes(self) -> list[NoteEvent]:
         """Notes sounding at the end of the last decoded segment, provisionally ended there."""
-        trial = copy.deepcopy(self.stitcher)
-        return trial.finish()
+        return self.t.keep(copy.deepcopy(self.stitcher).finish())
 
     def _buffered(self) -> int:
         """Samples received since the stream began."""

@@ -33,6 +33,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--limit", type=int, default=0, help="at most this many files")
     p.add_argument("--json", type=Path, default=None, help="write all scores here")
     p.add_argument("--markdown", type=Path, default=None, help="write the table here")
+    p.add_argument("--tune-confidence", action="store_true",
+                   help="choose the note-confidence threshold with the best mean onset F1 on "
+                        "these files and store it in the checkpoint's config (use held-out "
+                        "synthetic data, never the test set)")
 
 
 def ground_truth(audio: Path) -> list[NoteEvent] | None:
@@ -111,8 +115,37 @@ def _mean(values: list[float]) -> float:
     return float(np.mean(finite)) if finite else float("nan")
 
 
+def tune_confidence(args: argparse.Namespace, files: list[Path]) -> int:
+    """Mean onset F1 per threshold on raw (unfiltered) notes; store the best."""
+    from dataclasses import replace
+
+    from clef_app.model.checkpoint import config_path, find_checkpoint
+    from clef_app.model.inference import Transcriber
+
+    path = args.model or find_checkpoint()
+    if path is None:
+        raise CommandError("no checkpoint to tune")
+    t = Transcriber.load(path, device=args.device)
+    t.options = replace(t.options, min_confidence=0.0)
+    pairs = [(ground_truth(f) or [], t.transcribe_all(load_audio(f, SAMPLE_RATE).samples))
+             for f in files]
+    scores = {}
+    for thr in np.round(np.arange(0.0, 0.51, 0.025), 3):
+        scores[float(thr)] = _mean([note_scores(r, [n for n in e if n.confidence >= thr])["onset_f1"]
+                                    for r, e in pairs])
+        print(f"confidence >= {thr:.3f}: onset F1 {scores[float(thr)]:.3f}")
+    best = max(scores, key=scores.get)
+    meta = json.loads(config_path(path).read_text())
+    meta["min_confidence"] = best
+    config_path(path).write_text(json.dumps(meta, indent=2) + "\n")
+    print(f"stored min_confidence {best} (onset F1 {scores[best]:.3f}) in {config_path(path)}")
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     files = find_files(args.folders, args.limit)
+    if args.tune_confidence:
+        return tune_confidence(args, files)
     results = evaluate(files, systems(args))
     table = markdown_table(results)
     print(table)
