@@ -43,3 +43,6 @@ def test_cache_train_resume_eval(tmp_path, capsys):
     capsys.readouterr()
     assert main(["eval", str(data / "clips" / "val"), "--model", str(run / "last.safetensors")]) == 0
     assert "| Clef | 1 |" in capsys.readouterr().out
+    last = run / "last.safetensors"
+    assert main(["eval", str(data / "clips" / "val"), "--model", str(last), "--tune-confidence"]) == 0
+    assert "min_confidence" in json.loads(last.with_suffix(".json").read_text())
