@@ -34,6 +34,7 @@ from clef_app.gui import preferences
 from clef_app.gui.axes import PitchAxis, format_time
 from clef_app.gui.level_meter import METER_FLOOR, LevelMeter
 from clef_app.gui.note_overlay import NotesItem
+from clef_app.gui.spectrogram_view import colormap
 from clef_app.notation.events import NoteEvent
 
 TICK_MS = 25  # ms: the redraw timer; 40 Hz nominal keeps >= 30 frames/s on a busy CPU
@@ -121,7 +122,7 @@ class LivePanel(QWidget):
         self.image = pg.ImageItem(axisOrder="row-major")
         self.image.setZValue(-10)
         self.plot.addItem(self.image)
-        self.image.setLookupTable(pg.colormap.get(preferences.get("spectrogram/colormap"))
+        self.image.setLookupTable(colormap(preferences.get("spectrogram/colormap"))
                                   .getLookupTable(nPts=256))
         self.notes_item, self.sounding_item = NotesItem(), NotesItem()
         self.sounding_item.setOpacity(0.55)  # provisional: may still change

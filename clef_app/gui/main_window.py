@@ -1,13 +1,12 @@
 """Clef's main window: spectrogram workspace above the score, transport, menus, status bar.
 
-The window wires objects together; the work lives in the document, the views, `Playback`,
-`Transcription` and `file_actions`. Other helpers' widgets are embedded through hooks:
-`score_view.ScoreView`, `live_panel.LivePanel` and `project_actions.install(window)`.
+The window wires objects together; the work lives in the document, the views (spectrogram,
+`ScoreView`, `LivePanel` in a dock), `Playback`, `Transcription`, `WhyThisNote`,
+`file_actions` and `project_actions`.
 """
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, QTimer
@@ -21,16 +20,18 @@ from PySide6.QtWidgets import (
     QSpinBox,
     QSplitter,
     QToolButton,
-    QWidget,
 )
 
-from clef_app.gui import file_actions, menus, preferences, workers
+from clef_app.gui import file_actions, menus, preferences, project_actions, workers
 from clef_app.gui.audition import Audition
 from clef_app.gui.document import Document
+from clef_app.gui.live_panel import LivePanel
 from clef_app.gui.playback_controls import Playback, PlaybackControls
+from clef_app.gui.score_view import ScoreView
 from clef_app.gui.settings_dialog import SettingsDialog, device_index
 from clef_app.gui.spectrogram_view import SpectrogramView
 from clef_app.gui.transcribe import Transcription, find_model
+from clef_app.gui.why_overlay import WhyOverlay, WhyThisNote
 
 SCORE_DELAY_MS = 400  # ms of quiet after an edit before the score is engraved again
 
@@ -46,10 +47,12 @@ class MainWindow(QMainWindow):
         self.spectrogram = SpectrogramView(self.document)
         self.playback = Playback(self.document, self)
         self.transcription = Transcription(self.document, self)
+        self.why = WhyThisNote(self.document, WhyOverlay(self.spectrogram.plot), self)
         self.audition = Audition(self)
         self.audition.device = device_index(preferences.get("audio/output_device"), "output")
         self.transport = PlaybackControls(self.playback)
-        self.score_view = self._make_score_pane()
+        self.score_view = ScoreView()
+        self._score_timer = QTimer(self, interval=SCORE_DELAY_MS, singleShot=True)
         self.splitter = QSplitter(Qt.Orientation.Vertical)
         self.splitter.addWidget(self.spectrogram)
         self.splitter.addWidget(self.score_view)
@@ -62,38 +65,28 @@ class MainWindow(QMainWindow):
         self._syncing_velocity = False
         self.named_actions: dict[str, QAction] = menus.build(self)
         self._build_status_bar()
+        self.live_panel = LivePanel(self.document)
         self._make_live_dock()
         self._connect()
+        self._connect_score()
         self.apply_preferences()
         self._restore_window_state()
         self._update_transcribe_action()
-        self._install_project_actions()
+        self._update_why_action()
+        project_actions.install(self)
         self.spectrogram.graphics.setFocus()
 
     # -- construction ------------------------------------------------------------------
-    def _make_score_pane(self) -> QWidget:
-        """The notation helper's ScoreView, or a placeholder until it is installed."""
-        try:
-            module = importlib.import_module("clef_app.gui.score_view")
-        except ImportError:
-            module = None
-        if module is not None and hasattr(module, "ScoreView"):
-            view = module.ScoreView()
-            self._score_timer = QTimer(self, interval=SCORE_DELAY_MS, singleShot=True)
-            self._score_timer.timeout.connect(self._engrave)
-            self.document.notesChanged.connect(self._score_timer.start)
-            self.document.settingsChanged.connect(self._settings_changed)
-            view.noteClicked.connect(self._score_note_clicked)
-            if hasattr(view, "editRequested"):  # score edits: undo steps on this document
-                view.editRequested.connect(self.document.apply)
-            if hasattr(view, "failed"):
-                view.failed.connect(lambda msg: self.status(f"score: {msg}"))
-            self.document.selectionChanged.connect(self._score_selection)
-            return view
-        placeholder = QLabel("The score will appear here (notation view not installed).")
-        placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        placeholder.setObjectName("scorePlaceholder")
-        return placeholder
+    def _connect_score(self) -> None:
+        """The score follows the document after a quiet moment; its edits are undo steps."""
+        view, doc = self.score_view, self.document
+        self._score_timer.timeout.connect(self._engrave)
+        doc.notesChanged.connect(self._score_timer.start)
+        doc.settingsChanged.connect(lambda _key: self._score_timer.start())
+        doc.selectionChanged.connect(lambda: view.select_notes(sorted(doc.selection)))
+        view.noteClicked.connect(lambda note_id: doc.set_selection({note_id}))
+        view.editRequested.connect(doc.apply)
+        view.failed.connect(lambda msg: self.status(f"score: {msg}"))
 
     def _engrave(self) -> None:
         try:
@@ -102,30 +95,13 @@ class MainWindow(QMainWindow):
         except Exception as exc:  # a score problem must never take the workspace down
             self.status(f"could not engrave the score: {exc}")
 
-    def _settings_changed(self, _key: str) -> None:
-        self._score_timer.start()
-
-    def _score_note_clicked(self, note_id: int) -> None:
-        self.document.set_selection({note_id})
-
-    def _score_selection(self) -> None:
-        if hasattr(self.score_view, "select_notes"):
-            self.score_view.select_notes(sorted(self.document.selection))
-
     def _make_live_dock(self) -> None:
-        """The live-input panel in a dock, hidden until View › Live Input (it opens the mic)."""
-        self.live_panel = None
-        try:
-            module = importlib.import_module("clef_app.gui.live_panel")
-            panel = module.LivePanel(self.document)
-        except Exception as exc:  # not installed yet, or broken: the rest of Clef works
-            self.status(f"live input is unavailable: {exc}")
-            return
-        self.live_panel = panel
-        panel.recordingFinished.connect(self._recording_finished)
+        """The live-input panel in a dock, hidden until View › Live Input (it opens the mic);
+        without an input device the panel says so and the rest of Clef works."""
+        self.live_panel.recordingFinished.connect(self._recording_finished)
         dock = QDockWidget("Live input", self)
         dock.setObjectName("liveDock")
-        dock.setWidget(panel)
+        dock.setWidget(self.live_panel)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
         dock.hide()
         action = dock.toggleViewAction()
@@ -138,16 +114,7 @@ class MainWindow(QMainWindow):
         self.toolbar.insertAction(self.named_actions["transcribe"], action)
 
     def _recording_finished(self, path: str) -> None:
-        notes = list(self.live_panel.recorded_notes) if self.live_panel is not None else []
-        file_actions.open_audio(self, Path(path), notes=notes)
-
-    def _install_project_actions(self) -> None:
-        try:
-            module = importlib.import_module("clef_app.gui.project_actions")
-        except ImportError:
-            return
-        if hasattr(module, "install"):
-            module.install(self)
+        file_actions.open_audio(self, Path(path), notes=list(self.live_panel.recorded_notes))
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
@@ -189,6 +156,15 @@ class MainWindow(QMainWindow):
         self.transcription.progress.connect(lambda f: self.progress.setValue(int(f * 1000)))
         self.transcription.finished.connect(self._transcription_ended)
         self.transcription.failed.connect(self._transcription_failed)
+        self.spectrogram.note_actions = [self.named_actions[name] for name in
+                                         ("why", "delete", "loop_selection")]
+        for signal in (doc.selectionChanged, doc.audioChanged, self.why.started,
+                       self.why.finished, self.why.failed):
+            signal.connect(self._update_why_action)
+        self.why.started.connect(lambda: self.status("working out why the model wrote this "
+                                                     "note…", 0))
+        self.why.finished.connect(lambda text: self.status(text) if text else None)
+        self.why.failed.connect(lambda msg: self.show_error("Why this note?", msg))
 
     def _clean_changed(self, clean: bool) -> None:
         self.setWindowModified(not clean)
@@ -287,6 +263,18 @@ class MainWindow(QMainWindow):
             action.setToolTip(tip if has_audio else "open a recording to transcribe it")
             action.setStatusTip(tip)
 
+    def _update_why_action(self) -> None:
+        why = self.why.unavailable()
+        action = self.named_actions["why"]
+        action.setEnabled(not why)
+        action.setToolTip(f"Why this note? is unavailable: {why}" if why else menus.WHY_TIP)
+
+    def explain_note(self) -> None:
+        """Show where the model looked to write the selected note."""
+        why = self.why.start()
+        if why:
+            self.status(f"cannot explain: {why}")
+
     def transcribe(self) -> None:
         why = self.transcription.start()
         if why:
@@ -302,6 +290,7 @@ class MainWindow(QMainWindow):
         self.progress.hide()
         self.cancel_button.hide()
         self._update_transcribe_action()
+        self._update_why_action()
         self.status(summary or "transcription cancelled (the notes found so far are kept)")
 
     def _transcription_failed(self, message: str) -> None:
@@ -346,13 +335,12 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self.save_window_state()
-        if hasattr(self, "_score_timer"):
-            self._score_timer.stop()
+        self._score_timer.stop()
         self.transcription.cancel()
+        self.why.clear()
         self.playback.close()
-        for part in (self.score_view, self.live_panel):
-            if hasattr(part, "shutdown"):
-                part.shutdown()
+        self.score_view.shutdown()
+        self.live_panel.shutdown()
         workers.stop_all()
         event.accept()
 

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from clef_app.gui.main_window import MainWindow
 
 ZOOM_STEP = 0.7  # view span factor per zoom-in step
+WHY_TIP = "show where on the spectrogram the model looked to write the selected note (W)"
 
 HELP_TEXT = """<h3>Working on the spectrogram</h3>
 <table cellspacing=4>
@@ -34,6 +35,8 @@ Shift locks the direction)</td></tr>
 <tr><td><b>↑ ↓</b> / Shift+↑ ↓</td><td>transpose by a semitone / an octave</td></tr>
 <tr><td><b>← →</b></td><td>move in time by 10 ms (Shift: 100 ms)</td></tr>
 <tr><td><b>Alt+wheel</b></td><td>velocity of the selected notes</td></tr>
+<tr><td><b>Right-click</b> a note</td><td>its menu: Why This Note?, Delete, Loop</td></tr>
+<tr><td><b>W</b></td><td>why this note? where the model looked (Esc hides it)</td></tr>
 <tr><td><b>Wheel</b> / Ctrl+wheel</td><td>zoom time / pitch</td></tr>
 <tr><td><b>Middle or right drag</b></td><td>scroll</td></tr>
 <tr><td><b>Click / drag</b> the time ruler</td><td>seek / mark a loop region</td></tr>
@@ -175,6 +178,11 @@ def _view_menu(window: MainWindow) -> None:
     menu.addSeparator()
     menu.addAction(_action(window, "follow", "F&ollow Playback", None, ("F",),
                            "keep the playback cursor in view", checkable=True))
+    menu.addSeparator()
+    why = _action(window, "why", "&Why This Note?", window.explain_note, ("W",),
+                  WHY_TIP, context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
+    window.spectrogram.addAction(why)
+    menu.addAction(why)
 
 
 def _play_menu(window: MainWindow) -> None:

@@ -3,7 +3,8 @@
 x is seconds, y is the fractional mel row of `clef_app.audio.features` (frame i of the
 display spectrogram is centred at i / FRAMES_PER_SECOND s, row k at y = k), so a note's
 fundamental lies on `pitch_to_row(pitch)`. Navigation: wheel zooms time, Ctrl/Shift+wheel
-zooms pitch, a middle- or right-button drag scrolls, Alt+wheel changes velocity.
+zooms pitch, a middle- or right-button drag scrolls, Alt+wheel changes velocity, a right
+click on a note opens its context menu.
 """
 
 from __future__ import annotations
@@ -11,8 +12,8 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QPen
-from PySide6.QtWidgets import QGraphicsRectItem, QVBoxLayout, QWidget
+from PySide6.QtGui import QAction, QColor, QPen
+from PySide6.QtWidgets import QGraphicsRectItem, QMenu, QVBoxLayout, QWidget
 
 from clef_app.audio.features import display_spectrogram, pitch_to_row
 from clef_app.config import FRAMES_PER_SECOND, N_MELS
@@ -28,8 +29,20 @@ FOLLOW_MARGIN = 0.85  # fraction of the view: past it, following playback turns 
 ROW_RANGE = (-0.5, N_MELS - 0.5)
 
 
+def colormap(name: str) -> pg.ColorMap:
+    """pyqtgraph's colour map of that name; the default one for a name it does not know
+    (a stale or hand-edited preference must not stop a view from opening)."""
+    try:
+        return pg.colormap.get(name)
+    except (FileNotFoundError, KeyError, ValueError):
+        return pg.colormap.get(DEFAULT_COLORMAP)
+
+
 class NoteViewBox(pg.ViewBox):
-    """Routes left-button gestures to the note editor; other buttons scroll and zoom."""
+    """Routes left-button gestures to the note editor; other buttons scroll and zoom, and a
+    right click asks for a context menu."""
+
+    menuRequested = Signal(float, float, object)  # t (s), mel row, screen position (QPointF)
 
     def __init__(self) -> None:
         super().__init__(enableMenu=False, defaultPadding=0.0)
@@ -40,6 +53,10 @@ class NoteViewBox(pg.ViewBox):
             ev.accept()
             pos = self.mapToView(ev.pos())
             self.editor.click(pos.x(), pos.y(), ev.modifiers(), double=ev.double())
+        elif ev.button() == Qt.MouseButton.RightButton:
+            ev.accept()
+            pos = self.mapToView(ev.pos())
+            self.menuRequested.emit(pos.x(), pos.y(), ev.screenPos())
 
     def mouseDragEvent(self, ev, axis=None) -> None:  # noqa: N802
         if axis is not None:  # a drag on an axis scrolls along it
@@ -93,6 +110,8 @@ class SpectrogramView(QWidget):
         super().__init__(parent)
         self.doc = document
         self.spectrogram: np.ndarray | None = None  # (frames, mels) dB
+        self.note_actions: list[QAction] = []  # the context menu of a note (the window fills it)
+        self.note_menu: QMenu | None = None  # the last one shown
         self._worker: GeneratorWorker | None = None
         self._colormap = DEFAULT_COLORMAP
         self._db_range = DEFAULT_DB_RANGE
@@ -156,6 +175,20 @@ class SpectrogramView(QWidget):
         self.editor.cursorShape.connect(lambda shape: self.graphics.setCursor(shape))
         self.vb.sigRangeChanged.connect(lambda *_: self.notes_item.update())
         self.editor.previewChanged.connect(self._sync_rubber)
+        self.vb.menuRequested.connect(self._note_menu)
+
+    def _note_menu(self, t: float, row: float, screen_pos: QPointF) -> None:
+        """Right click on a note: select it (unless it already is) and offer `note_actions`."""
+        hit = self.notes_item.hit(t, row)
+        if hit is None or not self.note_actions:
+            return
+        if hit[0] not in self.doc.selection:
+            self.doc.set_selection({hit[0]})
+        if self.note_menu is not None:
+            self.note_menu.deleteLater()
+        self.note_menu = QMenu(self.graphics)
+        self.note_menu.addActions(self.note_actions)
+        self.note_menu.popup(screen_pos.toPoint())
 
     def _sync_rubber(self) -> None:
         rect = self.editor.rubber
@@ -211,11 +244,7 @@ class SpectrogramView(QWidget):
     def _apply_look(self) -> None:
         if self.spectrogram is None:
             return
-        try:
-            cmap = pg.colormap.get(self._colormap)
-        except (FileNotFoundError, KeyError, ValueError):
-            cmap = pg.colormap.get(DEFAULT_COLORMAP)
-        self.image.setColorMap(cmap)
+        self.image.setColorMap(colormap(self._colormap))
         top = float(np.max(self.spectrogram)) if self.spectrogram.size else 0.0
         self.image.setLevels((top - self._db_range, top))
 

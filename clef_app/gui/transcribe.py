@@ -1,7 +1,8 @@
 """The Transcribe action: the Clef model on a worker thread, notes appearing as they come.
 
 All partial results merge into one "Transcribe" undo step that replaces the notes the
-document had. The model stack (torch) is imported only inside the worker's job.
+document had. The model stack (torch) is imported only inside the worker's job, and the
+loaded model is shared with "Why this note?" (`clef_app.model.shared`).
 """
 
 from __future__ import annotations
@@ -57,10 +58,9 @@ class Transcription(QObject):
             return "a transcription is already running"
 
         def job(cancelled):
-            from clef_app.model.inference import Transcriber
+            from clef_app.model.shared import transcribe_steps
 
-            transcriber = Transcriber.load(path)
-            for step in transcriber.transcribe(samples, cancel=cancelled):
+            for step in transcribe_steps(path, samples, cancel=cancelled):
                 yield list(step.notes), float(step.done_seconds), float(step.total_seconds)
 
         self._replaced, self._count = False, 0

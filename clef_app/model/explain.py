@@ -10,13 +10,17 @@ seeing" when a chord's notes light up as vertical structure.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
 
+from clef_app.model.checkpoint import find_checkpoint
 from clef_app.model.decoding import greedy_decode
+from clef_app.model.errors import ModelError
 from clef_app.model.frontend import mel_to_image, segment_mels
 from clef_app.model.inference import Transcriber
+from clef_app.model.shared import using_model
 from clef_app.notation.codec import on_token, time_token
 
 
@@ -29,6 +33,30 @@ class Explanation:
     seconds_per_col: float  # s: width of one patch column
     found: bool  # whether the decoder wrote this note in this segment
 
+    @property
+    def end(self) -> float:
+        """s: where the map's last column ends."""
+        return self.start + self.weights.shape[1] * self.seconds_per_col
+
+
+def explain_selected(samples: np.ndarray, onset: float, pitch: int,
+                     path: str | Path | None = None) -> Explanation:
+    """`explain_note` on the app's shared model (the one Transcribe uses), for one note.
+
+    Args:
+        samples: the whole recording, mono float32 at the model's rate (16 kHz).
+        onset: s, the note's onset; its segment is the one decoded and explained.
+        pitch: MIDI pitch of the note.
+        path: the checkpoint (default: the installed one).
+    Raises:
+        ModelError: no model is installed, or it cannot be loaded.
+    """
+    path = path or find_checkpoint()
+    if path is None:
+        raise ModelError("no trained model installed: models/clef.safetensors missing")
+    with using_model(path) as t:
+        return explain_note(t, np.asarray(samples, dtype=np.float32), onset, pitch)
+
 
 def explain_note(t: Transcriber, samples: np.ndarray, onset: float, pitch: int) -> Explanation:
     """Attention map for the note-on of `pitch` nearest `onset` (decoded afresh)."""
@@ -39,7 +67,8 @@ def explain_note(t: Transcriber, samples: np.ndarray, onset: float, pitch: int) 
         patches = model.encoder(images)
         tokens, _ = greedy_decode(model, model.bridge(patches), fe.segment_frames)
     seq = tokens[0]
-    idx = _note_token_index(seq, onset - seg * fe.segment_seconds, pitch, fe.hop_length / fe.sample_rate)
+    frame_s = fe.hop_length / fe.sample_rate
+    idx = _note_token_index(seq, onset - seg * fe.segment_seconds, pitch, frame_s)
     found = idx is not None
     idx = idx if found else len(seq) - 1
     col_attn, share = _attention_and_share(model, patches, seq, idx)

@@ -95,3 +95,24 @@ def window(qtbot, tiny_recording, dialogs):
     win.document.undo_stack.setClean()
     win.close()
     win.deleteLater()
+
+
+@pytest.fixture
+def tiny_checkpoint(tmp_path, monkeypatch):
+    """A random-init tiny Clef model saved as a checkpoint and installed via $CLEF_MODEL."""
+    torch = pytest.importorskip("torch")
+    from clef_app.config import ModelConfig
+    from clef_app.model.checkpoint import save_checkpoint
+    from clef_app.model.clef_model import ClefModel
+
+    cfg = ModelConfig(encoder_blocks=1, bridge_layers=1, d_model=64, n_heads=2,
+                      decoder_layers=1, max_tokens=48, dropout=0.0)
+    torch.manual_seed(0)
+    try:
+        model = ClefModel.build(cfg).eval()
+    except Exception as exc:  # no ImageNet weights on this machine
+        pytest.skip(f"cannot build the model: {exc}")
+    path = tmp_path / "tiny.safetensors"
+    save_checkpoint(model, path, half=False)
+    monkeypatch.setenv("CLEF_MODEL", str(path))
+    return path

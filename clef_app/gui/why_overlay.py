@@ -1,0 +1,197 @@
+""""Why this note?" in the app: where the model looked to write the selected note.
+
+`clef_app.model.explain.explain_selected` (run on a worker, on the model Transcribe shares)
+gives a (rows, cols) map over the encoder's patch grid of the note's 2.56-s segment, row 0
+the lowest band. The encoder's image is the whole mel range resized vertically, so the grid
+covers mel rows -0.5..127.5 of the spectrogram view linearly, and its columns are
+`seconds_per_col` wide from the segment's start (frame centres, as the view's image).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QObject, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QPen
+from PySide6.QtWidgets import QGraphicsRectItem
+
+from clef_app.config import FRAMES_PER_SECOND
+from clef_app.gui.document import Document
+from clef_app.gui.spectrogram_view import ROW_RANGE
+from clef_app.gui.transcribe import find_model
+from clef_app.gui.workers import GeneratorWorker
+
+GREEN = (70, 235, 110)  # RGB of the map; its alpha follows the weight
+MAX_ALPHA = 215  # of 255: the strongest patch still lets the spectrogram through
+
+
+def weights_to_rgba(weights: np.ndarray) -> np.ndarray:
+    """A (rows, cols) map, row 0 lowest, as a col-major RGBA image (cols, rows, 4) uint8.
+
+    Alpha is the weight relative to the strongest patch, square-rooted so that the second
+    and third strongest patches stay visible next to the first.
+    """
+    w = np.clip(np.asarray(weights, dtype=np.float64), 0.0, None)
+    rel = np.sqrt(w / w.max()) if w.max() > 0 else w
+    rgba = np.empty(w.T.shape + (4,), dtype=np.uint8)
+    rgba[..., :3] = GREEN
+    rgba[..., 3] = np.round(rel.T * MAX_ALPHA).astype(np.uint8)
+    return rgba
+
+
+class WhyOverlay:
+    """The map, its segment's outline and a legend, drawn on a spectrogram PlotItem."""
+
+    def __init__(self, plot: pg.PlotItem) -> None:
+        self.plot = plot
+        self.image = pg.ImageItem(axisOrder="col-major")
+        self.image.setZValue(-5)  # over the spectrogram (-10), under notes and cursor
+        self.frame = QGraphicsRectItem()
+        pen = QPen(QColor(*GREEN, 230), 1, Qt.PenStyle.DashLine)
+        pen.setCosmetic(True)
+        self.frame.setPen(pen)
+        self.frame.setZValue(-4)
+        self.label = pg.TextItem(color=(235, 255, 238), fill=pg.mkBrush(10, 30, 16, 200),
+                                 anchor=(0, 0))
+        self.label.setZValue(35)
+        for item in (self.image, self.frame, self.label):
+            item.hide()
+            plot.addItem(item, ignoreBounds=True)
+        self.span: tuple[float, float] | None = None  # s: the segment shown, None = hidden
+        plot.getViewBox().sigRangeChanged.connect(self._place_label)
+
+    @property
+    def visible(self) -> bool:
+        return self.span is not None
+
+    def show(self, weights: np.ndarray, start: float, end: float, text: str) -> None:
+        """Draw `weights` over [start, end) s and the whole mel range, with a legend."""
+        half = 0.5 / FRAMES_PER_SECOND  # frame i spans i/fps ± half, as the spectrogram image
+        rect = QRectF(start - half, ROW_RANGE[0], end - start, ROW_RANGE[1] - ROW_RANGE[0])
+        self.image.setImage(weights_to_rgba(weights), levels=(0, 255), autoLevels=False)
+        self.image.setRect(rect)
+        self.frame.setRect(rect)
+        self.label.setText(text)
+        self.span = (start, end)
+        for item in (self.image, self.frame, self.label):
+            item.show()
+        self._place_label()
+
+    def clear(self) -> None:
+        self.span = None
+        for item in (self.image, self.frame, self.label):
+            item.hide()
+        self.image.clear()
+
+    def _place_label(self, *_: Any) -> None:
+        """Keep the legend at the top left of the segment's visible part."""
+        if self.span is None:
+            return
+        (x0, x1), (_y0, y1) = self.plot.getViewBox().viewRange()
+        self.label.setPos(min(max(self.span[0], x0), max(x0, x1 - 0.1 * (x1 - x0))),
+                          min(y1, ROW_RANGE[1]))
+
+
+class WhyThisNote(QObject):
+    """Explains the one selected note on a worker; the map goes when the selection changes."""
+
+    started = Signal()
+    finished = Signal(str)  # a status line ("" when the result was no longer wanted)
+    failed = Signal(str)
+
+    def __init__(self, document: Document, overlay: WhyOverlay,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.doc = document
+        self.overlay = overlay
+        self.worker: GeneratorWorker | None = None
+        self.note = None  # the NoteEvent asked about (or shown)
+        document.selectionChanged.connect(self._selection_changed)
+        document.notesChanged.connect(self._notes_changed)
+        document.audioChanged.connect(self.clear)
+
+    @property
+    def running(self) -> bool:
+        return self.worker is not None
+
+    def unavailable(self) -> str:
+        """"" when the action can run now, else why not (for the action's tooltip)."""
+        path, why = find_model()
+        if path is None:
+            return why
+        if self.doc.samples is None:
+            return "open a recording first"
+        if len(self.doc.selection) != 1:
+            return "select exactly one note"
+        return "already working out a note" if self.running else ""
+
+    def start(self) -> str:
+        """Explain the selected note; returns "" or why it cannot start."""
+        why = self.unavailable()
+        if why:
+            return why
+        path, _ = find_model()
+        note = self.doc.selected_notes()[0]
+        samples = self.doc.samples_16k()
+
+        def job(cancelled):
+            from clef_app.model.explain import explain_selected
+
+            yield None  # a cancel before the model runs stops here
+            ex = explain_selected(samples, max(note.onset, 0.0), note.pitch, path)
+            return np.array(ex.weights), float(ex.start), float(ex.end), bool(ex.found)
+
+        self.clear()
+        self.note = note
+        worker = GeneratorWorker(job, name="why")
+        worker.finished.connect(lambda value, w=worker: self._done(w, value))
+        worker.failed.connect(lambda message, w=worker: self._failed(w, message))
+        self.worker = worker.start()
+        self.started.emit()
+        return ""
+
+    def clear(self) -> None:
+        """Hide the map and forget any explanation still being worked out."""
+        if self.worker is not None:
+            self.worker.cancel()
+        self.worker = None
+        self.note = None
+        self.overlay.clear()
+
+    def _done(self, worker: GeneratorWorker, value) -> None:
+        if worker is not self.worker:
+            return  # the selection moved on meanwhile
+        self.worker = None
+        if value is None:
+            self.finished.emit("")
+            return
+        weights, start, end, found = value
+        note = self.note
+        text = f"Why this note? decoder attention × patch evidence, segment {start:.2f}–{end:.2f} s"
+        if not found:
+            text += "\n(the model does not write this note in this segment: map of its end)"
+        self.overlay.show(weights, start, end, text)
+        self.finished.emit(f"why pitch {note.pitch} at {note.onset:.2f} s: the green patches "
+                           "are where the model looked" if found else
+                           "the model does not write this note here; shown: where it looked "
+                           "to end the segment")
+
+    def _failed(self, worker: GeneratorWorker, message: str) -> None:
+        if worker is self.worker:
+            self.worker = None
+            self.note = None
+            self.failed.emit(message)
+
+    def _selection_changed(self) -> None:
+        if self.note is not None and self.doc.selection != {self.note.id}:
+            self.clear()
+
+    def _notes_changed(self) -> None:
+        """A moved, re-pitched or deleted note is no longer the one explained."""
+        if self.note is None:
+            return
+        now = self.doc.notes.get(self.note.id)
+        if now is None or (now.onset, now.pitch) != (self.note.onset, self.note.pitch):
+            self.clear()

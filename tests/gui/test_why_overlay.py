@@ -1,0 +1,119 @@
+""""Why this note?": a right click or W on one selected note draws the model's map over its
+segment of the spectrogram; Esc or another selection removes it. A tiny random-init model
+stands in for the trained one (the plumbing, not the map's meaning, is under test)."""
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+
+from clef_app.config import FRAMES_PER_SECOND, N_MELS
+from clef_app.gui.why_overlay import MAX_ALPHA, weights_to_rgba
+
+from .mouse import SHIFT, at, click
+
+SEGMENT_S = 2.56  # s: the model's segment (256 frames of 10 ms)
+
+
+def _note(doc, pitch):
+    return next(n for n in doc.notes.values() if n.pitch == pitch)
+
+
+def _key(win, key):
+    QTest.keyClick(win.spectrogram.graphics.viewport(), key)
+
+
+def _shown_rect(overlay):
+    """Where the map's image lies in data coordinates (s, mel rows)."""
+    image = overlay.image
+    return image.mapRectToParent(image.boundingRect())
+
+
+def test_weights_become_green_with_alpha_by_weight():
+    w = np.array([[0.0, 0.25], [1.0, 0.0]])  # (rows, cols), row 0 lowest
+    rgba = weights_to_rgba(w)
+    assert rgba.shape == (2, 2, 4)  # (cols, rows, 4): x first, as the spectrogram image
+    assert rgba[0, 1, 3] == MAX_ALPHA and rgba[0, 0, 3] == 0
+    assert rgba[1, 0, 3] == round(0.5 * MAX_ALPHA)  # sqrt of a quarter of the strongest
+    assert (rgba[..., 1] > rgba[..., 0]).all()
+
+
+def test_why_is_disabled_without_a_model_and_says_why(window, monkeypatch):
+    import clef_app.model.checkpoint as checkpoint
+
+    monkeypatch.setattr(checkpoint, "find_checkpoint", lambda: None)
+    window.document.set_selection({_note(window.document, 60).id})
+    action = window.named_actions["why"]
+    assert not action.isEnabled()
+    assert "no trained model installed" in action.toolTip()
+
+
+def test_why_needs_exactly_one_selected_note(window, tiny_checkpoint):
+    view, doc, action = window.spectrogram, window.document, window.named_actions["why"]
+    c4, e4 = _note(doc, 60), _note(doc, 64)
+    window._update_why_action()
+    assert not action.isEnabled() and "select exactly one note" in action.toolTip()
+    click(view, at(view, (c4.onset + c4.offset) / 2, 60))
+    assert action.isEnabled()
+    click(view, at(view, (e4.onset + e4.offset) / 2, 64), SHIFT)
+    assert not action.isEnabled()
+
+
+def test_right_click_why_draws_the_map_over_the_notes_segment_and_esc_removes_it(
+        window, tiny_checkpoint, qtbot):
+    view, doc, overlay = window.spectrogram, window.document, window.why.overlay
+    g5 = _note(doc, 79)
+    QTest.mouseClick(view.graphics.viewport(), Qt.MouseButton.RightButton,
+                     Qt.KeyboardModifier.NoModifier, at(view, (g5.onset + g5.offset) / 2, 79))
+    assert doc.selection == {g5.id}  # the right-clicked note is the one asked about
+    menu = view.note_menu
+    assert menu is not None and menu.isVisible()
+    assert window.named_actions["why"] in menu.actions()
+    with qtbot.waitSignal(window.why.finished, timeout=60_000) as done:
+        window.named_actions["why"].trigger()
+        menu.close()
+    assert done.args[0]
+    assert overlay.visible and overlay.image.isVisible() and overlay.label.isVisible()
+    assert overlay.span == pytest.approx((0.0, SEGMENT_S))  # onset 2.2 s: segment 0
+    rect = _shown_rect(overlay)
+    half = 0.5 / FRAMES_PER_SECOND
+    assert rect.left() == pytest.approx(-half) and rect.right() == pytest.approx(SEGMENT_S - half)
+    assert rect.top() == pytest.approx(-0.5) and rect.bottom() == pytest.approx(N_MELS - 0.5)
+    assert overlay.image.image[..., 3].max() == MAX_ALPHA  # the strongest patch shows
+    assert "decoder attention × patch evidence, segment 0.00–2.56 s" in overlay.label.toPlainText()
+    window.activateWindow()  # the offscreen platform does not give it back after the popup
+    qtbot.waitUntil(window.isActiveWindow, timeout=5_000)
+    view.graphics.setFocus()
+    _key(window, Qt.Key.Key_Escape)
+    assert doc.selection == frozenset()
+    assert not overlay.visible and not overlay.image.isVisible() and not overlay.label.isVisible()
+
+
+def test_w_explains_a_note_in_a_later_segment_and_another_selection_clears_it(
+        window, tiny_checkpoint, qtbot):
+    view, doc, overlay = window.spectrogram, window.document, window.why.overlay
+    late = view.editor.add_note(2.8, 72, 0.3)  # segment 1: 2.56-5.12 s
+    assert doc.selection == {late.id}
+    with qtbot.waitSignal(window.why.finished, timeout=60_000):
+        _key(window, Qt.Key.Key_W)
+        assert window.why.running and not window.named_actions["why"].isEnabled()
+    assert overlay.span == pytest.approx((SEGMENT_S, 2 * SEGMENT_S))
+    rect = _shown_rect(overlay)
+    assert rect.left() == pytest.approx(SEGMENT_S - 0.5 / FRAMES_PER_SECOND)
+    assert rect.width() == pytest.approx(SEGMENT_S)
+    c4 = _note(doc, 60)
+    click(view, at(view, (c4.onset + c4.offset) / 2, 60))
+    assert doc.selection == {c4.id} and not overlay.visible
+
+
+def test_a_result_for_a_note_no_longer_selected_is_dropped(window, tiny_checkpoint, qtbot):
+    doc, overlay = window.document, window.why.overlay
+    doc.set_selection({_note(doc, 64).id})
+    window.explain_note()
+    worker = window.why.worker
+    assert worker is not None
+    doc.set_selection(())  # the user moves on before the map arrives
+    assert not window.why.running
+    qtbot.waitUntil(lambda: worker.done, timeout=60_000)
+    qtbot.wait(50)
+    assert not overlay.visible
