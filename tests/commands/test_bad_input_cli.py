@@ -134,7 +134,7 @@ def test_transcribe_refuses_bad_models_without_executing_them(tiny_checkpoint, g
         "config_not_json": (None, None, "not a valid Clef model config"),
         # not checked by the loader yet: caught by the CLI's net, still one line
         "config_bad_value": (None, dict(meta, config=dict(meta["config"], d_model="x")),
-                             "TypeError"),
+                             "not a valid Clef model config"),
     }
     for name, (data, config, needle) in cases.items():
         model = _model_copy(src, tmp_path, name, data, config)
@@ -143,7 +143,7 @@ def test_transcribe_refuses_bad_models_without_executing_them(tiny_checkpoint, g
         out = tmp_path / f"{name}.musicxml"
         code, lines = run_cli(capsys, "transcribe", str(good_wav), "-o", str(out),
                               "--model", str(model))
-        assert_one_line(code, lines, "transcribe", needle, foreseen=name != "config_bad_value")
+        assert_one_line(code, lines, "transcribe", needle, foreseen=True)
         assert not out.exists()
     code, lines = run_cli(capsys, "transcribe", str(good_wav), "-o", str(tmp_path / "x.mid"),
                           "--model", str(tmp_path / "nowhere.safetensors"))
