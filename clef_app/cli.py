@@ -16,7 +16,8 @@ from clef_app import __version__
 
 # name -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
-    "transcribe": ("clef_app.commands.transcribe", "transcribe audio to MusicXML, MIDI, PDF, MEI or TSV"),
+    "transcribe": ("clef_app.commands.transcribe",
+                   "transcribe audio to MusicXML, MIDI, PDF, MEI or TSV"),
     "export": ("clef_app.commands.export", "convert notes (.mid/.tsv) to a score file"),
     "benchmark": ("clef_app.model.benchmark", "measure the model's real-time factor"),
     "live-benchmark": ("clef_app.audio.live_benchmark", "live-input latency on a file"),

@@ -31,7 +31,8 @@ def run(args: argparse.Namespace) -> int:
     except (ModelError, AudioError) as exc:
         raise CommandError(str(exc)) from exc
     if not 0 <= args.time < audio.duration:
-        raise CommandError(f"--time {args.time} is outside the recording (0-{audio.duration:.1f} s)")
+        raise CommandError(
+            f"--time {args.time} is outside the recording (0-{audio.duration:.1f} s)")
     ex = explain_note(t, audio.samples, args.time, args.pitch)
     plot(audio.samples, t.fe, ex, args)
     print(f"{'found' if ex.found else 'NOT decoded in this segment:'} pitch {args.pitch} near "

@@ -78,7 +78,8 @@ class ClefModel(nn.Module):
         b = memory.shape[0]
         return self.roll_head(memory).view(b, self.cols * self.frames_per_col, 2, N_PITCHES)
 
-    def step(self, tokens: torch.Tensor, memory: torch.Tensor, cache: KVCache, start: int) -> torch.Tensor:
+    def step(self, tokens: torch.Tensor, memory: torch.Tensor, cache: KVCache,
+             start: int) -> torch.Tensor:
         """Incremental decoding: logits of the last position only, (B, vocab)."""
         return self.decoder(tokens, memory, cache, start)[:, -1]
 

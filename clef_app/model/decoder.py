@@ -55,7 +55,8 @@ class Attention(nn.Module):
         b, t, d = x.shape
         return x.view(b, t, self.heads, d // self.heads).transpose(1, 2)
 
-    def forward(self, x: torch.Tensor, memory: torch.Tensor | None, cache: KVCache | None) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, memory: torch.Tensor | None,
+                cache: KVCache | None) -> torch.Tensor:
         q = self._split(self.q(x))
         if self.cross and cache is not None and self.name in cache:
             k, v = cache[self.name]

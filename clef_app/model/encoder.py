@@ -104,7 +104,8 @@ def _load_from_timm(encoder: ViTEncoder, cfg: ModelConfig) -> str:
             "ImageNet encoder weights not found: set CLEF_ENCODER_WEIGHTS to "
             "vit_tiny_patch16_224 safetensors, put them in ../shared/weights/, or connect to "
             f"the internet so timm can download them ({type(exc).__name__})") from exc
-    state = {k: v for k, v in vit.state_dict().items() if k in encoder.state_dict() or k == "pos_embed"}
+    wanted = encoder.state_dict()
+    state = {k: v for k, v in vit.state_dict().items() if k in wanted or k == "pos_embed"}
     state["pos_embed"] = resample_abs_pos_embed(
         state["pos_embed"], new_size=list(encoder.grid), old_size=list(PRETRAIN_GRID),
         num_prefix_tokens=1)

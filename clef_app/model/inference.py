@@ -68,7 +68,8 @@ class Transcriber:
         roll = self.model.roll(memory)
         if roll is not None:
             onset = torch.sigmoid(roll[:, :, 0].float()).cpu().numpy()
-            probs = [note_confidences(t, p, o) for t, p, o in zip(tokens, probs, onset, strict=True)]
+            probs = [note_confidences(t, p, o)
+                     for t, p, o in zip(tokens, probs, onset, strict=True)]
         return tokens, probs
 
     def transcribe(self, samples: np.ndarray, cancel: Callable[[], bool] | None = None

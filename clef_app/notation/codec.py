@@ -265,7 +265,8 @@ def encode_piece(notes: Iterable[NoteEvent], total_frames: int, n_frames: int) -
     return [encode_segment(frames, s, n_frames) for s in range(0, max(total_frames, 1), n_frames)]
 
 
-def decode_piece(segments: Sequence[Sequence[int]], n_frames: int) -> tuple[list[NoteEvent], DecodeStats]:
+def decode_piece(segments: Sequence[Sequence[int]], n_frames: int
+                 ) -> tuple[list[NoteEvent], DecodeStats]:
     """Notes from the tokens of consecutive segments (inverse of `encode_piece`)."""
     stitcher = NoteStitcher()
     notes: list[NoteEvent] = []

@@ -37,7 +37,8 @@ class NoteEvent:
 
     def __post_init__(self) -> None:
         if not self.offset > self.onset:
-            raise ValueError(f"note {self.pitch} ends ({self.offset}) before it starts ({self.onset})")
+            raise ValueError(
+                f"note {self.pitch} ends ({self.offset}) before it starts ({self.onset})")
         if not 0 <= self.pitch <= 127:
             raise ValueError(f"pitch {self.pitch} outside MIDI range 0-127")
 
@@ -47,7 +48,8 @@ class NoteEvent:
 
     def moved(self, dt: float = 0.0, dpitch: int = 0) -> NoteEvent:
         """The same note (same id) shifted in time and pitch."""
-        return replace(self, onset=self.onset + dt, offset=self.offset + dt, pitch=self.pitch + dpitch)
+        return replace(self, onset=self.onset + dt, offset=self.offset + dt,
+                       pitch=self.pitch + dpitch)
 
 
 def sort_notes(notes: Iterable[NoteEvent]) -> list[NoteEvent]:

@@ -105,7 +105,8 @@ def clip_segments(audio_path: Path, notes_path: Path, cfg: ModelConfig
     fe = cfg.front_end
     samples = load_audio(audio_path, fe.sample_rate).samples
     n = n_segments(len(samples), fe)
-    if n > 1 and len(samples) - (n - 1) * fe.segment_samples < MIN_LAST_SEGMENT * fe.segment_samples:
+    last_part = len(samples) - (n - 1) * fe.segment_samples
+    if n > 1 and last_part < MIN_LAST_SEGMENT * fe.segment_samples:
         n -= 1
     frames = to_frames(read_notes_tsv(notes_path))
     starts = [k * fe.segment_frames for k in range(n)]
@@ -154,4 +155,5 @@ def cache_split(encoder: torch.nn.Module, cfg: ModelConfig, sha: str, data: Path
             "cache_seconds": time.time() - started}
     (out / "meta.json").write_text(json.dumps(meta, indent=2))
     print(f"{out.name}: {len(rows)} segments ({seconds / 3600:.2f} h audio) in "
-          f"{meta['cache_seconds']:.0f} s = {seconds / max(meta['cache_seconds'], 1e-9):.0f}x real time")
+          f"{meta['cache_seconds']:.0f} s = "
+          f"{seconds / max(meta['cache_seconds'], 1e-9):.0f}x real time")

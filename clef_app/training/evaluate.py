@@ -55,7 +55,8 @@ def find_files(paths: list[Path], limit: int = 0) -> list[Path]:
     files: list[Path] = []
     for p in paths:
         found = sorted(p.iterdir()) if p.is_dir() else [p]
-        files += [f for f in found if f.suffix.lower() in AUDIO_SUFFIXES and ground_truth(f) is not None]
+        files += [f for f in found
+                  if f.suffix.lower() in AUDIO_SUFFIXES and ground_truth(f) is not None]
     if not files:
         raise CommandError("no audio files with .notes.tsv or .mid ground truth found")
     return files[:limit] if limit else files
@@ -131,8 +132,8 @@ def tune_confidence(args: argparse.Namespace, files: list[Path]) -> int:
              for f in files]
     scores = {}
     for thr in np.round(np.arange(0.0, 0.51, 0.025), 3):
-        scores[float(thr)] = _mean([note_scores(r, [n for n in e if n.confidence >= thr])["onset_f1"]
-                                    for r, e in pairs])
+        kept = [(r, [n for n in e if n.confidence >= thr]) for r, e in pairs]
+        scores[float(thr)] = _mean([note_scores(r, e)["onset_f1"] for r, e in kept])
         print(f"confidence >= {thr:.3f}: onset F1 {scores[float(thr)]:.3f}")
     best = max(scores, key=scores.get)
     meta = json.loads(config_path(path).read_text())

@@ -1,6 +1,18 @@
 from clef_app.notation.codec import (
-    BOS, EOS, TIE_END, NoteStitcher, decode_piece, decode_segment, encode_piece,
-    encode_segment, off_token, on_token, time_token, to_frames, token_name, vel_token,
+    BOS,
+    EOS,
+    TIE_END,
+    NoteStitcher,
+    decode_piece,
+    decode_segment,
+    encode_piece,
+    encode_segment,
+    off_token,
+    on_token,
+    time_token,
+    to_frames,
+    token_name,
+    vel_token,
     velocity_bin,
 )
 from clef_app.notation.events import NoteEvent
@@ -29,7 +41,8 @@ def test_tie_section_lists_notes_sounding_into_segment():
 
 
 def test_note_across_boundary_is_stitched_once():
-    notes = [NoteEvent(2.0, 3.0, 48, 64), NoteEvent(0.5, 6.0, 72, 64), NoteEvent(2.55, 2.60, 50, 64)]
+    notes = [NoteEvent(2.0, 3.0, 48, 64), NoteEvent(0.5, 6.0, 72, 64),
+             NoteEvent(2.55, 2.60, 50, 64)]
     segments = encode_piece(notes, 700, 256)
     decoded, stats = decode_piece(segments, 256)
     assert stats.total == 0

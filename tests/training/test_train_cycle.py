@@ -41,8 +41,9 @@ def test_cache_train_resume_eval(tmp_path, capsys):
     model = load_checkpoint(run / "best.safetensors")
     assert model.cfg.encoder_sha256 == meta["encoder_sha256"]
     capsys.readouterr()
-    assert main(["eval", str(data / "clips" / "val"), "--model", str(run / "last.safetensors")]) == 0
+    val = str(data / "clips" / "val")
+    assert main(["eval", val, "--model", str(run / "last.safetensors")]) == 0
     assert "| Clef | 1 |" in capsys.readouterr().out
     last = run / "last.safetensors"
-    assert main(["eval", str(data / "clips" / "val"), "--model", str(last), "--tune-confidence"]) == 0
+    assert main(["eval", val, "--model", str(last), "--tune-confidence"]) == 0
     assert "min_confidence" in json.loads(last.with_suffix(".json").read_text())
