@@ -37,6 +37,7 @@ from clef_app.gui.note_overlay import NotesItem
 from clef_app.gui.spectrogram_view import colormap
 from clef_app.notation.events import NoteEvent
 
+SILENCE_DB = -100.0  # dB: what the live view shows before any audio arrives
 TICK_MS = 25  # ms: the redraw timer; 40 Hz nominal keeps >= 30 frames/s on a busy CPU
 WINDOW_SECONDS = 10.0  # s of spectrogram shown
 BACKGROUND = QColor(14, 14, 18)
@@ -79,7 +80,7 @@ class LivePanel(QWidget):
         self._finishing = False
         self._record_t0 = 0.0  # panel time (s) at which the current take began
         self._frames_total = 0
-        self._spec = np.full((int(WINDOW_SECONDS * FRAMES_PER_SECOND), N_MELS), -100.0,
+        self._spec = np.full((int(WINDOW_SECONDS * FRAMES_PER_SECOND), N_MELS), SILENCE_DB,
                              dtype=np.float32)
         self.redraws = 0
         self._build()
@@ -337,8 +338,10 @@ class LivePanel(QWidget):
 
     def _draw_spectrogram(self) -> None:
         end = self._frames_total / FRAMES_PER_SECOND
-        top = float(self._spec.max())
-        floor = top - float(preferences.get("spectrogram/db_range"))
+        db_range = float(preferences.get("spectrogram/db_range"))
+        # silence (the -100 dB fill, or no device) stays dark instead of filling the range
+        top = max(float(self._spec.max()), SILENCE_DB + db_range)
+        floor = top - db_range
         self.image.setImage(self._spec.T, autoLevels=False, levels=(floor, max(top, floor + 1)))
         self.image.setRect(QRectF(end - WINDOW_SECONDS - 0.5 / FRAMES_PER_SECOND, -0.5,
                                   WINDOW_SECONDS, N_MELS))
