@@ -4,16 +4,11 @@ import json
 
 from clef_app.cli import main
 from clef_app.model.checkpoint import read_config
-from tests.training.test_train_cycle import _clip as render_clip
+from tests.training.tiny_data import write_tiny_build
 
 
 def test_ablate_trains_and_scores_every_encoder(tmp_path, capsys):
-    data = tmp_path / "data"
-    clips = []
-    for split, n in (("train", 2), ("val", 1)):
-        (data / "clips" / split).mkdir(parents=True)
-        clips += [render_clip(data / "clips" / split, f"{split}{i}", i) for i in range(n)]
-    (data / "manifest.jsonl").write_text("".join(json.dumps(c) + "\n" for c in clips))
+    data = write_tiny_build(tmp_path / "data")
     out = tmp_path / "ablate"
     argv = ["ablate", "--data", str(data), "--out", str(out), "--samples", "4", "--batch", "2",
             "--val-batches", "1", "--real", str(data / "clips" / "val"), "--max-seconds", "2"]

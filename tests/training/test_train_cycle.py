@@ -2,31 +2,13 @@
 
 import json
 
-import numpy as np
-import soundfile as sf
-
-from clef_app.audio.synth import render_notes
 from clef_app.cli import main
 from clef_app.model.checkpoint import load_checkpoint
-from clef_app.notation.events import NoteEvent, write_notes_tsv
-
-
-def _clip(folder, name, seed):
-    rng = np.random.default_rng(seed)
-    notes = [NoteEvent(t, t + 0.4, int(rng.integers(48, 80)), 90) for t in np.arange(0.1, 2.4, 0.5)]
-    sf.write(folder / f"{name}.flac", render_notes(notes), 16000, subtype="PCM_16")
-    write_notes_tsv(notes, folder / f"{name}.notes.tsv")
-    return {"id": name, "split": folder.name, "source": "procedural", "piece": name,
-            "soundfont": "test", "program": 0, "seconds": 2.5, "augment": {}}
+from tests.training.tiny_data import write_tiny_build
 
 
 def test_cache_train_resume_eval(tmp_path, capsys):
-    data = tmp_path / "data"
-    clips = []
-    for split, n in (("train", 2), ("val", 1)):
-        (data / "clips" / split).mkdir(parents=True)
-        clips += [_clip(data / "clips" / split, f"{split}{i}", i) for i in range(n)]
-    (data / "manifest.jsonl").write_text("".join(json.dumps(c) + "\n" for c in clips))
+    data = write_tiny_build(tmp_path / "data")
     assert main(["cache", "--data", str(data), "--splits", "train", "val"]) == 0
     meta = json.loads((data / "cache" / "train" / "meta.json").read_text())
     assert meta["segments"] == 2 and meta["tokens_per_segment"] == 448
