@@ -6,10 +6,10 @@ weigh more), a local tempo from windowed autocorrelation under a log-normal temp
 metrical level does not flip), then Ellis's dynamic-programming beat tracker with that
 local period; finally each beat moves to the strongest onset near it.
 
-Meter: beats are grouped in 2, 3 or 4 with the phase whose downbeats carry the most
+Grouping: beats are grouped in 2, 3 or 4 with the phase whose downbeats carry the most
 accent (loud notes, long notes, many notes), with a slight preference for pieces that
-start on a downbeat or one beat before it; a beat divided in three mostly makes the
-meter compound (6/8, 9/8, 12/8).
+start on a downbeat or one beat before it. Which level of the music the tracked beats
+are, and whether it is simple or compound, is notation.meter_estimate's business.
 """
 
 from __future__ import annotations

@@ -39,7 +39,8 @@ class Meter:
 
     @property
     def compound(self) -> bool:
-        return self.denominator == 8 and self.numerator % 3 == 0 and self.numerator > 3
+        """Dotted-quarter beats (3/8 is one beat a bar, 6/8 two, ...)."""
+        return self.denominator == 8 and self.numerator % 3 == 0
 
     @property
     def bar_quarters(self) -> Fraction:

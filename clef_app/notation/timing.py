@@ -11,14 +11,11 @@ import numpy as np
 from clef_app.notation import beats
 from clef_app.notation.events import NoteEvent
 from clef_app.notation.measures import Meter
-from clef_app.notation.quantize import choose_subdivisions, ternary
+from clef_app.notation.meter_estimate import estimate_meter
 from clef_app.notation.settings import ScoreSettings
 from clef_app.notation.timemap import TempoMap
 
 DEFAULT_BPM = 120.0
-COMPOUND_SHARE = 0.5  # of subdivided beats divided in three: the meter is compound
-SIMPLE_METERS = {2: "2/4", 3: "3/4", 4: "4/4"}
-COMPOUND_METERS = {2: "6/8", 3: "9/8", 4: "12/8"}
 
 
 @dataclass(frozen=True)
@@ -31,7 +28,7 @@ class Timing:
     tempo_map: TempoMap
     meters: list[tuple[int, Meter]]  # (first bar, meter), sorted, the first at bar 1
     pickup: Fraction  # quarter notes before bar 1
-    beat_quarters: Fraction  # the tracked beat: 1 or 3/2 (compound meters)
+    beat_quarters: Fraction  # the written beat: 1, or 3/2 (dotted quarter) in compound meters
     first_beat: Fraction = Fraction(0)  # a beat position (the grid's phase)
 
     def bar_start(self, number: int) -> Fraction:
@@ -55,25 +52,16 @@ def analyse_timing(notes: Sequence[NoteEvent], s: ScoreSettings, method: str = "
         return _simple(notes, s, user_meters)
     beat_s = beats.track_beats(notes)
     onsets = np.array([n.onset for n in notes])
-    beat_map = TempoMap.from_beats(beat_s, 1.0)  # positions in beats for now
+    beat_map = TempoMap.from_beats(beat_s, 1.0)  # positions in tracked beats for now
     pos = beat_map.to_quarters(onsets)
-    compound = _is_compound(pos, len(beat_s))
     first_user = user_meters[0][1] if user_meters and user_meters[0][0] == 1 else None
-    if first_user is not None:
-        compound = first_user.compound
-    beat_q = Fraction(3, 2) if compound else Fraction(1)
-    n_beats = int(np.ceil(pos.max())) + 2
-    accents = beats.beat_accents(notes, pos, n_beats)
-    if first_user is not None:
-        per_bar = int(first_user.bar_quarters / beat_q) or 1
-        group, phase = beats.estimate_grouping(accents, (per_bar,))
-        estimated = first_user
-    else:
-        group, phase = beats.estimate_grouping(accents)
-        estimated = Meter.parse((COMPOUND_METERS if compound else SIMPLE_METERS)[group])
-    meters = _meters(user_meters, estimated)
-    # beat `phase` is bar 1's bar line; earlier notes form the pickup (less than a bar)
-    tmap = TempoMap(beat_map.seconds, (beat_map.quarters - phase) * float(beat_q))
+    bpm = 60.0 / float(np.median(np.diff(beat_s)))
+    choice = estimate_meter(notes, pos, len(beat_s), bpm, first_user)
+    meters = _meters(user_meters, choice.meter)
+    beat_q = Fraction(3, 2) if choice.meter.compound else Fraction(1)
+    # eighth `bar_line` is bar 1's bar line; earlier notes form the pickup (less than a bar)
+    tmap = TempoMap(beat_map.seconds,
+                    (beat_map.quarters * choice.eighths_per_beat - choice.bar_line) / 2.0)
     bar_q = float(meters[0][1].bar_quarters)
     first_q = float(tmap.to_quarters(onsets.min()))
     if first_q < -bar_q + 0.125:
@@ -100,13 +88,6 @@ def _meters(user: list[tuple[int, Meter]], estimated: Meter) -> list[tuple[int, 
     if user and user[0][0] == 1:
         return user
     return [(1, estimated)] + user
-
-
-def _is_compound(pos: np.ndarray, n_beats: int) -> bool:
-    """Most divided beats divide in three."""
-    subs = choose_subdivisions(pos, n_beats + 1, (1, 2, 4, 3, 6))
-    divided = [s for s in subs if s > 1]
-    return bool(divided) and sum(ternary(s) for s in divided) > COMPOUND_SHARE * len(divided)
 
 
 def _pickup(
