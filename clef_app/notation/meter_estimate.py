@@ -36,6 +36,7 @@ UNDIVIDED_SHARE = 0.5  # ... "mostly undivided"
 COMPOUND_MARGIN = 1.05  # eighths in threes must gather onsets this much better than in twos
 SLOW_EIGHTH_BPM = 90.0  # tracked beats slower than this are never taken for eighths
 SLOW_COMPOUND = 1.4  # accent ratio of alternate groups of three that makes them beats
+SLOW_MIN_BEATS = 24  # tracked beats needed to tell (8 groups of three)
 ONSET_WINDOW = 0.2  # eighths: an onset this close to a grid point counts for it
 TWELVE_EIGHT = 1.4  # downbeat / half-bar accent ratio that makes 12/8 rather than 6/8
 FLAT_TWO, FLAT_THREE = 0.5, 1.5  # downbeat t statistics below which bars are 3/8
@@ -104,7 +105,7 @@ def estimate_meter(
     level = tracked_level(pos, n_beats, bpm)
     if user is not None and not user.compound:
         level = 2
-    elif level == 2 and _slow_compound(notes, pos, bpm):
+    elif level == 2 and n_beats >= SLOW_MIN_BEATS and _slow_compound(notes, pos, bpm):
         level = 1
     eighths = pos * level
     twos = division_profile(notes, eighths, 2)
