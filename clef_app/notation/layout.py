@@ -4,8 +4,10 @@ Hands follow voice continuity: each group of notes starting together is split be
 the hands where the split keeps both hands close to where they just were, within a
 hand's span, and in their usual register. Within a staff, a note that sounds on over
 later notes of the same hand (the sustain pedal, or a legato overlap) is written up to
-the next onset unless it is an outer voice held over moving inner notes (and not one
-the pedal held, see quantize.pedal_released); held outer notes get their own voice.
+the next onset unless it is an outer line held over moving inner notes: then up to that
+line's next note, in a voice of its own. A note the pedal may have held (see
+quantize.pedal_released) whose line does not go on is the pedal ringing, not a held
+note: it too ends at the next onset.
 """
 
 from __future__ import annotations
@@ -197,14 +199,16 @@ def written_lengths(qnotes: Sequence[QNote], all_starts: Sequence[Fraction] = ()
             top = k == len(group) - 1 and len(group) > 1
             bottom = k == 0 and len(group) > 1
             end = nxt
-            if len(group) == 1 and not q.pedalled:  # held under (over) what follows it
-                others = [p.pitch for g in later for p in g]
-                if all(p > q.pitch for p in others) or all(p < q.pitch for p in others):
-                    end = q.end
-            elif top:
-                end = _line_end(q, later, lambda p, q=q: p >= q.pitch - LINE_STEP)
-            elif bottom:
-                end = _line_end(q, later, lambda p, q=q: p <= q.pitch + LINE_STEP)
+            # the pedal's ringing is no line of its own: it is written to the next note
+            stop = nxt if q.pedalled else q.end
+            above = all(p.pitch < q.pitch for g in later for p in g)
+            below = all(p.pitch > q.pitch for g in later for p in g)
+            if len(group) == 1 and not q.pedalled and (above or below):
+                end = q.end  # a key held over (under) what follows: written as played
+            elif top or (len(group) == 1 and above):  # an upper line held over what follows
+                end = _line_end(later, lambda p, q=q: p >= q.pitch - LINE_STEP, stop)
+            elif bottom or (len(group) == 1 and below):  # ... a lower line under it
+                end = _line_end(later, lambda p, q=q: p <= q.pitch + LINE_STEP, stop)
             if end > nxt:
                 held.append(replace(q, end=end))
             else:
@@ -216,12 +220,12 @@ def written_lengths(qnotes: Sequence[QNote], all_starts: Sequence[Fraction] = ()
     return sorted(out, key=lambda q: (q.start, q.pitch))
 
 
-def _line_end(q: QNote, later: list[list[QNote]], continues) -> Fraction:
-    """Where an outer line's note ends: at the line's next note, or where it stops sounding."""
+def _line_end(later: list[list[QNote]], continues, stop: Fraction) -> Fraction:
+    """Where an outer line's note ends: at the line's next note, else at `stop`."""
     for g in later:
         if any(continues(p.pitch) for p in g):
             return g[0].start
-    return q.end
+    return stop
 
 
 def assign_voices(

@@ -148,8 +148,9 @@ def pedalled(notes: Sequence[NoteEvent], bar_seconds: Sequence[float]) -> list[N
     for n in notes:
         off = n.offset
         for down, up in pedal:
-            if down <= off < up:
+            if down <= off < up:  # held until this pedal lifts (the next one goes down then)
                 off = up
+                break
         out.append(replace(n, offset=off))
     nxt: dict[int, float] = {}
     for n in sorted(out, key=lambda n: -n.onset):

@@ -25,6 +25,7 @@ END_TOLERANCE = 0.15  # beats: an offset may move this far to make a simpler not
 END_RELATIVE = 0.2  # ... or this fraction of the note's length, if more
 PEDAL_STRIKES = 3  # notes struck at this many times ending together: a pedal release
 PEDAL_TOLERANCE = 0.05  # s
+PEDAL_IN_USE = 0.12  # share of notes ending at releases that shows a pedalled performance
 EARLY = 0.12  # beats: an onset this close before a beat belongs to that beat
 # subdivision -> prior cost in nats (simple grids are likelier)
 SUB_PRIOR = {1: 0.0, 2: 0.3, 4: 0.9, 8: 3.0, 3: 1.8, 6: 3.5}
@@ -146,6 +147,8 @@ def quantize(
     n_beats = int(np.ceil(max(on_b.max(), off_b.max()))) - b0 + 2
     beat_subs = choose_subdivisions(on_b - b0, n_beats, subs, compound)
     pedal = pedal_released(notes)
+    if len(pedal) >= PEDAL_IN_USE * len(notes):  # the pedal is in use: any note may ring on
+        pedal = {n.id for n in notes}
     out = []
     for n, x_on, x_off in zip(notes, on_b - b0, off_b - b0, strict=True):
         start = _snap(x_on, beat_subs, early=EARLY)
@@ -163,6 +166,8 @@ def pedal_released(notes: Sequence[NoteEvent]) -> set[int]:
     A release shows as notes struck at PEDAL_STRIKES or more different times whose sound
     stops together (within PEDAL_TOLERANCE); their keys were let go earlier. (Two
     strikes ending together is ordinary legato: a half note beside two quarters.)
+    `quantize` takes a performance where PEDAL_IN_USE of the notes end so as pedalled
+    throughout: a note cut short by its own key struck again hides its release too.
     """
     order = sorted(notes, key=lambda n: n.offset)
     out: set[int] = set()

@@ -56,3 +56,42 @@ def test_notes_the_pedal_held_are_written_at_their_played_length():
 def test_two_notes_ending_together_are_not_a_pedal_release():
     notes = [NoteEvent(0.0, 1.0, 60), NoteEvent(0.5, 1.0, 64)]
     assert pedal_released(notes) == set()
+
+
+def test_a_pedalled_line_with_no_next_note_is_written_to_the_next_onset():
+    # a held top note whose line does not go on: the pedal's ringing, not a second voice
+    notes = [q(72, 0, 4, pedalled=True), q(64, 0, 4, pedalled=True)]
+    notes += [q(60 + i % 3, F(1, 2) * i, 4, pedalled=True) for i in range(1, 8)]
+    top = next(p for p in layout(notes, split=48) if p.note.pitch == 72)
+    assert top.note.end == F(1, 2)
+    played = [q(72, 0, 4), q(64, 0, F(1, 2))]
+    played += [q(60 + i % 3, F(1, 2) * i, F(1, 2) * (i + 1)) for i in range(1, 8)]
+    held = next(p for p in layout(played, split=48) if p.note.pitch == 72)
+    assert held.note.end == 4  # without the pedal a key held that long is a held note
+
+
+def test_in_a_pedalled_performance_every_note_may_ring_on():
+    from clef_app.notation.quantize import PEDAL_IN_USE, quantize
+    from clef_app.notation.timemap import TempoMap
+
+    # a melody over broken chords, the pedal changed every bar: most notes end together
+    notes = []
+    for bar in range(4):
+        t0, up = 2.0 * bar, 2.0 * bar + 2.05
+        notes += [NoteEvent(t0 + 0.25 * i, up, 48 + 4 * (i % 3)) for i in range(8)]
+        notes += [NoteEvent(t0, t0 + 0.9, 72 + bar), NoteEvent(t0 + 1.0, up, 74 + bar)]
+    released = pedal_released(notes)
+    assert PEDAL_IN_USE * len(notes) <= len(released) < len(notes)
+    qnotes = quantize(notes, TempoMap.constant(120.0))
+    assert all(qn.pedalled for qn in qnotes)
+
+
+def test_pedalled_corpus_performance_keeps_written_lengths():
+    # K. 156/iv played legato with the pedal changed at every bar line (score-eval --pedal)
+    from clef_app.notation.quality import PIECES, evaluate_piece
+
+    piece = next(p for p in PIECES if p.work == "mozart/k156/movement4.mxl")
+    dry = evaluate_piece(piece, "auto", oracle=True, seed=0)
+    wet = evaluate_piece(piece, "auto", oracle=True, seed=0, pedal=True)
+    assert wet.onset == dry.onset > 0.95
+    assert wet.duration > 0.75 and dry.duration > 0.9  # was 0.70 with the pedal
