@@ -2,8 +2,8 @@
 
 A span is split where notation convention wants a tie: at bar lines, at the middle of a
 4/4 (or 12/8) bar unless the span starts the bar, at the next beat when it starts off
-the beat, and wherever its length has no single (dotted) note value. Triplet values
-stay inside one beat.
+the beat, and wherever its length has no single (dotted) note value. Triplet,
+quintuplet and septuplet values stay inside one beat.
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ PLAIN = {F(1, 8), F(1, 4), F(1, 2), F(1), F(2), F(4)}  # 32nd .. whole
 DOTTED = {v * F(3, 2) for v in PLAIN if v < 4}
 TRIPLET = {F(1, 6), F(1, 3), F(2, 3), F(1, 12)}  # in a quarter-note beat
 WRITABLE = PLAIN | DOTTED | TRIPLET
+TUPLET_NUMBERS = (5, 7)  # quintuplets, septuplets: n notes in the time of 4 (16ths in a quarter)
+TUPLET_UNITS = {1, 2, 3, 4, 6}  # tuplet steps one note value covers (16th, 8th, dotted 8th, ...)
 MAX_BAR_SPLITS = 64  # recursion guard
 
 
@@ -127,6 +129,15 @@ def _cut(a: Fraction, b: Fraction, meter: Meter) -> Fraction | None:
     half = meter.half_bar
     if half is not None and a < half < b and a != 0:
         return half
+    n = _tuplet(a, b, beat)
+    if n:  # quintuplet or septuplet values stay within their beat
+        beat_end = (a // beat + 1) * beat
+        if b > beat_end:
+            return beat_end
+        units = (b - a) * n / beat
+        if units in TUPLET_UNITS:
+            return None
+        return a + max(u for u in TUPLET_UNITS if u < units) * beat / n
     next_beat = (a // beat + 1) * beat
     on_beat = a % beat == 0
     if not on_beat and b > next_beat:
@@ -138,6 +149,16 @@ def _cut(a: Fraction, b: Fraction, meter: Meter) -> Fraction | None:
         cut = (b // level) * level
         if a < cut < b:
             return cut
+    return None
+
+
+def _tuplet(a: Fraction, b: Fraction, beat: Fraction) -> int | None:
+    """5 or 7 if [a, b) lies on a quintuplet (septuplet) grid of the beat, not a plain one."""
+    for n in TUPLET_NUMBERS:
+        on_grid = [((x / beat) * n).denominator == 1 for x in (a, b)]
+        plain = [((x / beat) * 48).denominator == 1 for x in (a, b)]
+        if all(on_grid) and not all(plain):
+            return n
     return None
 
 

@@ -28,7 +28,7 @@ import numpy as np
 from clef_app.notation import beats
 from clef_app.notation.events import NoteEvent
 from clef_app.notation.measures import Meter
-from clef_app.notation.quantize import choose_subdivisions, ternary
+from clef_app.notation.quantize import TUPLETS, choose_subdivisions, ternary
 
 COMPOUND_SHARE = 0.5  # of subdivided tracked beats divided in three: they are dotted quarters
 FAST_BPM = 180.0  # tracked beats faster than this, mostly undivided, may be eighths
@@ -63,8 +63,8 @@ def tracked_level(pos: np.ndarray, n_beats: int, bpm: float) -> int:
     Returns 3 (dotted quarters), 2 (quarters) or 1 (eighths: only a candidate, kept by
     `estimate_meter` when its eighths group in threes).
     """
-    subs = choose_subdivisions(pos, n_beats + 1, (1, 2, 4, 3, 6))
-    divided = [s for s in subs if s > 1]
+    subs = choose_subdivisions(pos, n_beats + 1, (1, 2, 4, 3, 6) + TUPLETS)
+    divided = [s for s in subs if s > 1 and s not in TUPLETS]
     if divided and sum(ternary(s) for s in divided) > COMPOUND_SHARE * len(divided):
         return 3
     if bpm > FAST_BPM and subs.count(1) > UNDIVIDED_SHARE * len(subs):

@@ -1,6 +1,7 @@
 """Quantisation: note times in seconds -> score positions on a grid chosen beat by beat.
 
-Each beat gets a subdivision (1, 2, 4, 8 or, for triplets, 3, 6) by a Viterbi pass over
+Each beat gets a subdivision (1, 2, 4, 8, for triplets 3, 6, and 5 or 7 where a beat
+holds exactly that many evenly spaced notes) by a Viterbi pass over
 the beats: the cost of a subdivision is how far the onsets in that beat lie from its
 grid (in units of an assumed timing error) plus a prior that prefers plain, binary
 grids, plus a cost for switching between binary and ternary from one beat to the next
@@ -28,9 +29,11 @@ PEDAL_TOLERANCE = 0.05  # s
 PEDAL_IN_USE = 0.12  # share of notes ending at releases that shows a pedalled performance
 EARLY = 0.12  # beats: an onset this close before a beat belongs to that beat
 # subdivision -> prior cost in nats (simple grids are likelier)
-SUB_PRIOR = {1: 0.0, 2: 0.3, 4: 0.9, 8: 3.0, 3: 1.8, 6: 3.5}
+SUB_PRIOR = {1: 0.0, 2: 0.3, 4: 0.9, 8: 3.0, 3: 1.8, 6: 3.5, 5: 2.0, 7: 2.0}
+TUPLETS = (5, 7)  # quintuplets and septuplets: only where every note of one is played
+TUPLET_SLACK = 0.3  # of a tuplet step: how far each of its notes may lie from its place
 GRID_SUBS = {  # settings grid -> allowed subdivisions of a quarter-note beat
-    "auto": (1, 2, 4, 8, 3, 6),
+    "auto": (1, 2, 4, 8, 3, 6, 5, 7),
     "1/8": (1, 2),
     "1/16": (1, 2, 4),
     "1/32": (1, 2, 4, 8),
@@ -89,7 +92,24 @@ def choose_subdivisions(
         for j, s in enumerate(subs):
             err = x - np.round(x * s) / s
             local[b, j] = prior[s] + float(np.sum(err**2)) / (2 * TIMING_SIGMA**2)
+            if s in TUPLETS and not is_tuplet(x, s):
+                local[b, j] = np.inf
     return [subs[j] for j in _viterbi(local, subs)]
+
+
+def is_tuplet(x: np.ndarray, n: int) -> bool:
+    """Whether onsets x (beats from the beat) are n evenly spaced notes filling the beat.
+
+    Chords count once; every one of the n places must be struck, within TUPLET_SLACK of
+    a step, and nothing else: the evidence for a quintuplet is all five notes.
+    """
+    times = np.sort(x)
+    if len(times) == 0:
+        return False
+    groups = times[np.concatenate([[True], np.diff(times) > TUPLET_SLACK / n])]
+    if len(groups) != n:
+        return False
+    return bool(np.all(np.abs(groups * n - np.arange(n)) < TUPLET_SLACK))
 
 
 def _prior(sub: int, compound: bool) -> float:
@@ -100,7 +120,7 @@ def _prior(sub: int, compound: bool) -> float:
 
 def _viterbi(local: np.ndarray, subs: Sequence[int]) -> list[int]:
     n, k = local.shape
-    fam = np.array([float(ternary(s)) if s != 1 else -1.0 for s in subs])
+    fam = np.array([float(ternary(s)) if s != 1 and s not in TUPLETS else -1.0 for s in subs])
     trans = np.where((fam[:, None] >= 0) & (fam[None, :] >= 0) & (fam[:, None] != fam[None, :]),
                      SWITCH_COST, 0.0)
     cost = local[0].copy()
@@ -199,7 +219,11 @@ def _snap_end(x: float, start: Fraction, subs: Sequence[int], compound: bool) ->
     if sub == 1:
         sub = 3 if compound else 2
     tol = max(END_TOLERANCE, END_RELATIVE * (x - float(start)))
-    levels = (1, 3, 6, 12) if ternary(sub) else (1, 2, 4, 8)
+    if sub in TUPLETS and start < b:  # a note from before the tuplet ends on a plain grid
+        sub = 4
+    elif sub in TUPLETS:  # a tuplet's steps are short: an end moves less than half of one
+        tol = min(tol, 0.45 / sub)
+    levels = (1, sub) if sub in TUPLETS else (1, 3, 6, 12) if ternary(sub) else (1, 2, 4, 8)
     for level in [v for v in levels if v <= sub] + [sub]:
         cand = b + Fraction(int(round((x - b) * level)), level)
         if cand > start and abs(float(cand) - x) <= tol:

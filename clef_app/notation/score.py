@@ -31,6 +31,7 @@ from clef_app.notation.timing import Timing, analyse_timing
 TEMPO_MARK_CHANGE = 0.12  # a new tempo mark when a bar's tempo differs this much (ratio)
 TREBLE_BELOW = 52  # an upper staff whose median pitch is below this gets a bass clef
 BASS_ABOVE = 64  # a lower staff whose median pitch is above this gets a treble clef
+SIXTH = Fraction(1, 6)  # quarter notes: a 16th of a sextuplet
 _ELEMENT_ID = re.compile(r"^n(\d+)(?:-\d+)?$")
 
 
@@ -198,6 +199,27 @@ def _write_voice(
         pos = b
     if pos < bar.end:
         _append_rests(container, pos - origin, bar.end - origin, bar, hide_rests)
+    if bar.meter.beat_quarters == 1:
+        _sextuplets(container, bar.shift)
+
+
+def _sextuplets(container, shift: Fraction) -> None:
+    """Beats of 16th triplets (and eighth triplets among them) under one 6:4 bracket.
+
+    Six notes in a quarter are one sextuplet, not two triplets: the notes of a beat that
+    all last a sixth or a third of it, some a sixth, get a 6:4 tuplet of 16ths.
+    """
+    beats: dict[int, list] = defaultdict(list)
+    for el in container.notesAndRests:
+        beats[int(el.offset + shift)].append(el)  # a pickup bar's notes start late
+    for els in beats.values():
+        lengths = [Fraction(el.quarterLength).limit_denominator(48) for el in els]
+        if sum(lengths) != 1 or not set(lengths) <= {SIXTH, 2 * SIXTH} or SIXTH not in lengths:
+            continue
+        for el, ql in zip(els, lengths, strict=True):
+            kind = "16th" if ql == SIXTH else "eighth"
+            el.duration = duration.Duration(kind)
+            el.duration.appendTuplet(duration.Tuplet(6, 4, "16th"))
 
 
 def _append_rests(container, a: Fraction, b: Fraction, bar: Bar, hidden: bool = False) -> None:

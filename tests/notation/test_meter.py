@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
 from fractions import Fraction as F
 
 import pytest
 from music21 import converter, stream
-from pypdf import PdfReader
 
 from clef_app.notation.engrave import engrave, to_musicxml
 from clef_app.notation.events import NoteEvent
@@ -17,7 +13,8 @@ from clef_app.notation.measures import Meter
 from clef_app.notation.quality import Piece, evaluate_piece, jitter, load_piece, play
 from clef_app.notation.score import build_score
 
-MSCORE = shutil.which("mscore3")
+from .musescore import assert_musescore_opens, needs_mscore
+
 JIG = Piece("ryansMammoth/GarryOwenJig.abc", 16, 170)  # 6/8, never in the training data
 
 
@@ -80,16 +77,11 @@ def beamed_groups(part) -> list[list[float]]:
     return groups
 
 
-@pytest.mark.skipif(MSCORE is None, reason="MuseScore 3 (mscore3) is not installed")
+@needs_mscore
 def test_musescore_reads_the_6_8_export(tmp_path):
     src = tmp_path / "jig.musicxml"
     src.write_text(to_musicxml(build_score(performed(JIG)).score))
-    out = tmp_path / "jig.pdf"
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", XDG_RUNTIME_DIR=str(tmp_path))
-    proc = subprocess.run([MSCORE, "-o", str(out), str(src)], env=env, capture_output=True,
-                          text=True, timeout=180)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    assert len(PdfReader(str(out)).pages) >= 1
+    assert_musescore_opens(src, tmp_path)
 
 
 def test_user_6_8_is_kept_when_the_beats_tracked_are_quarters():
