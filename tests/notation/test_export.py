@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 from dataclasses import replace
 from pathlib import Path
+from xml.etree import ElementTree
 
 import mido
 import pytest
@@ -17,9 +17,11 @@ from clef_app.notation.events import new_note_id, read_notes_tsv
 from clef_app.notation.export import ExportError, export
 from clef_app.notation.score import build_score
 
+from .musescore import assert_musescore_opens, needs_mscore
+
 DEMO = Path(__file__).resolve().parents[2] / "resources" / "demo" / "demo.notes.tsv"
-MSCORE = shutil.which("mscore3")
-needs_mscore = pytest.mark.skipif(MSCORE is None, reason="MuseScore 3 (mscore3) is not installed")
+MEI_NS = "http://www.music-encoding.org/ns/mei"
+XML_ID = "{http://www.w3.org/XML/1998/namespace}id"
 
 
 @pytest.fixture(scope="module")
@@ -74,19 +76,69 @@ def test_pdf_has_every_page_as_vector_graphics(tmp_path):
         assert len(listing.stdout.strip().splitlines()) == 2  # header lines only
 
 
-def test_mei_reads_back_in_music21_and_verovio(demo, tmp_path):
-    import verovio
-
+def test_mei_reads_back_in_music21_and_verovio(demo, tmp_path, capfd):
     notes, result = demo
     path = export(notes, {}, tmp_path / "demo.mei", result)
     text = path.read_text()
-    assert "<mei" in text and f'xml:id="n{notes[0].id}"' in text
+    assert_well_formed_mei(text, [f"n{n.id}" for n in notes])
     back = converter.parse(str(path))
     assert sorted(pitches_in_order(back)) == sorted(n.pitch for n in notes)
     assert back.recurse().getElementsByClass("TimeSignature")[0].ratioString == "4/4"
     assert back.recurse().getElementsByClass("KeySignature")[0].sharps == 0
-    tk = verovio.toolkit()
-    assert tk.loadData(text) and tk.getPageCount() >= 1
+    assert verovio_complaints(text, capfd) == []
+
+
+def test_mei_of_compound_meter_and_tuplets_reads_back(tmp_path, capfd):
+    from .test_meter import JIG, performed
+    from .test_tuplets import bars_with_a_run
+
+    for name, notes, meter, tuplets in [("jig", performed(JIG), "6/8", 0),
+                                        ("fives", bars_with_a_run(5), "4/4", 20)]:
+        path = export(notes, {"pickup": 0} if tuplets else {}, tmp_path / f"{name}.mei")
+        text = path.read_text()
+        assert_well_formed_mei(text, [f"n{n.id}" for n in notes])
+        assert verovio_complaints(text, capfd) == []
+        back = converter.parse(str(path))
+        assert back.recurse().getElementsByClass("TimeSignature")[0].ratioString == meter
+        found = [n for n in back.recurse().notes if n.duration.tuplets]
+        assert len(found) == tuplets
+        assert all(t.numberNotesActual == 5 for n in found for t in n.duration.tuplets)
+        assert sorted(pitches_in_order(back)) == sorted(n.pitch for n in notes)
+
+
+def test_the_verovio_check_sees_a_broken_mei(demo, tmp_path, capfd):
+    notes, result = demo
+    text = export(notes, {}, tmp_path / "demo.mei", result).read_text()
+    broken = text.replace("<note ", "<nonsense ", 1).replace('dur="4"', 'dur="5"', 1)
+    complaints = verovio_complaints(broken, capfd)
+    assert any("nonsense" in c for c in complaints) and any("dur" in c for c in complaints)
+
+
+def assert_well_formed_mei(text: str, note_ids: list[str]) -> None:
+    """XML well-formed, an MEI root with its version, unique xml:ids, every note's id kept."""
+    root = ElementTree.fromstring(text.encode("utf-8"))
+    assert root.tag == f"{{{MEI_NS}}}mei" and root.get("meiversion")
+    ids = [el.get(XML_ID) for el in root.iter() if el.get(XML_ID)]
+    assert len(ids) == len(set(ids))
+    assert set(note_ids) <= set(ids)
+
+
+def verovio_complaints(text: str, capfd) -> list[str]:
+    """Verovio's warnings and errors on loading the MEI and laying out every page."""
+    import verovio
+
+    capfd.readouterr()
+    verovio.enableLog(verovio.LOG_WARNING)
+    try:
+        tk = verovio.toolkit()
+        assert tk.loadData(text) and tk.getPageCount() >= 1
+        for page in range(1, tk.getPageCount() + 1):
+            assert "<svg" in tk.renderToSVG(page)
+    finally:
+        verovio.enableLog(verovio.LOG_OFF)
+    out = capfd.readouterr()
+    return [line for line in (out.err + out.out).splitlines()
+            if "[Warning]" in line or "[Error]" in line]
 
 
 def test_unknown_suffix_is_refused(demo, tmp_path):
@@ -98,10 +150,4 @@ def test_unknown_suffix_is_refused(demo, tmp_path):
 @pytest.mark.parametrize("suffix", [".musicxml", ".mid"])
 def test_musescore_opens_the_export(demo, tmp_path, suffix):
     notes, result = demo
-    src = export(notes, {}, tmp_path / f"demo{suffix}", result)
-    out = tmp_path / f"from{suffix.replace('.', '_')}.pdf"
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", XDG_RUNTIME_DIR=str(tmp_path))
-    proc = subprocess.run([MSCORE, "-o", str(out), str(src)], env=env, capture_output=True,
-                          text=True, timeout=180)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    assert len(PdfReader(str(out)).pages) >= 1
+    assert_musescore_opens(export(notes, {}, tmp_path / f"demo{suffix}", result), tmp_path)
