@@ -5,7 +5,11 @@
   map, so the file plays back in the performance's timing), time signatures and keys.
 - .pdf: every page of the Verovio engraving, converted to vector PDF by CairoSVG and
   joined with pypdf (no raster images).
-- .mei: Verovio's MEI of the same MusicXML.
+- .mei: Verovio's MEI (it declares MEI 6.0-dev) of the same MusicXML, with meter and key
+  also as staffDef attributes for music21's reader. Checked: well-formed, Verovio reloads
+  and lays it out without a warning, music21 reads it. Not checked: validity against the
+  MEI schema (no copy of it is reachable offline; `key.sig` there is MEI 3's spelling,
+  which MEI 4 and later call `keysig`), and converter21's reader (MEI 4 and 5 only).
 """
 
 from __future__ import annotations
