@@ -123,3 +123,7 @@ class DecodingConfig:
     beam_size: int = 1  # 1 = greedy
     device: str = "auto"  # auto | cpu | cuda | mps
     min_confidence: float = 0.0  # notes less confident are dropped; checkpoints store a tuned one
+    # roll-only notes (model/rollnotes.py): onset-probability peak needed, 0 = none;
+    # checkpoints store a tuned one
+    roll_onset: float = 0.0
+    roll_frame: float = 0.3  # a roll-only note lasts while its frame probability is above this

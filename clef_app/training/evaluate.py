@@ -21,6 +21,7 @@ from clef_app.notation.events import NoteEvent, read_notes_tsv
 from clef_app.training.metrics import note_scores
 
 AUDIO_SUFFIXES = (".flac", ".wav", ".ogg", ".mp3")
+ROLL_ONSETS = (0.0, 0.05, 0.075, 0.1, 0.125, 0.15, 0.2, 0.3)  # 0 = no roll-only notes
 COLUMNS = ("onset_f1", "onset_p", "onset_r", "onset_offset_f1", "frame_f1", "onset_dev_ms")
 
 
@@ -117,7 +118,8 @@ def _mean(values: list[float]) -> float:
 
 
 def tune_confidence(args: argparse.Namespace, files: list[Path]) -> int:
-    """Mean onset F1 per threshold on raw (unfiltered) notes; store the best."""
+    """Choose the note-confidence threshold and the roll-only onset threshold with the best
+    mean onset F1 on raw (unfiltered) notes; store both in the checkpoint's config."""
     from dataclasses import replace
 
     from clef_app.model.checkpoint import config_path, find_checkpoint
@@ -127,19 +129,35 @@ def tune_confidence(args: argparse.Namespace, files: list[Path]) -> int:
     if path is None:
         raise CommandError("no checkpoint to tune")
     t = Transcriber.load(path, device=args.device)
-    t.options = replace(t.options, min_confidence=0.0)
-    pairs = [(ground_truth(f) or [], t.transcribe_all(load_audio(f, SAMPLE_RATE).samples))
-             for f in files]
+    audio = [load_audio(f, SAMPLE_RATE).samples for f in files]
+    refs = [ground_truth(f) or [] for f in files]
+    t.options = replace(t.options, min_confidence=0.0, roll_onset=0.0)
+    decoded = [t.transcribe_all(x) for x in audio]
+    roll_only: list[list] = [[] for _ in files]
+    if t.model.roll_head is not None:
+        t.options = replace(t.options, roll_onset=ROLL_ONSETS[1])
+        for i, x in enumerate(audio):
+            known = {(n.onset, n.offset, n.pitch) for n in decoded[i]}
+            roll_only[i] = [n for n in t.transcribe_all(x)
+                            if (n.onset, n.offset, n.pitch) not in known]
     scores = {}
-    for thr in np.round(np.arange(0.0, 0.51, 0.025), 3):
-        kept = [(r, [n for n in e if n.confidence >= thr]) for r, e in pairs]
-        scores[float(thr)] = _mean([note_scores(r, e)["onset_f1"] for r, e in kept])
-        print(f"confidence >= {thr:.3f}: onset F1 {scores[float(thr)]:.3f}")
+    for roll_thr in ROLL_ONSETS if t.model.roll_head is not None else (0.0,):
+        for thr in np.round(np.arange(0.0, 0.51, 0.025), 3):
+            floor = max(thr, roll_thr)
+            kept = [[n for n in d if n.confidence >= thr]
+                    + ([n for n in r if n.confidence >= floor] if roll_thr else [])
+                    for d, r in zip(decoded, roll_only, strict=True)]
+            f1 = _mean([note_scores(r, e)["onset_f1"] for r, e in zip(refs, kept, strict=True)])
+            scores[(float(thr), float(roll_thr))] = f1
+        best_here = max((k for k in scores if k[1] == roll_thr), key=scores.get)
+        print(f"roll onset >= {roll_thr:.3f}: best onset F1 {scores[best_here]:.3f} "
+              f"at confidence >= {best_here[0]:.3f}")
     best = max(scores, key=scores.get)
     meta = json.loads(config_path(path).read_text())
-    meta["min_confidence"] = best
+    meta["min_confidence"], meta["roll_onset"] = best
     config_path(path).write_text(json.dumps(meta, indent=2) + "\n")
-    print(f"stored min_confidence {best} (onset F1 {scores[best]:.3f}) in {config_path(path)}")
+    print(f"stored min_confidence {best[0]} and roll_onset {best[1]} (onset F1 "
+          f"{scores[best]:.3f}; decoder alone {scores[(best[0], 0.0)]:.3f}) in {config_path(path)}")
     return 0
 
 
