@@ -2,9 +2,10 @@
 
 The file is cut into callback-sized blocks written into the same `RingBuffer`, pulled by the
 same `LiveSession.pump()` that the live panel's timer calls, recorded and transcribed by the
-same classes. Latency is the time from a note's onset in the audio to the moment the note
-first appears as a NoteEvent (as a completed note, or as a sounding one if the model stream
-reports those).
+same classes. With `--notes` (the file's true notes), latency is the time from a true
+note's onset sounding to the pull at which a matching note (same pitch, onset within 50 ms)
+is first on screen, provisional or final (`live_latency.ShownLog`); provisional notes that
+were withdrawn later are counted.
 
 Two clocks:
 - simulated (default): runs as fast as the CPU allows; the clock jumps over idle waits and
@@ -26,6 +27,8 @@ import numpy as np
 
 from clef_app.audio.io import AudioError, load_audio
 from clef_app.audio.live import LiveSession, LiveTranscription
+from clef_app.audio.live_latency import ShownLog, format_shown, shown_stats
+from clef_app.audio.live_transcription import PEEK_CONTEXT, PEEK_EVERY
 from clef_app.audio.ringbuffer import RingBuffer
 
 TARGET_SECONDS = 1.5  # s: issue 5's latency target on this CPU
@@ -91,7 +94,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="ground-truth notes (.tsv) whose onsets the latency is measured at "
                              "(default: every 10 ms of the file)")
     parser.add_argument("--no-provisional", action="store_true",
-                        help="decode whole segments only (no provisional partial decodes)")
+                        help="decode whole segments only (no provisional window decodes)")
+    parser.add_argument("--peek-every", type=float, default=PEEK_EVERY,
+                        help=f"s of audio between provisional window decodes ({PEEK_EVERY})")
+    parser.add_argument("--peek-context", type=float, default=PEEK_CONTEXT,
+                        help="s of audio a window reads back from the newest sample, at most "
+                             "a segment (default: the segment being filled)")
     parser.add_argument("--model", default=None,
                         help="checkpoint (default: the installed one, else a random-init model)")
 
@@ -111,10 +119,17 @@ def run(args: argparse.Namespace) -> int:
     print(f"live-benchmark: {Path(args.audio).name}, {len(samples) / audio.sample_rate:.1f} s "
           f"at {audio.sample_rate} Hz, {args.block}-frame blocks, {mode}; model: {model_name}")
     bench = benchmark_realtime if args.realtime else benchmark_simulated
-    result = bench(samples, audio.sample_rate, stream_factory, args.block,
-                   provisional=not args.no_provisional)
+    options = {"provisional": not args.no_provisional, "peek_every": args.peek_every,
+               "peek_context": args.peek_context}
+    result = bench(samples, audio.sample_rate, stream_factory, args.block, **options)
     duration = len(samples) / audio.sample_rate
     result["onsets"] = onset_latency_stats(result.pop("log"), args.notes, duration)
+    shown = result.pop("shown_log")
+    if args.notes:
+        from clef_app.notation.events import read_notes_tsv
+
+        truth = [n for n in read_notes_tsv(args.notes) if n.onset < duration]
+        result["shown"] = shown_stats(shown, truth)
     print(format_result(result))
     return 0
 
@@ -156,13 +171,17 @@ def random_init_model(max_tokens: int = RANDOM_INIT_TOKENS):
 
 
 def benchmark_simulated(samples: np.ndarray, rate: int, stream_factory, block: int,
-                        provisional: bool = True) -> dict:
+                        **options) -> dict:
+    """Decoding on the consumer's thread, clock simulated (see the module docstring).
+
+    Args:
+        options: passed to `LiveTranscription` (provisional, peek_every).
+    """
     clock = SimClock()
     source = FileSource(samples, rate, block, clock.now())
     stream = stream_factory()  # built before the clock matters, as the GUI does on Record
-    transcription = LiveTranscription(lambda: stream, rate, clock=clock.now,
-                                      provisional=provisional)
-    session = LiveSession(source)
+    transcription = LiveTranscription(lambda: stream, rate, clock=clock.now, **options)
+    session, shown = LiveSession(source), ShownLog(source.start)
     with tempfile.TemporaryDirectory(prefix="clef-live-bench-") as tmp:
         session.start_recording(Path(tmp) / "take.flac", transcription, background=False)
         tick = source.start
@@ -170,18 +189,20 @@ def benchmark_simulated(samples: np.ndarray, rate: int, stream_factory, block: i
             tick = max(tick + TICK_SECONDS, clock.now())
             clock.advance_to(tick)
             source.produce_until(clock.now())
-            session.pump()
-        session.pump()
+            _pull(session, shown, clock.now)
+        _pull(session, shown, clock.now)
         session.stop_recording()
-    return _result(transcription, source, blocks=source.n_blocks)
+        shown.update(clock.now(), *transcription.take())
+    return _result(transcription, source, shown)
 
 
 def benchmark_realtime(samples: np.ndarray, rate: int, stream_factory, block: int,
-                       provisional: bool = True) -> dict:
+                       **options) -> dict:
+    """Wall-clock pace, decoding on the transcription's worker thread, as in the GUI."""
     source = FileSource(samples, rate, block, time.monotonic())
     stream = stream_factory()
-    transcription = LiveTranscription(lambda: stream, rate, provisional=provisional)
-    session = LiveSession(source)
+    transcription = LiveTranscription(lambda: stream, rate, **options)
+    session, shown = LiveSession(source), ShownLog(source.start)
 
     def producer() -> None:
         for k in range(source.n_blocks):
@@ -197,21 +218,29 @@ def benchmark_realtime(samples: np.ndarray, rate: int, stream_factory, block: in
         thread.start()
         while thread.is_alive():
             time.sleep(TICK_SECONDS)
-            session.pump()
-        session.pump()
+            _pull(session, shown, time.monotonic)
+        _pull(session, shown, time.monotonic)
         session.stop_recording()
         transcription.wait(120)
-    return _result(transcription, source, blocks=source.n_blocks)
+        shown.update(time.monotonic(), *transcription.take())
+    return _result(transcription, source, shown)
 
 
-def _result(transcription: LiveTranscription, source: FileSource, blocks: int) -> dict:
+def _pull(session: LiveSession, shown: ShownLog, clock) -> None:
+    """One tick of the live view: what it would draw now, and when."""
+    pump = session.pump()
+    shown.update(clock(), pump.notes, pump.sounding)
+
+
+def _result(transcription: LiveTranscription, source: FileSource, shown: ShownLog) -> dict:
     log = transcription.log
     return {
         "log": log,
+        "shown_log": shown,
         **log.summary(),
-        "segment_decode": _median_max(log.segment_delays),
-        "provisional_decode": _median_max(log.provisional_delays),
-        "blocks": blocks,
+        "segment_decode": _median_max(log.segment_delays, log.segment_cpu),
+        "provisional_decode": _median_max(log.provisional_delays, log.provisional_cpu),
+        "blocks": source.n_blocks,
         "dropped_blocks": source.ring.overflows,
         "dropped_frames": source.ring.dropped_frames,
         "error": transcription.error,
@@ -237,10 +266,11 @@ def onset_latency_stats(log, notes_path: str | None, duration: float) -> dict:
             "max": float(covered.max())}
 
 
-def _median_max(values: list[float]) -> tuple[int, float, float]:
-    v = np.asarray(values)
-    return (0, float("nan"), float("nan")) if v.size == 0 else (
-        int(v.size), float(np.median(v)), float(v.max()))
+def _median_max(wall: list[float], cpu: list[float]) -> tuple[int, float, float, float]:
+    """(decodes, median wall s, max wall s, median CPU s)."""
+    v, c = np.asarray(wall), np.asarray(cpu)
+    return (0, float("nan"), float("nan"), float("nan")) if v.size == 0 else (
+        int(v.size), float(np.median(v)), float(v.max()), float(np.median(c)))
 
 
 def format_result(r: dict) -> str:
@@ -252,20 +282,32 @@ def format_result(r: dict) -> str:
                  f"target; {o['uncovered']} onsets only decoded after the stream ended)"]
     else:
         lines = [f"onset -> decoded latency at {o['where']}: nothing decoded while streaming"]
-    for kind, what in (("first", "first appearance (provisional or final)"),
-                       ("final", "appearance as a completed note")):
-        if r.get(f"{kind}_notes"):
-            ok = "meets" if r[f"{kind}_p95"] <= TARGET_SECONDS else "misses"
-            lines.append(f"latency of model notes to {what}, {r[f'{kind}_notes']} notes: "
-                         f"median {r[f'{kind}_median']:.2f} s, p95 {r[f'{kind}_p95']:.2f} s, "
-                         f"max {r[f'{kind}_max']:.2f} s (p95 {ok} the {TARGET_SECONDS} s target)")
-        else:
-            lines.append(f"latency of model notes to {what}: none appeared while streaming")
-    for key, what in (("segment_decode", "full-segment"), ("provisional_decode", "provisional")):
-        n, med, top = r[key]
-        lines.append(f"{what} decodes: {n}, median {med:.2f} s, max {top:.2f} s")
+    if "shown" in r:
+        lines += format_shown(r["shown"], TARGET_SECONDS)
+    else:
+        lines += _format_model_onsets(r)
+    for key, what in (("segment_decode", "full-segment"), ("provisional_decode", "window")):
+        n, med, top, cpu = r[key]
+        lines.append(f"{what} decodes: {n}, median {med:.2f} s (CPU {cpu:.2f} s), "
+                     f"max {top:.2f} s")
     lines.append(f"dropped: {r['dropped_blocks']} of {r['blocks']} input blocks "
                  f"({r['dropped_frames']} frames)")
     if r["error"]:
         lines.append(r["error"])
     return "\n".join(lines)
+
+
+def _format_model_onsets(r: dict) -> list[str]:
+    """Without true notes: latency measured at the model's own onsets."""
+    lines = []
+    for kind, what in (("first", "first appearance (provisional or final)"),
+                       ("final", "appearance as a completed note")):
+        if r.get(f"{kind}_notes"):
+            ok = "meets" if r[f"{kind}_p95"] <= TARGET_SECONDS else "misses"
+            lines.append(f"latency of model notes (at their own onsets) to {what}, "
+                         f"{r[f'{kind}_notes']} notes: median {r[f'{kind}_median']:.2f} s, "
+                         f"p95 {r[f'{kind}_p95']:.2f} s, max {r[f'{kind}_max']:.2f} s "
+                         f"(p95 {ok} the {TARGET_SECONDS} s target)")
+        else:
+            lines.append(f"latency of model notes to {what}: none appeared while streaming")
+    return lines

@@ -1,11 +1,20 @@
 """Live transcription (Qt-free): live audio -> a model stream -> notes, with their latency.
 
-The model's `StreamTranscriber` decodes a 2.56-s segment once it is full, so a note waits
-on average half a segment before it can appear at all. To show notes sooner, between
-segment decodes the partial segment is also decoded *provisionally* (zero-padded, as the
-last segment of a file is): the notes found there are shown as sounding until the full
-segment replaces them. A provisional decode is skipped when the segment will be complete
-before it could finish, so a slow CPU falls back to segment-by-segment decoding.
+The model's `StreamTranscriber` decodes a 2.56-s segment once it is full, so a final note
+waits on average half a segment before it can appear. To show notes sooner, every
+`PEEK_EVERY` s of audio the stream also decodes a *window* that ends in the newest audio
+(`peek`): the notes it finds after the last final segment are shown as provisional until
+the full segment replaces them, and the notes still sounding at that segment's end are
+shown ending where the window hears them. A window costs one segment decode; on a slow CPU
+windows are spaced further apart so that they take at most `PEEK_LOAD` of the time between
+them.
+
+Which window: the segment being filled, zero-padded after the newest sample, agrees better
+with the final decode than a sliding window of 2.56 s of real audio ending now (`clef
+live-benchmark --peek-context 2.56`). Windows every 0.35 s, 60 s each of the demo and two
+maps-dev pieces, p95 from a true onset to its note's first appearance: 1.75 / 1.46 / 1.11 s
+against 2.02 / 2.12 / 1.70 s sliding (CPU shared with two training jobs), which also withdrew
+more provisional notes (53 / 174 / 119 against 76 / 184 / 167) and costs more per decode.
 """
 
 from __future__ import annotations
@@ -23,8 +32,11 @@ from clef_app.audio.resampler import StreamResampler
 from clef_app.config import SAMPLE_RATE
 from clef_app.notation.events import NoteEvent
 
-PROVISIONAL_EVERY = 0.5  # s of new audio between provisional decodes
-PROVISIONAL_MIN = 0.25  # s: a partial segment shorter than this is not decoded
+PEEK_EVERY = 0.35  # s of new audio between window decodes (at least; see live-benchmark)
+PEEK_CONTEXT: float | None = None  # s a window reads back from the newest sample; None: the
+# segment being filled (see `StreamTranscriber.peek`)
+PEEK_LOAD = 0.5  # a window decode may take at most this share of the time between two
+PROVISIONAL_MIN = 0.25  # s: a stream shorter than this is not peeked at
 PROVISIONAL_MARGIN = 0.05  # s: notes starting this close to the newest sample are unreliable
 SAME_NOTE = 0.06  # s: a final note within this of a provisional onset is the same note
 LIVE_TORCH_THREADS = 1  # intra-op threads while decoding live (see set_torch_threads)
@@ -37,7 +49,9 @@ class LatencyLog:
     first: list[float] = field(default_factory=list)  # s: first appearance (any kind)
     final: list[float] = field(default_factory=list)  # s: appearance as a completed note
     segment_delays: list[float] = field(default_factory=list)  # s: full-segment decodes
-    provisional_delays: list[float] = field(default_factory=list)  # s: partial decodes
+    provisional_delays: list[float] = field(default_factory=list)  # s: window decodes
+    segment_cpu: list[float] = field(default_factory=list)  # CPU s of each segment decode
+    provisional_cpu: list[float] = field(default_factory=list)  # CPU s of each window decode
     # per decode: (audio decoded up to, s; clock when done; arrival of newest sample; its time)
     decodes: list[tuple[float, float, float, float]] = field(default_factory=list)
     _seen: dict[int, list[float]] = field(default_factory=dict)  # pitch -> onsets seen
@@ -119,11 +133,15 @@ class LiveTranscription:
             called on the worker thread, so loading a model there does not block the caller.
         input_rate: rate of the samples given to `process`/`feed` (resampled to 16 kHz).
         clock: time source for latencies (the benchmark passes a simulated one).
-        provisional: decode partial segments between full ones (see the module docstring).
+        provisional: decode windows between full segments (see the module docstring).
+        peek_every: s of audio between two windows (at least; `PEEK_LOAD` may space them).
+        peek_context: what a window reads (`StreamTranscriber.peek`'s `context`).
     """
 
     def __init__(self, stream_factory: Callable[[], object], input_rate: int,
-                 clock: Callable[[], float] = time.monotonic, provisional: bool = True) -> None:
+                 clock: Callable[[], float] = time.monotonic, provisional: bool = True,
+                 peek_every: float = PEEK_EVERY, peek_context: float | None = PEEK_CONTEXT
+                 ) -> None:
         self._factory = stream_factory
         self._stream = None
         self._threads_before = 0  # torch's thread count before this take (0: untouched)
@@ -132,8 +150,10 @@ class LiveTranscription:
         self.provisional = provisional
         self._resampler = StreamResampler(input_rate, SAMPLE_RATE)
         self._received = 0  # input samples pushed so far
-        self._peeked_at = 0.0  # s of audio when the last (provisional or full) decode ran
-        self._sounding: list[NoteEvent] = []
+        self.peek_every, self.peek_context = peek_every, peek_context
+        self._peeked_at = float("-inf")  # s of audio when the last window was decoded
+        self._sounding: list[NoteEvent] = []  # the worker's latest provisional notes
+        self._shown: list[NoteEvent] = []  # ... as published with the completed ones
         self.log = LatencyLog()
         self.error = ""
         self.done = False
@@ -146,27 +166,31 @@ class LiveTranscription:
     def process(self, samples: np.ndarray, arrival: float) -> list[NoteEvent]:
         """Push samples whose newest one arrived at time `arrival`; return completed notes.
 
-        Afterwards `sounding()` holds the provisional notes of the partial segment.
+        Afterwards `sounding()` holds the provisional notes (see the module docstring).
         """
         stream = self._ensure_stream()
         self._received += len(samples)
         end = self._received / self.input_rate  # recording time of the newest sample
-        started = self.clock()
         before = getattr(stream, "next_segment", None)
+        started, cpu = self.clock(), time.thread_time()
         notes = list(stream.push(self._resampler.push(samples)))
         now = self.clock()
         if getattr(stream, "next_segment", None) != before:
             self.log.segment_delays.append(now - started)
+            self.log.segment_cpu.append(time.thread_time() - cpu)
             covered = stream.next_segment * stream.fe.segment_seconds
             self.log.decodes.append((covered, now, arrival, end))
-            self._peeked_at, self._sounding = end, []
+            # the last window's notes after the new final segment stay up: nothing blinks
+            self._sounding = self._visible(stream, stream.provisional(), end) if (
+                self._peeks(stream)) else []
         for n in notes:
             self.log.note(n, now - (arrival - (end - n.onset)), final=True)
         if self._should_peek(stream, end):
-            started = self.clock()
-            self._sounding = self._peek(stream, end)
+            started, cpu = self.clock(), time.thread_time()
+            self._sounding = self._visible(stream, stream.peek(self.peek_context), end)
             now = self.clock()
             self.log.provisional_delays.append(now - started)
+            self.log.provisional_cpu.append(time.thread_time() - cpu)
             self.log.decodes.append((end - PROVISIONAL_MARGIN, now, arrival, end))
             self._peeked_at = end
             for n in self._sounding:
@@ -174,7 +198,7 @@ class LiveTranscription:
         return notes
 
     def sounding(self) -> list[NoteEvent]:
-        """Provisional notes of the segment being filled (replaced after every decode)."""
+        """Provisional notes (replaced after every decode)."""
         return list(self._sounding)
 
     def finish_now(self) -> list[NoteEvent]:
@@ -194,20 +218,19 @@ class LiveTranscription:
             self._stream = self._factory()
         return self._stream
 
-    def _should_peek(self, stream, end: float) -> bool:
-        """A partial decode is worth it: enough new audio, and done before the segment fills."""
-        if not self.provisional or not hasattr(stream, "t"):
-            return False
-        fe = stream.fe
-        filled = end - stream.next_segment * fe.segment_seconds
-        until_full = fe.segment_seconds - filled
-        cost = max(self.log.provisional_delays[-3:] + self.log.segment_delays[-3:], default=0.0)
-        return (filled >= PROVISIONAL_MIN and end - self._peeked_at >= PROVISIONAL_EVERY
-                and until_full > cost)
+    def _peeks(self, stream) -> bool:
+        return self.provisional and hasattr(stream, "peek")
 
-    def _peek(self, stream, end: float) -> list[NoteEvent]:
-        """Decode the partial segment on its own; notes whose onset we have heard."""
-        notes = stream.peek()
+    def _should_peek(self, stream, end: float) -> bool:
+        """Time for a window: enough new audio since the last, and the CPU keeps up."""
+        if not self._peeks(stream) or end < PROVISIONAL_MIN:
+            return False
+        recent = self.log.provisional_delays[-3:]
+        cost = float(np.median(recent)) if recent else 0.0
+        return end - self._peeked_at >= max(self.peek_every, cost / PEEK_LOAD)
+
+    def _visible(self, stream, notes: list[NoteEvent], end: float) -> list[NoteEvent]:
+        """The provisional notes whose onset we have heard, ended no later than now."""
         limit = stream.stitcher.time_offset + end - PROVISIONAL_MARGIN
         return [_clip_offset(n, limit + PROVISIONAL_MARGIN) for n in notes if n.onset < limit]
 
@@ -237,7 +260,7 @@ class LiveTranscription:
         """(completed notes since the last call, provisional notes sounding now)."""
         with self._lock:
             out, self._out = self._out, []
-            return out, list(self._sounding)
+            return out, list(self._shown)
 
     def wait(self, timeout: float | None = None) -> bool:
         if self._thread is not None:
@@ -266,8 +289,10 @@ class LiveTranscription:
             self.done = True
 
     def _publish(self, notes: list[NoteEvent]) -> None:
+        """Completed and provisional notes together: a note never vanishes between the two."""
         with self._lock:
             self._out += notes
+            self._shown = list(self._sounding)
 
 
 def _clip_offset(n: NoteEvent, limit: float) -> NoteEvent:

@@ -21,8 +21,13 @@ def segment_context(samples: np.ndarray, index: int, fe: FrontEndConfig) -> np.n
     Frame i of the segment is centred on sample (index * segment_frames + i) * hop, exactly
     as a centred STFT of the whole recording would place it.
     """
-    half = fe.n_fft // 2
-    start = index * fe.segment_samples - half
+    return window_context(samples, index * fe.segment_samples, fe)
+
+
+def window_context(samples: np.ndarray, first: int, fe: FrontEndConfig) -> np.ndarray:
+    """Samples a segment-long window needs whose frame 0 is centred on `samples[first]`
+    (any sample, not only a segment boundary); zeros where `samples` has none."""
+    start = first - fe.n_fft // 2
     length = fe.n_fft + (fe.segment_frames - 1) * fe.hop_length
     lo, hi = max(0, start), min(len(samples), start + length)
     out = np.zeros(length, dtype=np.float32)
@@ -37,7 +42,13 @@ def segment_mels(samples: np.ndarray, first: int, count: int, fe: FrontEndConfig
     Returns:
         (count, n_mels, segment_frames) float32 in [0, 1], low frequencies at row 0.
     """
-    ctx = np.stack([segment_context(samples, first + k, fe) for k in range(count)])
+    return window_mels(samples, [(first + k) * fe.segment_samples for k in range(count)], fe)
+
+
+def window_mels(samples: np.ndarray, firsts: list[int], fe: FrontEndConfig) -> torch.Tensor:
+    """Normalised log-mel of segment-long windows whose frame 0 is centred on each of
+    `firsts` (sample indices). Returns (len(firsts), n_mels, segment_frames)."""
+    ctx = np.stack([window_context(samples, first, fe) for first in firsts])
     return normalise_db(log_mel_db(ctx, fe, center=False), fe)
 
 

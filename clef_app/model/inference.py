@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +15,7 @@ from clef_app.model.checkpoint import find_checkpoint, load_checkpoint, read_con
 from clef_app.model.clef_model import ClefModel
 from clef_app.model.decoding import greedy_decode
 from clef_app.model.device import choose_device
-from clef_app.model.frontend import mel_to_image, n_segments, segment_mels
+from clef_app.model.frontend import mel_to_image, n_segments, window_mels
 from clef_app.notation.codec import (
     OFF_OFFSET,
     ON_OFFSET,
@@ -24,6 +24,8 @@ from clef_app.notation.codec import (
     NoteStitcher,
 )
 from clef_app.notation.events import NoteEvent
+
+SAME_ONSET = 0.06  # s: a window's note this close to an open note's onset is that note
 
 
 @dataclass(frozen=True)
@@ -58,11 +60,18 @@ class Transcriber:
         """The notes confident enough to show (threshold tuned on held-out synthetic data)."""
         return [n for n in notes if n.confidence >= self.options.min_confidence]
 
-    @torch.no_grad()
     def decode_segments(self, samples: np.ndarray, first: int, count: int
                         ) -> tuple[list[list[int]], list[list[float]]]:
         """Tokens and their probabilities for `count` segments from index `first`."""
-        images = mel_to_image(segment_mels(samples, first, count, self.fe), self.fe)
+        seg = self.fe.segment_samples
+        return self.decode_windows(samples, [(first + k) * seg for k in range(count)])
+
+    @torch.no_grad()
+    def decode_windows(self, samples: np.ndarray, firsts: list[int]
+                       ) -> tuple[list[list[int]], list[list[float]]]:
+        """Tokens and probabilities of segment-long windows whose frame 0 is centred on each
+        of `firsts` (sample indices into `samples`; a segment's is a multiple of its length)."""
+        images = mel_to_image(window_mels(samples, firsts, self.fe), self.fe)
         memory = self.model.encode(images.to(self.device))
         tokens, probs = greedy_decode(self.model, memory, self.fe.segment_frames)
         roll = self.model.roll(memory)
@@ -106,10 +115,17 @@ class Transcriber:
 
 
 class StreamTranscriber:
-    """Live transcription: decodes each segment as soon as its audio (and context) arrive.
+    """Live transcription: final notes segment by segment, provisional ones in between.
+
+    Final notes come from the segment grid, each segment decoded once its audio (and STFT
+    context) has arrived and stitched as a file's are, so a take's final notes are the
+    file's. Provisional notes (`peek`) come from decoding a segment-long window that ends
+    in the newest audio (zeros after it, as at the end of a file), either the segment being
+    filled or a window reaching back a given number of seconds.
 
     Only the audio still needed is kept: the segment being filled and the one before it
-    (for its STFT context), so a long take costs constant memory and time per push.
+    (STFT context, and the start of a window), so a long take costs constant memory and
+    time per push.
     """
 
     def __init__(self, transcriber: Transcriber, time_offset: float = 0.0) -> None:
@@ -119,6 +135,8 @@ class StreamTranscriber:
         self.buffer = np.zeros(0, dtype=np.float32)
         self.origin = 0  # segment index where `buffer` starts
         self.next_segment = 0
+        self._window: list[NoteEvent] = []  # the last window's notes
+        self._window_start = 0.0  # s: where it began (its notes tied in start there)
 
     def push(self, samples: np.ndarray) -> list[NoteEvent]:
         """Add audio; return the notes completed by any segments that became full."""
@@ -134,17 +152,52 @@ class StreamTranscriber:
         notes: list[NoteEvent] = []
         while self.next_segment * self.fe.segment_samples < self._buffered():
             notes += self._decode_next()
+        self._window = []
         return self.t.keep(notes + self.stitcher.finish())
 
-    def peek(self) -> list[NoteEvent]:
-        """Provisional notes of the segment being filled (decoded zero-padded, not kept),
-        including notes still sounding from before it."""
-        tokens, probs = self.t.decode_segments(self.buffer, self.next_segment - self.origin, 1)
-        trial = copy.deepcopy(self.stitcher)
-        frames = self.fe.segment_frames
-        notes = trial.feed(self.next_segment * frames, frames, tokens[0], probs[0])
-        heard = self.stitcher.time_offset + self._buffered() / self.fe.sample_rate
-        return self.t.keep([n for n in notes + trial.finish() if n.onset < heard])
+    def peek(self, context: float | None = None) -> list[NoteEvent]:
+        """Decode a segment-long window ending in the newest audio; `provisional()` after.
+
+        Args:
+            context: s of audio the window reads up to the newest sample (at most a
+                segment: then it is all real audio); None: the segment being filled.
+        Costs one segment decode.
+        """
+        fe = self.fe
+        newest = self._buffered() - 1
+        if newest < 0:
+            return []
+        if context is None:
+            start = self.next_segment * fe.segment_frames
+        else:  # frames on the file's grid; before the stream began it is silence
+            frames = min(fe.segment_frames, round(context * fe.sample_rate / fe.hop_length))
+            start = newest // fe.hop_length - frames + 1
+        first = start * fe.hop_length - self.origin * fe.segment_samples
+        tokens, probs = self.t.decode_windows(self.buffer, [first])
+        window = NoteStitcher(time_offset=self.stitcher.time_offset, adopt_ties=True)
+        self._window = window.feed(start, fe.segment_frames, tokens[0], probs[0]) + (
+            window.finish())
+        self._window_start = self.stitcher.time_offset + start / window.fps
+        return self.provisional()
+
+    def provisional(self) -> list[NoteEvent]:
+        """The notes not final yet: those sounding at the end of the last decoded segment
+        (ended where the last window still hears them, else there), and the last window's
+        notes that begin after that segment. Cheap: no decoding."""
+        boundary = self.stitcher.time_offset + self.next_segment * self.fe.segment_seconds
+        window, begun = self._window, self._window_start
+        out = []
+        open_notes = copy.deepcopy(self.stitcher).finish()
+        for n in open_notes:
+            heard = [w.offset for w in window if w.pitch == n.pitch and w.offset > boundary
+                     and w.onset <= max(boundary, begun, n.onset + SAME_ONSET)]
+            out.append(replace(n, offset=max(heard)) if heard else n)
+        for w in window:  # a note at the window's first frame was tied in: not a new one
+            if w.onset >= boundary and w.onset > begun and not any(
+                    o.pitch == w.pitch and abs(o.onset - w.onset) <= SAME_ONSET
+                    for o in open_notes):
+                out.append(w)
+        return self.t.keep(out)
 
     def open_notes(self) -> list[NoteEvent]:
         """Notes sounding at the end of the last decoded segment, provisionally ended there."""
@@ -158,7 +211,7 @@ class StreamTranscriber:
         k, frames = self.next_segment, self.fe.segment_frames
         tokens, probs = self.t.decode_segments(self.buffer, k - self.origin, 1)
         self.next_segment += 1
-        keep_from = max(0, self.next_segment - 1)  # the previous segment gives STFT context
+        keep_from = max(0, self.next_segment - 1)  # STFT context, and a window's start
         drop = (keep_from - self.origin) * self.fe.segment_samples
         if drop > 0:
             self.buffer, self.origin = self.buffer[drop:], keep_from

@@ -202,9 +202,13 @@ class NoteStitcher:
     show results segment by segment.
     """
 
-    def __init__(self, fps: int = FRAMES_PER_SECOND, time_offset: float = 0.0) -> None:
+    def __init__(self, fps: int = FRAMES_PER_SECOND, time_offset: float = 0.0,
+                 adopt_ties: bool = False) -> None:
         self.fps = fps
         self.time_offset = time_offset  # s: added to every note (e.g. where a stream began)
+        # a tie of a key not open opens it at the segment's start (confidence 0): for a
+        # window decoded on its own, whose tied notes began before it
+        self.adopt_ties = adopt_ties
         self.stats = DecodeStats()
         self._open: dict[int, tuple[int, int, float]] = {}  # pitch -> (on frame, vel, conf)
         self._end = 0
@@ -223,7 +227,11 @@ class NoteStitcher:
             if pitch not in seg.ties:
                 done.append(self._close(pitch, start))
         for pitch in seg.ties:
-            if pitch not in self._open:
+            if pitch in self._open:
+                continue
+            if self.adopt_ties:
+                self._open[pitch] = (start, bin_velocity(N_VELOCITY_BINS // 2), 0.0)
+            else:
                 self.stats.count("tie without an open note")
         for t, is_on, pitch, vel, idx in seg.events:
             frame = start + min(t, n_frames)

@@ -99,3 +99,36 @@ def test_records_the_device_redraws_and_shows_live_notes(qtbot, tmp_path, server
     assert panel._spec.max() > panel._spec.min() + 30  # the chirp and noise are on screen
     panel.shutdown()
     assert panel.input is None
+
+
+def test_provisional_notes_are_drawn_lighter_until_final_ones_replace_them(qtbot, tmp_path):
+    """The shipped model's live path on 6 s of the demo, each pull handed to the panel."""
+    from clef_app.audio.io import load_audio
+    from clef_app.audio.live_transcription import (
+        checkpoint_stream_factory,
+        transcription_unavailable,
+    )
+    from clef_app.model.weights import PROJECT_ROOT
+
+    if transcription_unavailable():
+        pytest.skip(transcription_unavailable())
+    from clef_app.audio.live import LiveTranscription
+
+    x = load_audio(PROJECT_ROOT / "resources/demo/demo.flac").samples[: 6 * 16_000]
+    live = LiveTranscription(checkpoint_stream_factory(), 16_000)
+    panel = LivePanel(devices=DeviceList(), recordings_dir=tmp_path, stream_factory=Scripted)
+    qtbot.addWidget(panel)
+    assert panel.sounding_item.opacity() < panel.notes_item.opacity()  # provisional: lighter
+    seen_provisional = 0
+    for i in range(0, len(x), 1600):  # 0.1 s per pull
+        live.feed(x[i : i + 1600])
+        panel._take_notes(*live.take())
+        drawn = list(panel.sounding_item.notes.values())
+        seen_provisional += bool(drawn)
+        final = {(n.pitch, round(n.onset, 2)) for n in panel.recorded_notes}
+        assert not any((n.pitch, round(n.onset, 2)) in final for n in drawn)  # never twice
+    live.finish()
+    panel._take_notes(*live.take())
+    assert seen_provisional >= 20  # provisional notes were up most of the time
+    assert panel.sounding_item.notes == {}  # all replaced once the take is over
+    assert len(panel.notes_item.notes) == len(panel.recorded_notes) >= 10
