@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMessageBox,
     QProgressBar,
-    QSpinBox,
     QSplitter,
     QToolButton,
 )
@@ -31,6 +30,7 @@ from clef_app.gui.score_view import ScoreView
 from clef_app.gui.settings_dialog import SettingsDialog, device_index
 from clef_app.gui.spectrogram_view import SpectrogramView
 from clef_app.gui.transcribe import Transcription, find_model
+from clef_app.gui.velocity_box import VelocityBox
 from clef_app.gui.why_overlay import WhyOverlay, WhyThisNote
 
 SCORE_DELAY_MS = 400  # ms of quiet after an edit before the score is engraved again
@@ -60,9 +60,7 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(1, 2)
         self.splitter.setChildrenCollapsible(False)
         self.setCentralWidget(self.splitter)
-        self.velocity = QSpinBox(minimum=1, maximum=127, enabled=False)
-        self.velocity.setToolTip("velocity of the selected notes (Alt+wheel on the spectrogram)")
-        self._syncing_velocity = False
+        self.velocity = VelocityBox()
         self.named_actions: dict[str, QAction] = menus.build(self)
         self._build_status_bar()
         self.live_panel = LivePanel(self.document)
@@ -151,7 +149,9 @@ class MainWindow(QMainWindow):
         self.playback.positionChanged.connect(self._position_changed)
         self.playback.message.connect(self.status)
         self.transport.loopToggled.connect(self._loop_toggled)
-        self.velocity.valueChanged.connect(self._velocity_edited)
+        self.velocity.edited.connect(
+            lambda v: self.spectrogram.editor.set_velocity(v, merge=True))
+        self.velocity.stepped.connect(self.spectrogram.editor.step_velocity)
         self.transcription.started.connect(self._transcription_started)
         self.transcription.progress.connect(lambda f: self.progress.setValue(int(f * 1000)))
         self.transcription.finished.connect(self._transcription_ended)
@@ -195,12 +195,7 @@ class MainWindow(QMainWindow):
 
     # -- editing ---------------------------------------------------------------------------
     def _sync_velocity(self) -> None:
-        notes = self.document.selected_notes()
-        self._syncing_velocity = True
-        self.velocity.setEnabled(bool(notes))
-        if notes:
-            self.velocity.setValue(notes[0].velocity)
-        self._syncing_velocity = False
+        self.velocity.show_notes(self.document.selected_notes())
 
     def _selection_changed(self) -> None:
         self._sync_velocity()
@@ -209,10 +204,6 @@ class MainWindow(QMainWindow):
         self.named_actions["loop_selection"].setEnabled(n > 0)
         if n:
             self.status(f"{n} note{'s' if n > 1 else ''} selected", 3000)
-
-    def _velocity_edited(self, value: int) -> None:
-        if not self._syncing_velocity:
-            self.spectrogram.editor.set_velocity(value, merge=True)
 
     def _audition(self, pitch: int) -> None:
         self.spectrogram.pitch_axis.set_pressed(pitch)
