@@ -34,6 +34,7 @@ from clef_app.gui.velocity_box import VelocityBox
 from clef_app.gui.why_overlay import WhyOverlay, WhyThisNote
 
 SCORE_DELAY_MS = 400  # ms of quiet after an edit before the score is engraved again
+LIVE_DOCK_SHARE = 1 / 3  # the live dock opens at most this share of the window's width
 
 
 class MainWindow(QMainWindow):
@@ -97,12 +98,13 @@ class MainWindow(QMainWindow):
         """The live-input panel in a dock, hidden until View › Live Input (it opens the mic);
         without an input device the panel says so and the rest of Clef works."""
         self.live_panel.recordingFinished.connect(self._recording_finished)
-        dock = QDockWidget("Live input", self)
+        self.live_dock = dock = QDockWidget("Live input", self)
         dock.setObjectName("liveDock")
         dock.setWidget(self.live_panel)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
         dock.hide()
         action = dock.toggleViewAction()
+        action.triggered.connect(self._live_dock_opened)
         action.setText("&Live Input")
         action.setShortcut(QKeySequence("Ctrl+R"))
         action.setToolTip("record from a microphone or line input, transcribing as you play")
@@ -110,6 +112,18 @@ class MainWindow(QMainWindow):
         self.menus["view"].addSeparator()
         self.menus["view"].addAction(action)
         self.toolbar.insertAction(self.named_actions["transcribe"], action)
+
+    def _live_dock_opened(self, visible: bool) -> None:
+        """The dock reopens where and as wide as it was, but leaves the workspace most of
+        the window (its width may come from another session, or a bigger window)."""
+        if visible:
+            QTimer.singleShot(0, self._fit_live_dock)  # once the layout has placed it
+
+    def _fit_live_dock(self) -> None:
+        dock = self.live_dock
+        limit = max(int(self.width() * LIVE_DOCK_SHARE), dock.minimumSizeHint().width())
+        if dock.isVisible() and not dock.isFloating() and dock.width() > limit:
+            self.resizeDocks([dock], [limit], Qt.Orientation.Horizontal)
 
     def _recording_finished(self, path: str) -> None:
         file_actions.open_audio(self, Path(path), notes=list(self.live_panel.recorded_notes))
@@ -309,6 +323,9 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(s.value("window/geometry"))
         if s.value("window/state") is not None:
             self.restoreState(s.value("window/state"))
+            # the dock keeps its place and size, but opens (and opens the input device) only
+            # when asked, as Sonic Visualiser's and Melodyne's recording panels do
+            self.live_dock.hide()
         if s.value("window/splitter") is not None:
             self.splitter.restoreState(s.value("window/splitter"))
         else:

@@ -143,6 +143,34 @@ def test_window_and_splitter_state_are_restored(window, qtbot, dialogs):
     again.close()
 
 
+def test_the_live_dock_opens_only_when_asked_and_leaves_the_workspace_room(window, qtbot):
+    from clef_app.gui.main_window import LIVE_DOCK_SHARE, MainWindow
+
+    dock, action = window.live_dock, window.named_actions["live"]
+    assert not dock.isVisible()
+    action.trigger()
+    assert dock.isVisible()
+    qtbot.waitUntil(lambda: dock.width() <= window.width() * LIVE_DOCK_SHARE + 1, timeout=2000)
+    window.resizeDocks([dock], [int(window.width() * 0.55)], Qt.Orientation.Horizontal)
+    qtbot.waitUntil(lambda: dock.width() > window.width() * 0.45, timeout=2000)  # widened
+    window.close()  # saves the state with the dock open and wide
+
+    again = MainWindow()
+    qtbot.addWidget(again)
+    again.resize(1200, 800)
+    again.show()
+    qtbot.waitExposed(again)
+    assert not again.live_dock.isVisible() and again.live_panel.input is None
+    assert not again.named_actions["live"].isChecked()
+    assert again.centralWidget().width() > 0.95 * again.width()
+    again.named_actions["live"].trigger()
+    assert again.live_dock.isVisible()
+    qtbot.waitUntil(lambda: again.live_dock.width() <= again.width() * LIVE_DOCK_SHARE + 1,
+                    timeout=2000)
+    assert again.live_dock.width() > 300  # the panel still fits
+    again.close()
+
+
 def test_a_stale_colour_map_preference_still_opens_the_window(window, qtbot):
     from clef_app.gui.main_window import MainWindow
 
