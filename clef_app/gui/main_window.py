@@ -32,6 +32,7 @@ from clef_app.gui.spectrogram_view import SpectrogramView
 from clef_app.gui.transcribe import Transcription, find_model
 from clef_app.gui.velocity_box import VelocityBox
 from clef_app.gui.why_overlay import WhyOverlay, WhyThisNote
+from clef_app.notation.confidence import read_bands
 
 SCORE_DELAY_MS = 400  # ms of quiet after an edit before the score is engraved again
 LIVE_DOCK_SHARE = 1 / 3  # the live dock opens at most this share of the window's width
@@ -66,6 +67,7 @@ class MainWindow(QMainWindow):
         self._build_status_bar()
         self.live_panel = LivePanel(self.document)
         self._make_live_dock()
+        self._use_model_bands()
         self._connect()
         self._connect_score()
         self.apply_preferences()
@@ -112,6 +114,14 @@ class MainWindow(QMainWindow):
         self.menus["view"].addSeparator()
         self.menus["view"].addAction(action)
         self.toolbar.insertAction(self.named_actions["transcribe"], action)
+
+    def _use_model_bands(self) -> None:
+        """Notes are shaded by how often the installed model's notes of that confidence
+        are right (its calibration, `notation.confidence`)."""
+        bands = read_bands(find_model()[0])
+        for item in (self.spectrogram.notes_item, self.live_panel.notes_item,
+                     self.live_panel.sounding_item):
+            item.bands = bands
 
     def _live_dock_opened(self, visible: bool) -> None:
         """The dock reopens where and as wide as it was, but leaves the workspace most of

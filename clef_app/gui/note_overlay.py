@@ -20,6 +20,7 @@ from PySide6.QtGui import QBrush, QColor, QPen
 from clef_app.audio.features import pitch_to_row, row_to_pitch
 from clef_app.gui.axes import format_time, pitch_bounds, pitch_name
 from clef_app.gui.document import MERGE_NUDGE, NO_MERGE, Document
+from clef_app.notation.confidence import SHIPPED_BANDS, ConfidenceBands
 from clef_app.notation.events import NoteEvent
 
 MIN_NOTE_PX = 5.0  # px: minimum drawn (and clickable) note height
@@ -48,7 +49,9 @@ BAND_LO, BAND_HI = (np.asarray(b, dtype=np.float64) for b in pitch_bounds(_PITCH
 ROW = np.asarray(pitch_to_row(_PITCHES), dtype=np.float64)  # the fundamental's row per pitch
 
 
-CONFIDENCE_STEPS = 8  # notes are drawn in this many confidence shades
+CONFIDENCE_STEPS = 8  # notes that are not doubtful are drawn in this many shades (+1)
+DOUBTFUL = -1  # the style key of doubtful notes
+SOLID_FLOOR = 0.4  # the least sure note that is not doubtful is tinted this far to cyan
 
 
 def _pen(colour: QColor, width: float, style=Qt.PenStyle.SolidLine) -> QPen:
@@ -57,8 +60,11 @@ def _pen(colour: QColor, width: float, style=Qt.PenStyle.SolidLine) -> QPen:
     return pen
 
 
-def confidence_bucket(confidence: float) -> int:
-    return round(min(max(confidence, 0.0), 1.0) * CONFIDENCE_STEPS)
+def confidence_bucket(confidence: float, bands: ConfidenceBands = SHIPPED_BANDS) -> int:
+    """DOUBTFUL, or 0..CONFIDENCE_STEPS: how sure a note looks (see notation.confidence)."""
+    if bands.doubtful(confidence):
+        return DOUBTFUL
+    return round(bands.level(confidence) * CONFIDENCE_STEPS)
 
 
 def _paint_order(key: str | int) -> int:
@@ -67,18 +73,19 @@ def _paint_order(key: str | int) -> int:
 
 @cache
 def note_style(key: str | int) -> tuple[QPen, QBrush]:
-    """Pen and brush for a role ("ghost", "selected") or a confidence bucket."""
+    """Pen and brush for a role ("ghost", "selected") or a `confidence_bucket`."""
     if key == "ghost":
         return _pen(GHOST, 1, Qt.PenStyle.DashLine), QBrush(Qt.BrushStyle.NoBrush)
     if key == "selected":
         return (_pen(QColor(255, 255, 255), 2),
                 QBrush(QColor(SELECTED.red(), SELECTED.green(), SELECTED.blue(), 185)))
-    confidence = int(key) / CONFIDENCE_STEPS
-    fill = confidence_colour(confidence)
+    doubtful = int(key) == DOUBTFUL  # a dashed outline as well as a pale colour
+    level = 0.0 if doubtful else SOLID_FLOOR + (1 - SOLID_FLOOR) * int(key) / CONFIDENCE_STEPS
+    fill = confidence_colour(level)
     edge = QColor(fill)
     edge.setAlpha(255)
-    dashed = confidence < 0.5  # doubtful notes get a dashed outline as well as a colour
-    return _pen(edge, 1.5, Qt.PenStyle.DashLine if dashed else Qt.PenStyle.SolidLine), QBrush(fill)
+    return (_pen(edge, 1.5, Qt.PenStyle.DashLine if doubtful else Qt.PenStyle.SolidLine),
+            QBrush(fill))
 
 
 class NotesItem(pg.GraphicsObject):
@@ -91,6 +98,7 @@ class NotesItem(pg.GraphicsObject):
         self.preview: dict[int, NoteEvent] = {}  # notes shown at a dragged position
         self.preview_selection: frozenset[int] | None = None  # during a rubber band
         self.draft: NoteEvent | None = None  # the note being drawn
+        self.bands = SHIPPED_BANDS  # how confidence is shaded (the window sets the model's)
         self._bounds = QRectF(0, -1, 1, 130)
         self._onsets = np.zeros(0)  # sorted, for culling to a time range
         self._by_onset: list[int] = []
@@ -165,7 +173,7 @@ class NotesItem(pg.GraphicsObject):
             if note.offset < x0 or note.onset > x1:
                 continue
             lo, hi = self.band(note.pitch, px_y)
-            key = role if role != "normal" else confidence_bucket(note.confidence)
+            key = role if role != "normal" else confidence_bucket(note.confidence, self.bands)
             groups.setdefault(key, []).append(QRectF(note.onset, lo, note.duration, hi - lo))
         p.setRenderHint(p.RenderHint.Antialiasing, False)
         for key in sorted(groups, key=_paint_order):  # selected last, so on top

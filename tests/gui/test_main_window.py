@@ -171,6 +171,30 @@ def test_the_live_dock_opens_only_when_asked_and_leaves_the_workspace_room(windo
     again.close()
 
 
+def test_notes_are_shaded_by_the_installed_models_calibration(qtbot, tmp_path, monkeypatch,
+                                                              dialogs):
+    import json
+
+    from clef_app.gui.main_window import MainWindow
+    from clef_app.model.checkpoint import BUNDLED
+    from clef_app.notation.confidence import ConfidenceBands
+
+    model = tmp_path / "calibrated.safetensors"
+    model.symlink_to(BUNDLED)
+    meta = json.loads(BUNDLED.with_suffix(".json").read_text())
+    meta["calibration"] = {"confidence": [0.1, 0.3, 0.5], "precision": [0.2, 0.6, 1.0]}
+    model.with_suffix(".json").write_text(json.dumps(meta))
+    monkeypatch.setenv("CLEF_MODEL", str(model))
+    win = MainWindow()
+    qtbot.addWidget(win)
+    expected = ConfidenceBands(doubtful_below=0.2, confident_from=0.4)
+    for item in (win.spectrogram.notes_item, win.live_panel.notes_item,
+                 win.live_panel.sounding_item):
+        assert item.bands.doubtful_below == pytest.approx(expected.doubtful_below)
+        assert item.bands.confident_from == pytest.approx(expected.confident_from)
+    win.close()
+
+
 def test_a_stale_colour_map_preference_still_opens_the_window(window, qtbot):
     from clef_app.gui.main_window import MainWindow
 

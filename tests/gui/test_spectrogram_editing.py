@@ -214,12 +214,18 @@ def test_keyboard_strip_click_presses_that_key(window):
 
 
 def test_confidence_sets_colour_and_outline():
-    from clef_app.gui.note_overlay import confidence_bucket, note_style
+    from clef_app.gui.note_overlay import DOUBTFUL, confidence_bucket, note_style
+    from clef_app.notation.confidence import ConfidenceBands
 
     low_pen, low_brush = note_style(confidence_bucket(0.1))
-    high_pen, high_brush = note_style(confidence_bucket(0.95))
-    assert low_pen.style() == Qt.PenStyle.DashLine and high_pen.style() == Qt.PenStyle.SolidLine
-    low, high = low_brush.color(), high_brush.color()
+    mid_pen, mid_brush = note_style(confidence_bucket(0.23))  # the shipped model's median
+    high_pen, high_brush = note_style(confidence_bucket(0.95))  # right note: solid, tinted
+    assert low_pen.style() == Qt.PenStyle.DashLine
+    assert mid_pen.style() == high_pen.style() == Qt.PenStyle.SolidLine
+    low, mid, high = low_brush.color(), mid_brush.color(), high_brush.color()
     assert high.blue() - high.red() > 100  # confident: cyan
-    assert low.saturation() < high.saturation() / 2  # doubtful: pale
-    assert high.alpha() > low.alpha()
+    assert low.saturation() < mid.saturation() < high.saturation()  # doubtful: pale
+    assert low.alpha() < mid.alpha() < high.alpha()
+    strict = ConfidenceBands(doubtful_below=0.5, confident_from=0.9)  # e.g. from a calibration
+    assert confidence_bucket(0.23, strict) == DOUBTFUL
+    assert confidence_bucket(0.9, strict) == confidence_bucket(0.95) > confidence_bucket(0.23)
