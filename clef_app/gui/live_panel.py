@@ -126,7 +126,7 @@ class LivePanel(QWidget):
         self.image.setLookupTable(colormap(preferences.get("spectrogram/colormap"))
                                   .getLookupTable(nPts=256))
         self.notes_item, self.sounding_item = NotesItem(), NotesItem()
-        self.sounding_item.setOpacity(0.55)  # provisional: may still change
+        self.sounding_item.provisional = True  # drawn lighter: may still change
         self.plot.addItem(self.notes_item)
         self.plot.addItem(self.sounding_item)
         self.plot.setYRange(-0.5, N_MELS - 0.5, padding=0)

@@ -33,6 +33,7 @@ HIGH_CONF = QColor(70, 215, 255)  # confident notes: cyan
 LOW_CONF = QColor(225, 225, 235)  # doubtful notes: pale grey, faint and dashed
 SELECTED = QColor(255, 236, 120)
 GHOST = QColor(255, 255, 255, 110)
+PROVISIONAL = QColor(255, 255, 255)  # live notes not final yet: a light wash, thin outline
 
 
 def confidence_colour(confidence: float) -> QColor:
@@ -68,14 +69,21 @@ def confidence_bucket(confidence: float, bands: ConfidenceBands = SHIPPED_BANDS)
 
 
 def _paint_order(key: str | int) -> int:
-    return {"ghost": -2, "selected": CONFIDENCE_STEPS + 1}.get(key, key)  # type: ignore[arg-type]
+    order = {"ghost": -2, "provisional": -1, "selected": CONFIDENCE_STEPS + 1}
+    return order.get(key, key)  # type: ignore[arg-type]
 
 
 @cache
 def note_style(key: str | int) -> tuple[QPen, QBrush]:
-    """Pen and brush for a role ("ghost", "selected") or a `confidence_bucket`."""
+    """Pen and brush for a role ("ghost", "selected", "provisional") or a
+    `confidence_bucket`."""
     if key == "ghost":
         return _pen(GHOST, 1, Qt.PenStyle.DashLine), QBrush(Qt.BrushStyle.NoBrush)
+    if key == "provisional":
+        edge, fill = QColor(PROVISIONAL), QColor(PROVISIONAL)
+        edge.setAlpha(170)
+        fill.setAlpha(75)
+        return _pen(edge, 1), QBrush(fill)
     if key == "selected":
         return (_pen(QColor(255, 255, 255), 2),
                 QBrush(QColor(SELECTED.red(), SELECTED.green(), SELECTED.blue(), 185)))
@@ -99,6 +107,7 @@ class NotesItem(pg.GraphicsObject):
         self.preview_selection: frozenset[int] | None = None  # during a rubber band
         self.draft: NoteEvent | None = None  # the note being drawn
         self.bands = SHIPPED_BANDS  # how confidence is shaded (the window sets the model's)
+        self.provisional = False  # every note is drawn as not final yet (the live view's)
         self._bounds = QRectF(0, -1, 1, 130)
         self._onsets = np.zeros(0)  # sorted, for culling to a time range
         self._by_onset: list[int] = []
@@ -173,7 +182,12 @@ class NotesItem(pg.GraphicsObject):
             if note.offset < x0 or note.onset > x1:
                 continue
             lo, hi = self.band(note.pitch, px_y)
-            key = role if role != "normal" else confidence_bucket(note.confidence, self.bands)
+            if role != "normal":
+                key: str | int = role
+            elif self.provisional:
+                key = "provisional"
+            else:
+                key = confidence_bucket(note.confidence, self.bands)
             groups.setdefault(key, []).append(QRectF(note.onset, lo, note.duration, hi - lo))
         p.setRenderHint(p.RenderHint.Antialiasing, False)
         for key in sorted(groups, key=_paint_order):  # selected last, so on top

@@ -118,7 +118,12 @@ def test_provisional_notes_are_drawn_lighter_until_final_ones_replace_them(qtbot
     live = LiveTranscription(checkpoint_stream_factory(), 16_000)
     panel = LivePanel(devices=DeviceList(), recordings_dir=tmp_path, stream_factory=Scripted)
     qtbot.addWidget(panel)
-    assert panel.sounding_item.opacity() < panel.notes_item.opacity()  # provisional: lighter
+    from clef_app.gui.note_overlay import confidence_bucket, note_style
+
+    assert panel.sounding_item.provisional and not panel.notes_item.provisional
+    light = note_style("provisional")[1].color()
+    final = note_style(confidence_bucket(0.3))[1].color()
+    assert light.lightness() > final.lightness() and light.saturation() == 0  # a light wash
     seen_provisional = 0
     for i in range(0, len(x), 1600):  # 0.1 s per pull
         live.feed(x[i : i + 1600])
