@@ -6,7 +6,6 @@ Real-time factor = processing seconds / audio seconds (0.1 = ten times faster th
 from __future__ import annotations
 
 import argparse
-import time
 from pathlib import Path
 
 import numpy as np
@@ -14,11 +13,10 @@ import torch
 
 from clef_app.audio.io import AudioError, load_audio
 from clef_app.cli import CommandError
-from clef_app.model.decoding import greedy_decode
 from clef_app.model.errors import ModelError
-from clef_app.model.frontend import mel_to_image, n_segments, segment_mels
 from clef_app.model.inference import Transcriber
-from clef_app.notation.codec import NoteStitcher
+
+STAGES = ("front end", "encoder", "decoder", "stitching")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -31,28 +29,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--threads", type=int, default=0)
 
 
-def measure(t: Transcriber, samples: np.ndarray, batch: int) -> dict[str, float]:
-    """Seconds spent in front end, encoder and decoder (incl. stitching) over the recording."""
-    fe, spent = t.fe, {"front end": 0.0, "encoder": 0.0, "decoder": 0.0}
-    n, stitcher, n_notes = n_segments(len(samples), fe), NoteStitcher(), 0
-    with torch.no_grad():
-        for first in range(0, n, batch):
-            count = min(batch, n - first)
-            t0 = time.perf_counter()
-            images = mel_to_image(segment_mels(samples, first, count, fe), fe).to(t.device)
-            t1 = time.perf_counter()
-            memory = t.model.encode(images)
-            t2 = time.perf_counter()
-            tokens, probs = greedy_decode(t.model, memory, fe.segment_frames)
-            for k in range(count):
-                n_notes += len(stitcher.feed((first + k) * fe.segment_frames, fe.segment_frames,
-                                             tokens[k], probs[k]))
-            t3 = time.perf_counter()
-            spent["front end"] += t1 - t0
-            spent["encoder"] += t2 - t1
-            spent["decoder"] += t3 - t2
-    spent["notes"] = n_notes
-    return spent
+def measure(t: Transcriber, samples: np.ndarray) -> dict[str, float]:
+    """Seconds spent in front end, encoder, decoder and note assembly (stitching and the
+    roll head's notes) over the recording, through the same path as `clef transcribe`."""
+    spent = dict.fromkeys(STAGES, 0.0)
+    notes = sum(len(p.notes) for p in t.transcribe(samples, timings=spent))
+    return {**spent, "notes": notes}
 
 
 def run(args: argparse.Namespace) -> int:
@@ -66,8 +48,8 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError(str(exc)) from exc
     want = int(args.seconds * t.fe.sample_rate)
     samples = np.resize(audio, want) if len(audio) < want else audio[:want]
-    measure(t, samples[: t.fe.segment_samples * 2], args.batch)  # warm-up
-    spent = measure(t, samples, args.batch)
+    measure(t, samples[: t.fe.segment_samples * 2])  # warm-up
+    spent = measure(t, samples)
     seconds = len(samples) / t.fe.sample_rate
     print(f"{seconds:.0f} s of {path.name} on {t.device} ({torch.get_num_threads()} threads), "
           f"batch {args.batch}, {spent.pop('notes'):.0f} notes")

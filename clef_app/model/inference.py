@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -16,6 +17,7 @@ from clef_app.model.clef_model import ClefModel
 from clef_app.model.decoding import greedy_decode
 from clef_app.model.device import choose_device
 from clef_app.model.frontend import mel_to_image, n_segments, window_mels
+from clef_app.model.rollnotes import RollNotes, decoded_onsets
 from clef_app.notation.codec import (
     OFF_OFFSET,
     ON_OFFSET,
@@ -53,7 +55,8 @@ class Transcriber:
         model = load_checkpoint(path, weights)
         meta = read_config(path or find_checkpoint())[1]
         options = DecodingConfig(device=device, batch_size=batch_size,
-                                 min_confidence=float(meta.get("min_confidence", 0.0)))
+                                 min_confidence=float(meta.get("min_confidence", 0.0)),
+                                 roll_onset=float(meta.get("roll_onset", 0.0)))
         return cls(model, options)
 
     def keep(self, notes: list[NoteEvent]) -> list[NoteEvent]:
@@ -66,45 +69,77 @@ class Transcriber:
         seg = self.fe.segment_samples
         return self.decode_windows(samples, [(first + k) * seg for k in range(count)])
 
-    @torch.no_grad()
     def decode_windows(self, samples: np.ndarray, firsts: list[int]
                        ) -> tuple[list[list[int]], list[list[float]]]:
         """Tokens and probabilities of segment-long windows whose frame 0 is centred on each
         of `firsts` (sample indices into `samples`; a segment's is a multiple of its length)."""
-        images = mel_to_image(window_mels(samples, firsts, self.fe), self.fe)
-        memory = self.model.encode(images.to(self.device))
-        tokens, probs = greedy_decode(self.model, memory, self.fe.segment_frames)
-        roll = self.model.roll(memory)
-        if roll is not None:
-            onset = torch.sigmoid(roll[:, :, 0].float()).cpu().numpy()
-            probs = [note_confidences(t, p, o)
-                     for t, p, o in zip(tokens, probs, onset, strict=True)]
+        tokens, probs, _ = self.decode_windows_with_roll(samples, firsts)
         return tokens, probs
 
-    def transcribe(self, samples: np.ndarray, cancel: Callable[[], bool] | None = None
-                   ) -> Iterator[TranscriptionProgress]:
+    @torch.no_grad()
+    def decode_windows_with_roll(self, samples: np.ndarray, firsts: list[int],
+                                 timings: dict[str, float] | None = None
+                                 ) -> tuple[list[list[int]], list[list[float]], np.ndarray | None]:
+        """`decode_windows`, plus the roll head's (windows, frames, 2, 88) onset and frame
+        probabilities (None for a model without that head). `timings` adds up the seconds
+        spent per stage (front end, encoder, decoder)."""
+        clock = _Clock(timings)
+        images = mel_to_image(window_mels(samples, firsts, self.fe), self.fe).to(self.device)
+        clock.lap("front end")
+        memory = self.model.encode(images)
+        clock.lap("encoder")
+        tokens, probs = greedy_decode(self.model, memory, self.fe.segment_frames)
+        roll = self.model.roll(memory)
+        clock.lap("decoder")
+        if roll is None:
+            return tokens, probs, None
+        roll = torch.sigmoid(roll.float()).cpu().numpy()
+        probs = [note_confidences(t, p, o)
+                 for t, p, o in zip(tokens, probs, roll[:, :, 0], strict=True)]
+        return tokens, probs, roll
+
+    def transcribe(self, samples: np.ndarray, cancel: Callable[[], bool] | None = None,
+                   timings: dict[str, float] | None = None) -> Iterator[TranscriptionProgress]:
         """Yield notes batch by batch; memory stays bounded by the batch, not the recording.
 
         Args:
             samples: mono float32 at the model's sample rate.
             cancel: checked between batches; when it returns True the generator stops.
+            timings: if given, seconds spent per stage are added up in it (`clef benchmark`).
         """
         total = len(samples) / self.fe.sample_rate
         n, step = n_segments(len(samples), self.fe), self.options.batch_size
         stitcher = NoteStitcher()
-        frames = self.fe.segment_frames
+        frames, seg = self.fe.segment_frames, self.fe.segment_samples
+        extra = self._roll_notes()
         for first in range(0, n, step):
             if cancel is not None and cancel():
                 return
             count = min(step, n - first)
-            tokens, probs = self.decode_segments(samples, first, count)
+            tokens, probs, roll = self.decode_windows_with_roll(
+                samples, [(first + k) * seg for k in range(count)], timings)
+            clock = _Clock(timings)
             notes: list[NoteEvent] = []
             for k in range(count):
                 notes += stitcher.feed((first + k) * frames, frames, tokens[k], probs[k])
+            end = (first + count) * frames
+            if extra is not None and roll is not None:
+                for k in range(count):
+                    extra.add_decoded(decoded_onsets((first + k) * frames, tokens[k]))
+                notes += extra.feed(first * frames, roll[:, :, 0].reshape(-1, roll.shape[-1]),
+                                    roll[:, :, 1].reshape(-1, roll.shape[-1]), end)
             if first + count >= n:
-                notes += stitcher.finish()
+                notes += stitcher.finish() + (extra.finish() if extra is not None else [])
+            clock.lap("stitching")
             done = min(total, (first + count) * self.fe.segment_seconds)
             yield TranscriptionProgress(self.keep(_trim(notes, total)), done, total)
+
+    def _roll_notes(self, time_offset: float = 0.0, start: int = 0) -> RollNotes | None:
+        """The roll head's second opinion from frame `start`, when the checkpoint asks for it."""
+        if self.options.roll_onset <= 0 or self.model.roll_head is None:
+            return None
+        return RollNotes(self.options.roll_onset, self.options.roll_frame,
+                         self.fe.sample_rate // self.fe.hop_length, time_offset, start)
 
     def transcribe_all(self, samples: np.ndarray) -> list[NoteEvent]:
         notes = [n for p in self.transcribe(samples) for n in p.notes]
@@ -137,6 +172,7 @@ class StreamTranscriber:
         self.next_segment = 0
         self._window: list[NoteEvent] = []  # the last window's notes
         self._window_start = 0.0  # s: where it began (its notes tied in start there)
+        self.extra = transcriber._roll_notes(time_offset)  # roll-only notes, as for a file
 
     def push(self, samples: np.ndarray) -> list[NoteEvent]:
         """Add audio; return the notes completed by any segments that became full."""
@@ -153,7 +189,8 @@ class StreamTranscriber:
         while self.next_segment * self.fe.segment_samples < self._buffered():
             notes += self._decode_next()
         self._window = []
-        return self.t.keep(notes + self.stitcher.finish())
+        extra = self.extra.finish() if self.extra is not None else []
+        return self.t.keep(notes + self.stitcher.finish() + extra)
 
     def peek(self, context: float | None = None) -> list[NoteEvent]:
         """Decode a segment-long window ending in the newest audio; `provisional()` after.
@@ -173,10 +210,13 @@ class StreamTranscriber:
             frames = min(fe.segment_frames, round(context * fe.sample_rate / fe.hop_length))
             start = newest // fe.hop_length - frames + 1
         first = start * fe.hop_length - self.origin * fe.segment_samples
-        tokens, probs = self.t.decode_windows(self.buffer, [first])
+        tokens, probs, roll = self.t.decode_windows_with_roll(self.buffer, [first])
         window = NoteStitcher(time_offset=self.stitcher.time_offset, adopt_ties=True)
         self._window = window.feed(start, fe.segment_frames, tokens[0], probs[0]) + (
             window.finish())
+        extra = self.t._roll_notes(self.stitcher.time_offset, start)
+        if extra is not None and roll is not None:
+            self._window += self._add_roll(extra, start, tokens[0], roll[0]) + extra.finish()
         self._window_start = self.stitcher.time_offset + start / window.fps
         return self.provisional()
 
@@ -188,6 +228,8 @@ class StreamTranscriber:
         window, begun = self._window, self._window_start
         out = []
         open_notes = copy.deepcopy(self.stitcher).finish()
+        if self.extra is not None:  # roll-only notes of decoded segments not yet settled
+            open_notes += [n for n in copy.deepcopy(self.extra).finish() if n.onset < boundary]
         for n in open_notes:
             heard = [w.offset for w in window if w.pitch == n.pitch and w.offset > boundary
                      and w.onset <= max(boundary, begun, n.onset + SAME_ONSET)]
@@ -208,14 +250,24 @@ class StreamTranscriber:
         return self.origin * self.fe.segment_samples + len(self.buffer)
 
     def _decode_next(self) -> list[NoteEvent]:
-        k, frames = self.next_segment, self.fe.segment_frames
-        tokens, probs = self.t.decode_segments(self.buffer, k - self.origin, 1)
+        k, frames, seg = self.next_segment, self.fe.segment_frames, self.fe.segment_samples
+        tokens, probs, roll = self.t.decode_windows_with_roll(self.buffer,
+                                                              [(k - self.origin) * seg])
         self.next_segment += 1
         keep_from = max(0, self.next_segment - 1)  # STFT context, and a window's start
-        drop = (keep_from - self.origin) * self.fe.segment_samples
+        drop = (keep_from - self.origin) * seg
         if drop > 0:
             self.buffer, self.origin = self.buffer[drop:], keep_from
-        return self.stitcher.feed(k * frames, frames, tokens[0], probs[0])
+        notes = self.stitcher.feed(k * frames, frames, tokens[0], probs[0])
+        if self.extra is not None and roll is not None:
+            notes += self._add_roll(self.extra, k * frames, tokens[0], roll[0])
+        return notes
+
+    def _add_roll(self, extra: RollNotes, start: int, tokens: list[int], roll: np.ndarray
+                  ) -> list[NoteEvent]:
+        """Feed one decoded segment's (or window's) onsets and roll to `extra`."""
+        extra.add_decoded(decoded_onsets(start, tokens))
+        return extra.feed(start, roll[:, 0], roll[:, 1], start + self.fe.segment_frames)
 
 
 def note_confidences(tokens: list[int], probs: list[float], onset: np.ndarray,
@@ -236,6 +288,19 @@ def note_confidences(tokens: list[int], probs: list[float], onset: np.ndarray,
             p_roll = float(onset[lo:hi, key].max()) if hi > lo else 0.0
             out[i] = float(np.sqrt(max(probs[i], 0.0) * p_roll))
     return out
+
+
+class _Clock:
+    """Adds the seconds since the last lap to `timings[stage]` (nothing without timings)."""
+
+    def __init__(self, timings: dict[str, float] | None) -> None:
+        self.timings, self.last = timings, time.perf_counter()
+
+    def lap(self, stage: str) -> None:
+        if self.timings is not None:
+            now = time.perf_counter()
+            self.timings[stage] = self.timings.get(stage, 0.0) + now - self.last
+            self.last = now
 
 
 def _trim(notes: list[NoteEvent], total: float) -> list[NoteEvent]:

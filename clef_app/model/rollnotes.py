@@ -35,15 +35,15 @@ class RollNotes:
     """Roll-only notes from streamed onset/frame probabilities and the decoder's onsets."""
 
     def __init__(self, onset_threshold: float, frame_threshold: float = 0.3,
-                 fps: int = FRAMES_PER_SECOND, time_offset: float = 0.0) -> None:
+                 fps: int = FRAMES_PER_SECOND, time_offset: float = 0.0, start: int = 0) -> None:
         self.onset_threshold = onset_threshold
         self.frame_threshold = frame_threshold
         self.fps = fps
         self.time_offset = time_offset
-        self._base = 0  # absolute frame of the buffers' first row
+        self._base = start  # absolute frame of the buffers' first row (the first chunk's)
         self._onset = np.zeros((0, N_PITCHES), dtype=np.float32)
         self._frame = np.zeros((0, N_PITCHES), dtype=np.float32)
-        self._done = 0  # absolute frame up to which peaks were looked for
+        self._done = start  # absolute frame up to which peaks were looked for
         self._open: dict[int, tuple[int, float]] = {}  # key -> (onset frame, peak probability)
         self._closed: list[tuple[int, int, int, float]] = []  # waiting for the decoder's say
         self._decoded: dict[int, deque[int]] = {}  # key -> recent decoder onset frames
