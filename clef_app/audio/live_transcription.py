@@ -12,9 +12,10 @@ them.
 Which window: the segment being filled, zero-padded after the newest sample, agrees better
 with the final decode than a sliding window of 2.56 s of real audio ending now (`clef
 live-benchmark --peek-context 2.56`). Windows every 0.35 s, 60 s each of the demo and two
-maps-dev pieces, p95 from a true onset to its note's first appearance: 1.75 / 1.46 / 1.11 s
-against 2.02 / 2.12 / 1.70 s sliding (CPU shared with two training jobs), which also withdrew
-more provisional notes (53 / 174 / 119 against 76 / 184 / 167) and costs more per decode.
+maps-dev pieces (CPU shared with two training jobs), p95 from a true onset to the first
+appearance of its note: 0.97 / 1.37 / 0.81 s, against 1.34 / 2.25 / 1.10 s sliding, which
+also withdrew more provisional notes (71 / 172 / 165 against 46 / 147 / 114) and costs
+more per decode (CPU 0.13-0.20 s against 0.09-0.14 s).
 """
 
 from __future__ import annotations
