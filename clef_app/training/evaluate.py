@@ -18,7 +18,7 @@ from clef_app.cli import CommandError
 from clef_app.config import SAMPLE_RATE
 from clef_app.model.errors import ModelError
 from clef_app.notation.events import NoteEvent, read_notes_tsv
-from clef_app.training.metrics import note_scores
+from clef_app.training.metrics import matched_estimates, note_scores
 
 AUDIO_SUFFIXES = (".flac", ".wav", ".ogg", ".mp3")
 ROLL_ONSETS = (0.0, 0.05, 0.075, 0.1, 0.125, 0.15, 0.2, 0.3)  # 0 = no roll-only notes
@@ -38,6 +38,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="choose the note-confidence threshold with the best mean onset F1 on "
                         "these files and store it in the checkpoint's config (use held-out "
                         "synthetic data, never the test set)")
+    p.add_argument("--calibrate", action="store_true",
+                   help="measure how often notes of each confidence are right on these files "
+                        "and store it in the checkpoint's config (the app draws confidence "
+                        "from it); use recordings like the ones it will transcribe")
 
 
 def ground_truth(audio: Path) -> list[NoteEvent] | None:
@@ -161,10 +165,55 @@ def tune_confidence(args: argparse.Namespace, files: list[Path]) -> int:
     return 0
 
 
+def calibration(pairs: list[tuple[list[NoteEvent], list[NoteEvent]]], bins: int = 12
+                ) -> dict[str, list[float]]:
+    """Per confidence bin (equal counts), the bin's median confidence and the share of its
+    notes that are right (a true note of that pitch with an onset within 50 ms)."""
+    conf, right = [], []
+    for ref, est in pairs:
+        hit = matched_estimates(ref, est)
+        conf += [n.confidence for n in est]
+        right += [i in hit for i in range(len(est))]
+    order = np.argsort(conf, kind="stable")
+    groups = [g for g in np.array_split(order, min(bins, len(order))) if len(g)]
+    c = [round(float(np.median(np.asarray(conf)[g])), 4) for g in groups]
+    p = [round(float(np.mean(np.asarray(right)[g])), 4) for g in groups]
+    keep = [0] + [i for i in range(1, len(c)) if c[i] > c[i - 1]]  # strictly increasing
+    return {"confidence": [c[i] for i in keep], "precision": [p[i] for i in keep]}
+
+
+def calibrate(args: argparse.Namespace, files: list[Path]) -> int:
+    """Measure the checkpoint's confidence calibration on `files`; store it in its config."""
+    from clef_app.model.checkpoint import config_path, find_checkpoint
+    from clef_app.model.inference import Transcriber
+    from clef_app.notation.confidence import bands_from_calibration
+
+    path = args.model or find_checkpoint()
+    if path is None:
+        raise CommandError("no checkpoint to calibrate")
+    t = Transcriber.load(path, device=args.device)
+    pairs = [(ground_truth(f) or [], t.transcribe_all(load_audio(f, SAMPLE_RATE).samples))
+             for f in files]
+    cal = calibration(pairs)
+    if len(cal["confidence"]) < 2:
+        raise CommandError("too few notes to calibrate on")
+    bands = bands_from_calibration(cal["confidence"], cal["precision"])
+    meta = json.loads(config_path(path).read_text())
+    meta["calibration"] = {**cal, "measured_on": ", ".join(sorted({f.parent.name for f in files}))}
+    config_path(path).write_text(json.dumps(meta, indent=2) + "\n")
+    for c, p in zip(cal["confidence"], cal["precision"], strict=True):
+        print(f"confidence {c:.3f}: {p:.0%} right")
+    print(f"stored the calibration in {config_path(path)}: doubtful below "
+          f"{bands.doubtful_below:.3f}, confident from {bands.confident_from:.3f}")
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     files = find_files(args.folders, args.limit)
     if args.tune_confidence:
         return tune_confidence(args, files)
+    if args.calibrate:
+        return calibrate(args, files)
     results = evaluate(files, systems(args))
     table = markdown_table(results)
     print(table)

@@ -60,6 +60,17 @@ def onset_deviation_ms(ri: np.ndarray, rp: np.ndarray, ei: np.ndarray, ep: np.nd
     return float(np.median([abs(ei[j, 0] - ri[i, 0]) for i, j in pairs]) * 1000)
 
 
+def matched_estimates(ref: list[NoteEvent], est: list[NoteEvent]) -> set[int]:
+    """Indices of the estimated notes matched to a reference note (pitch, onset 50 ms)."""
+    ri, rp = _arrays(ref)
+    ei, ep = _arrays(est)
+    if not len(ri) or not len(ei):
+        return set()
+    pairs = mir_eval.transcription.match_notes(
+        ri, rp, ei, ep, onset_tolerance=ONSET_TOLERANCE, offset_ratio=None)
+    return {j for _, j in pairs}
+
+
 def polyphony_of(notes: list[NoteEvent], at: float) -> int:
     """How many notes sound at time `at`."""
     return sum(1 for n in notes if n.onset <= at < n.offset)
