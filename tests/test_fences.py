@@ -68,3 +68,25 @@ def test_layer_respects_its_fence(layer):
         bad = imported_modules(path.read_text(encoding="utf-8")) & FENCES[layer]
         violations += [f"{path.relative_to(PACKAGE.parent)} imports {name}" for name in sorted(bad)]
     assert not violations, "\n".join(violations)
+
+
+def test_the_main_window_opens_without_loading_the_model_stack():
+    """The model (timm, torchvision, the checkpoint code) loads when a transcription runs,
+    not at start: it costs seconds. (torch itself comes with audio.features today.)"""
+    import subprocess
+    import sys
+
+    code = ("import sys\n"
+            "from clef_app.gui.app import make_application\n"
+            "app = make_application()\n"
+            "from clef_app.gui.main_window import MainWindow\n"
+            "w = MainWindow(); w.show(); app.processEvents()\n"
+            "from clef_app.gui.transcribe import find_model\n"
+            "assert find_model()[0] is not None\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('timm', 'torchvision')\n"
+            "             or m in ('clef_app.model.checkpoint', 'clef_app.model.clef_model')))\n")
+    env = {**__import__("os").environ, "QT_QPA_PLATFORM": "offscreen"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env=env, timeout=120, cwd=PACKAGE.parent)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().splitlines()[-1] == "[]"

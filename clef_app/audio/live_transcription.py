@@ -107,7 +107,7 @@ def set_torch_threads(n: int) -> int:
 def transcription_unavailable() -> str:
     """Why live transcription cannot run ("" when a trained model is installed)."""
     try:
-        from clef_app.model.checkpoint import find_checkpoint
+        from clef_app.model.location import find_checkpoint
     except Exception as exc:  # the model stack itself is broken or missing
         return f"the model cannot be loaded ({type(exc).__name__}: {exc})"
     if find_checkpoint() is None:

@@ -20,7 +20,7 @@ NO_MODEL = "no trained model installed: models/clef.safetensors missing"
 def find_model() -> tuple[Path | None, str]:
     """(checkpoint, "") when a model is installed, else (None, why not)."""
     try:
-        from clef_app.model.checkpoint import find_checkpoint
+        from clef_app.model.location import find_checkpoint
     except Exception as exc:  # the model package is missing or broken
         return None, f"the model cannot be loaded ({type(exc).__name__}: {exc})"[:200]
     path = find_checkpoint()

@@ -17,26 +17,11 @@ from safetensors.torch import load_file, save_file
 from clef_app.config import ModelConfig
 from clef_app.model.clef_model import ClefModel
 from clef_app.model.errors import ModelError
-from clef_app.model.weights import PROJECT_ROOT
+from clef_app.model.location import BUNDLED, MODEL_ENV, config_path, find_checkpoint  # noqa: F401
 from clef_app.notation.codec import VOCAB_SIZE, VOCAB_VERSION
 
-MODEL_ENV = "CLEF_MODEL"
-BUNDLED = PROJECT_ROOT / "models" / "clef.safetensors"
 FORMAT = "clef-checkpoint"
 _TIED = "decoder.head.weight"  # tied to decoder.embed.weight; stored once
-
-
-def config_path(path: Path) -> Path:
-    return path.with_suffix(".json")
-
-
-def find_checkpoint() -> Path | None:
-    """$CLEF_MODEL if set, else the bundled models/clef.safetensors, if present."""
-    env = os.environ.get(MODEL_ENV)
-    for p in ([Path(env)] if env else []) + [BUNDLED]:
-        if p.is_file() and config_path(p).is_file():
-            return p
-    return None
 
 
 def save_checkpoint(model: ClefModel, path: str | Path, extra: dict | None = None,

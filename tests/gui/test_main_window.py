@@ -67,9 +67,9 @@ def test_broken_midi_is_reported_and_changes_nothing(window, dialogs, tmp_path):
 
 
 def test_transcribe_is_disabled_and_says_why_without_a_checkpoint(window, monkeypatch):
-    import clef_app.model.checkpoint as checkpoint
+    import clef_app.model.location as location
 
-    monkeypatch.setattr(checkpoint, "find_checkpoint", lambda: None)
+    monkeypatch.setattr(location, "find_checkpoint", lambda: None)
     window._update_transcribe_action()
     action = window.named_actions["transcribe"]
     assert not action.isEnabled()

@@ -39,9 +39,9 @@ def test_weights_become_green_with_alpha_by_weight():
 
 
 def test_why_is_disabled_without_a_model_and_says_why(window, monkeypatch):
-    import clef_app.model.checkpoint as checkpoint
+    import clef_app.model.location as location
 
-    monkeypatch.setattr(checkpoint, "find_checkpoint", lambda: None)
+    monkeypatch.setattr(location, "find_checkpoint", lambda: None)
     window.document.set_selection({_note(window.document, 60).id})
     action = window.named_actions["why"]
     assert not action.isEnabled()

@@ -29,7 +29,7 @@ def test_calibrate_stores_bands_the_app_reads(tmp_path, capsys):
                  "--calibrate"]) == 0
     cal = json.loads((tmp_path / "clef.json").read_text())["calibration"]
     assert len(cal["confidence"]) >= 2 and cal["measured_on"] == "demo"
-    assert all(b > a for a, b in zip(cal["confidence"], cal["confidence"][1:]))
+    assert all(b > a for a, b in zip(cal["confidence"][:-1], cal["confidence"][1:], strict=True))
     bands = read_bands(model)
     assert bands.doubtful_below <= bands.confident_from
     assert "doubtful below" in capsys.readouterr().out
