@@ -1,12 +1,22 @@
-"""Log-mel features (torchaudio) and the mel <-> pitch geometry the views share."""
+"""Log-mel in numpy, and the mel <-> pitch geometry the views share.
+
+No torch here: the GUI draws with these, and opening a recording must not load the model
+stack. The model's batched front end (`clef_app.model.frontend.log_mel_db`) computes the
+same log-mel with torchaudio (HTK mel scale, no filter normalisation, periodic Hann window,
+reflect-padded centred frames); tests/audio/test_features.py checks that they agree.
+"""
 
 from __future__ import annotations
 
-import numpy as np
-import torch
-import torchaudio
+from functools import lru_cache
 
-from clef_app.config import DB_FLOOR, FrontEndConfig
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from clef_app.config import FrontEndConfig
+
+POWER_FLOOR = 1e-10  # added to mel power before the log: silence is -100 dB
+DISPLAY_CHUNK_SECONDS = 5.0  # s of audio per FFT batch: ~20 MB of working memory
 
 
 def hz_to_mel(hz: np.ndarray | float) -> np.ndarray:
@@ -41,68 +51,86 @@ def row_to_pitch(row: np.ndarray | float, fe: FrontEndConfig = FrontEndConfig())
     return 69.0 + 12.0 * np.log2(np.maximum(hz, 1e-6) / 440.0)
 
 
-_MEL_CACHE: dict[tuple, torchaudio.transforms.MelSpectrogram] = {}
+@lru_cache(maxsize=4)
+def mel_filterbank(fe: FrontEndConfig = FrontEndConfig()) -> np.ndarray:
+    """Triangular HTK mel filters, unnormalised (torchaudio's `melscale_fbanks` defaults).
 
+    Filter k rises from mel point k to k + 1 and falls to k + 2 of n_mels + 2 points
+    equally spaced between f_min and f_max; weights are linear in Hz.
 
-def _mel_transform(fe: FrontEndConfig, center: bool = True) -> torchaudio.transforms.MelSpectrogram:
-    key = (fe.sample_rate, fe.n_fft, fe.hop_length, fe.n_mels, fe.f_min, fe.f_max, center)
-    if key not in _MEL_CACHE:
-        _MEL_CACHE[key] = torchaudio.transforms.MelSpectrogram(
-            sample_rate=fe.sample_rate,
-            n_fft=fe.n_fft,
-            hop_length=fe.hop_length,
-            n_mels=fe.n_mels,
-            f_min=fe.f_min,
-            f_max=fe.f_max,
-            power=2.0,
-            center=center,
-        )
-    return _MEL_CACHE[key]
-
-
-def log_mel_db(
-    samples: np.ndarray | torch.Tensor, fe: FrontEndConfig = FrontEndConfig(), center: bool = True
-) -> torch.Tensor:
-    """Log-mel power in dB.
-
-    Args:
-        samples: (..., n_samples) mono float audio at fe.sample_rate.
-        center: pad n_fft/2 on each side (frame i centred at sample i * hop); without it,
-            frame i starts at sample i * hop and the caller supplies the context.
     Returns:
-        (..., n_mels, n_frames) float32 dB.
+        (n_fft // 2 + 1, n_mels) float32, read-only.
     """
-    x = torch.as_tensor(samples, dtype=torch.float32)
-    with torch.no_grad():
-        mel = _mel_transform(fe, center)(x)
-    return 10.0 * torch.log10(mel + 1e-10)
+    bins = np.linspace(0.0, fe.sample_rate // 2, fe.n_fft // 2 + 1)  # Hz of each FFT bin
+    edges = mel_to_hz(np.linspace(hz_to_mel(fe.f_min), hz_to_mel(fe.f_max), fe.n_mels + 2))
+    width = np.diff(edges)  # (n_mels + 1,)
+    to_edge = edges[None, :] - bins[:, None]  # (n_bins, n_mels + 2)
+    rising = -to_edge[:, :-2] / width[:-1]
+    falling = to_edge[:, 2:] / width[1:]
+    fbank = np.maximum(0.0, np.minimum(rising, falling)).astype(np.float32)
+    fbank.flags.writeable = False
+    return fbank
 
 
-def normalise_db(db: torch.Tensor, fe: FrontEndConfig = FrontEndConfig()) -> torch.Tensor:
-    """Map dB to [0, 1]: each segment's loudest bin to 1, db_range below it to 0.
+@lru_cache(maxsize=4)
+def hann_window(n: int) -> np.ndarray:
+    """Periodic Hann window (n,) float32, as `torch.hann_window(n)`; read-only."""
+    window = (0.5 - 0.5 * np.cos(2.0 * np.pi * np.arange(n) / n)).astype(np.float32)
+    window.flags.writeable = False
+    return window
+
+
+def log_mel_frames(samples: np.ndarray, fe: FrontEndConfig = FrontEndConfig()) -> np.ndarray:
+    """Log-mel power in dB of every whole frame in `samples`, frame i starting at sample
+    i * hop (no padding: the caller supplies the context).
 
     Args:
-        db: (..., n_mels, n_frames); the maximum is taken over the last two axes.
+        samples: (n,) mono float32 audio at fe.sample_rate.
+    Returns:
+        (max(0, (n - n_fft) // hop + 1), n_mels) float32 dB.
     """
-    top = db.amax(dim=(-2, -1), keepdim=True).clamp(min=DB_FLOOR + fe.db_range)
-    return ((db - (top - fe.db_range)) / fe.db_range).clamp(0.0, 1.0)
+    samples = np.asarray(samples, dtype=np.float32)
+    if len(samples) < fe.n_fft:
+        return np.zeros((0, fe.n_mels), dtype=np.float32)
+    frames = sliding_window_view(samples, fe.n_fft)[:: fe.hop_length]  # a view, no copy
+    spectrum = np.fft.rfft(frames * hann_window(fe.n_fft), axis=-1)  # complex64
+    power = np.square(spectrum.real)
+    power += np.square(spectrum.imag)
+    mel = power @ mel_filterbank(fe)
+    mel += POWER_FLOOR
+    return np.multiply(np.log10(mel, out=mel), 10.0, out=mel)
 
 
 def display_spectrogram(samples: np.ndarray, fe: FrontEndConfig = FrontEndConfig(),
-                        chunk_seconds: float = 60.0) -> np.ndarray:
+                        chunk_seconds: float = DISPLAY_CHUNK_SECONDS) -> np.ndarray:
     """Whole-file log-mel in dB for display, computed in chunks to bound memory.
 
+    Frame i is centred on sample i * hop; the file is reflected at both ends, like a
+    centred torchaudio MelSpectrogram of the whole file.
+
     Returns:
-        (n_frames, n_mels) float32 dB (time first, as image views expect).
+        (1 + n_samples // hop, n_mels) float32 dB (time first, as image views expect).
     """
-    hop, chunk = fe.hop_length, int(chunk_seconds * fe.sample_rate) // fe.hop_length * fe.hop_length
-    pad = -(-(fe.n_fft // 2) // hop) * hop  # whole hops of context either side
-    out = []
-    for start in range(0, max(len(samples), 1), chunk):
-        lo = max(0, start - pad)
-        piece = samples[lo : start + chunk + pad]
-        db = log_mel_db(piece, fe).numpy()
-        first = (start - lo) // hop
-        n = min(chunk, len(samples) - start) // hop + (1 if start + chunk >= len(samples) else 0)
-        out.append(db[:, first : first + n])
-    return np.ascontiguousarray(np.concatenate(out, axis=1).T, dtype=np.float32)
+    x = np.asarray(samples, dtype=np.float32)
+    if x.size == 0:
+        x = np.zeros(1, dtype=np.float32)
+    hop, half = fe.hop_length, fe.n_fft // 2
+    n_frames = 1 + len(x) // hop
+    out = np.empty((n_frames, fe.n_mels), dtype=np.float32)
+    step = max(1, int(chunk_seconds * fe.sample_rate) // hop)  # frames per chunk
+    for first in range(0, n_frames, step):
+        count = min(step, n_frames - first)
+        start = first * hop - half
+        out[first : first + count] = log_mel_frames(
+            _reflected(x, start, start + (count - 1) * hop + fe.n_fft), fe)
+    return out
+
+
+def _reflected(x: np.ndarray, start: int, stop: int) -> np.ndarray:
+    """x[start:stop] with indices outside x reflected about its first and last samples
+    (edge not repeated, as torch's "reflect" padding); a view when nothing is outside."""
+    if start >= 0 and stop <= len(x):
+        return x[start:stop]
+    index = np.abs(np.arange(start, stop))
+    index = (len(x) - 1) - np.abs((len(x) - 1) - index)
+    return x[np.clip(index, 0, len(x) - 1)]  # clip: a file shorter than the padding

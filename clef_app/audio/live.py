@@ -22,6 +22,7 @@ from clef_app.audio.devices import (
     negotiate_rate,
     sounddevice_module,
 )
+from clef_app.audio.features import log_mel_frames
 from clef_app.audio.live_transcription import LiveTranscription
 from clef_app.audio.resampler import StreamResampler
 from clef_app.audio.ringbuffer import RingBuffer
@@ -144,44 +145,19 @@ class LiveSpectrogram:
     """Log-mel frames (dB) of a 16-kHz stream, framed like `display_spectrogram`.
 
     The per-frame work is numpy (a few frames per 25-ms tick): torch's thread pool costs
-    more than the arithmetic at this size on a busy CPU. The mel filterbank and window are
-    torchaudio's own, taken once, so the values match `log_mel_db`.
+    more than the arithmetic at this size on a busy CPU, and the GUI never loads torch.
     """
 
     def __init__(self, fe: FrontEndConfig | None = None) -> None:
         self.fe = fe = fe or FrontEndConfig()
         self._buf = np.zeros(fe.n_fft // 2, dtype=np.float32)  # frame 0 centred on sample 0
-        self._window, self._fbank = _mel_parts(fe)
 
     def push(self, samples_16k: np.ndarray) -> np.ndarray:
         """Returns (n_new_frames, n_mels) float32 dB."""
-        fe = self.fe
         self._buf = np.concatenate([self._buf, samples_16k.astype(np.float32, copy=False)])
-        n = (len(self._buf) - fe.n_fft) // fe.hop_length + 1
-        if n <= 0:
-            return np.zeros((0, fe.n_mels), dtype=np.float32)
-        starts = np.arange(n) * fe.hop_length
-        frames = self._buf[starts[:, None] + np.arange(fe.n_fft)] * self._window
-        power = np.abs(np.fft.rfft(frames, axis=-1)) ** 2  # (n, n_fft // 2 + 1)
-        self._buf = self._buf[n * fe.hop_length :]
-        return (10.0 * np.log10(power @ self._fbank + 1e-10)).astype(np.float32)
-
-
-_MEL_PARTS: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
-
-
-def _mel_parts(fe: FrontEndConfig) -> tuple[np.ndarray, np.ndarray]:
-    """(Hann window (n_fft,), mel filterbank (n_fft // 2 + 1, n_mels)) as torchaudio uses."""
-    key = (fe.sample_rate, fe.n_fft, fe.n_mels, fe.f_min, fe.f_max)
-    if key not in _MEL_PARTS:
-        import torch
-        import torchaudio
-
-        fbank = torchaudio.functional.melscale_fbanks(
-            fe.n_fft // 2 + 1, fe.f_min, fe.f_max, fe.n_mels, fe.sample_rate)
-        window = torch.hann_window(fe.n_fft)
-        _MEL_PARTS[key] = (window.numpy().astype(np.float32), fbank.numpy().astype(np.float32))
-    return _MEL_PARTS[key]
+        frames = log_mel_frames(self._buf, self.fe)
+        self._buf = self._buf[len(frames) * self.fe.hop_length :]
+        return frames
 
 
 @dataclass(frozen=True)

@@ -1,13 +1,65 @@
-"""Audio -> the encoder's image: log-mel segments laid out as 3-channel pictures."""
+"""Audio -> the encoder's image: log-mel segments (torchaudio) laid out as 3-channel pictures.
+
+The display's numpy log-mel (`clef_app.audio.features`) computes the same values without
+torch, for the GUI; tests/audio/test_features.py checks that the two agree.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+import torchaudio
 
-from clef_app.audio.features import log_mel_db, normalise_db
-from clef_app.config import FrontEndConfig
+from clef_app.audio.features import POWER_FLOOR
+from clef_app.config import DB_FLOOR, FrontEndConfig
+
+_MEL_CACHE: dict[tuple, torchaudio.transforms.MelSpectrogram] = {}
+
+
+def mel_transform(fe: FrontEndConfig, center: bool = True) -> torchaudio.transforms.MelSpectrogram:
+    """The model's mel transform for these settings (one per settings, reused)."""
+    key = (fe.sample_rate, fe.n_fft, fe.hop_length, fe.n_mels, fe.f_min, fe.f_max, center)
+    if key not in _MEL_CACHE:
+        _MEL_CACHE[key] = torchaudio.transforms.MelSpectrogram(
+            sample_rate=fe.sample_rate,
+            n_fft=fe.n_fft,
+            hop_length=fe.hop_length,
+            n_mels=fe.n_mels,
+            f_min=fe.f_min,
+            f_max=fe.f_max,
+            power=2.0,
+            center=center,
+        )
+    return _MEL_CACHE[key]
+
+
+def log_mel_db(
+    samples: np.ndarray | torch.Tensor, fe: FrontEndConfig = FrontEndConfig(), center: bool = True
+) -> torch.Tensor:
+    """Log-mel power in dB.
+
+    Args:
+        samples: (..., n_samples) mono float audio at fe.sample_rate.
+        center: pad n_fft/2 on each side (frame i centred at sample i * hop); without it,
+            frame i starts at sample i * hop and the caller supplies the context.
+    Returns:
+        (..., n_mels, n_frames) float32 dB.
+    """
+    x = torch.as_tensor(samples, dtype=torch.float32)
+    with torch.no_grad():
+        mel = mel_transform(fe, center)(x)
+    return 10.0 * torch.log10(mel + POWER_FLOOR)
+
+
+def normalise_db(db: torch.Tensor, fe: FrontEndConfig = FrontEndConfig()) -> torch.Tensor:
+    """Map dB to [0, 1]: each segment's loudest bin to 1, db_range below it to 0.
+
+    Args:
+        db: (..., n_mels, n_frames); the maximum is taken over the last two axes.
+    """
+    top = db.amax(dim=(-2, -1), keepdim=True).clamp(min=DB_FLOOR + fe.db_range)
+    return ((db - (top - fe.db_range)) / fe.db_range).clamp(0.0, 1.0)
 
 
 def n_segments(n_samples: int, fe: FrontEndConfig) -> int:
