@@ -17,7 +17,7 @@ from clef_app.model.clef_model import ClefModel
 from clef_app.model.decoding import greedy_decode
 from clef_app.model.device import choose_device
 from clef_app.model.frontend import mel_to_image, n_segments, window_mels
-from clef_app.model.rollnotes import RollNotes, decoded_onsets
+from clef_app.model.rollnotes import RollNotes
 from clef_app.notation.codec import (
     OFF_OFFSET,
     ON_OFFSET,
@@ -122,12 +122,8 @@ class Transcriber:
             notes: list[NoteEvent] = []
             for k in range(count):
                 notes += stitcher.feed((first + k) * frames, frames, tokens[k], probs[k])
-            end = (first + count) * frames
-            if extra is not None and roll is not None:
-                for k in range(count):
-                    extra.add_decoded(decoded_onsets((first + k) * frames, tokens[k]))
-                notes += extra.feed(first * frames, roll[:, :, 0].reshape(-1, roll.shape[-1]),
-                                    roll[:, :, 1].reshape(-1, roll.shape[-1]), end)
+                if extra is not None and roll is not None:
+                    notes += extra.add_segment((first + k) * frames, tokens[k], roll[k])
             if first + count >= n:
                 notes += stitcher.finish() + (extra.finish() if extra is not None else [])
             clock.lap("stitching")
@@ -216,7 +212,7 @@ class StreamTranscriber:
             window.finish())
         extra = self.t._roll_notes(self.stitcher.time_offset, start)
         if extra is not None and roll is not None:
-            self._window += self._add_roll(extra, start, tokens[0], roll[0]) + extra.finish()
+            self._window += extra.add_segment(start, tokens[0], roll[0]) + extra.finish()
         self._window_start = self.stitcher.time_offset + start / window.fps
         return self.provisional()
 
@@ -260,14 +256,8 @@ class StreamTranscriber:
             self.buffer, self.origin = self.buffer[drop:], keep_from
         notes = self.stitcher.feed(k * frames, frames, tokens[0], probs[0])
         if self.extra is not None and roll is not None:
-            notes += self._add_roll(self.extra, k * frames, tokens[0], roll[0])
+            notes += self.extra.add_segment(k * frames, tokens[0], roll[0])
         return notes
-
-    def _add_roll(self, extra: RollNotes, start: int, tokens: list[int], roll: np.ndarray
-                  ) -> list[NoteEvent]:
-        """Feed one decoded segment's (or window's) onsets and roll to `extra`."""
-        extra.add_decoded(decoded_onsets(start, tokens))
-        return extra.feed(start, roll[:, 0], roll[:, 1], start + self.fe.segment_frames)
 
 
 def note_confidences(tokens: list[int], probs: list[float], onset: np.ndarray,

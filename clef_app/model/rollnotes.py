@@ -56,6 +56,12 @@ class RollNotes:
             self._decoded.setdefault(pitch - MIDI_MIN, deque(maxlen=512)).append(frame)
             self._velocities.append((frame, vel))
 
+    def add_segment(self, start: int, tokens: list[int], roll: np.ndarray) -> list[NoteEvent]:
+        """One decoded segment (or window) from absolute frame `start`: its tokens and its
+        (frames, 2, 88) onset/frame probabilities; returns the roll-only notes now settled."""
+        self.add_decoded(decoded_onsets(start, tokens))
+        return self.feed(start, roll[:, 0], roll[:, 1], start + len(roll))
+
     def feed(self, start: int, onset: np.ndarray, frame: np.ndarray,
              decoded_until: int) -> list[NoteEvent]:
         """Add (frames, 88) probabilities starting at absolute frame `start` (the frame after
