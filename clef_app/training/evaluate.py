@@ -89,16 +89,14 @@ def evaluate(files: list[Path], runners: dict) -> dict[str, list[dict]]:
     """Per system, one row of scores per file (with its real-time factor)."""
     results: dict[str, list[dict]] = {name: [] for name in runners}
     for f in files:
-        try:
-            audio = load_audio(f, SAMPLE_RATE)
-        except AudioError as exc:
-            raise CommandError(str(exc)) from exc
+        samples = _samples(f)
+        duration = len(samples) / SAMPLE_RATE
         ref = ground_truth(f) or []
         for name, run_system in runners.items():
             started = time.perf_counter()
-            est = run_system(f, audio.samples)
-            rtf = (time.perf_counter() - started) / audio.duration
-            row = {"file": f.name, "seconds": audio.duration, "rtf": rtf, **note_scores(ref, est)}
+            est = run_system(f, samples)
+            rtf = (time.perf_counter() - started) / duration
+            row = {"file": f.name, "seconds": duration, "rtf": rtf, **note_scores(ref, est)}
             results[name].append(row)
             print(f"{name:12s} {f.name[:44]:44s} onset F1 {row['onset_f1']:.3f} "
                   f"(P {row['onset_p']:.3f} R {row['onset_r']:.3f})  RTF {rtf:.3f}", flush=True)
@@ -126,14 +124,8 @@ def tune_confidence(args: argparse.Namespace, files: list[Path]) -> int:
     mean onset F1 on raw (unfiltered) notes; store both in the checkpoint's config."""
     from dataclasses import replace
 
-    from clef_app.model.checkpoint import config_path, find_checkpoint
-    from clef_app.model.inference import Transcriber
-
-    path = args.model or find_checkpoint()
-    if path is None:
-        raise CommandError("no checkpoint to tune")
-    t = Transcriber.load(path, device=args.device)
-    audio = [load_audio(f, SAMPLE_RATE).samples for f in files]
+    path, t = _model_to_update(args, "tune")
+    audio = [_samples(f) for f in files]
     refs = [ground_truth(f) or [] for f in files]
     t.options = replace(t.options, min_confidence=0.0, roll_onset=0.0)
     decoded = [t.transcribe_all(x) for x in audio]
@@ -157,11 +149,9 @@ def tune_confidence(args: argparse.Namespace, files: list[Path]) -> int:
         print(f"roll onset >= {roll_thr:.3f}: best onset F1 {scores[best_here]:.3f} "
               f"at confidence >= {best_here[0]:.3f}")
     best = max(scores, key=scores.get)
-    meta = json.loads(config_path(path).read_text())
-    meta["min_confidence"], meta["roll_onset"] = best
-    config_path(path).write_text(json.dumps(meta, indent=2) + "\n")
+    stored = _store_in_config(path, {"min_confidence": best[0], "roll_onset": best[1]})
     print(f"stored min_confidence {best[0]} and roll_onset {best[1]} (onset F1 "
-          f"{scores[best]:.3f}; decoder alone {scores[(best[0], 0.0)]:.3f}) in {config_path(path)}")
+          f"{scores[best]:.3f}; decoder alone {scores[(best[0], 0.0)]:.3f}) in {stored}")
     return 0
 
 
@@ -184,28 +174,54 @@ def calibration(pairs: list[tuple[list[NoteEvent], list[NoteEvent]]], bins: int 
 
 def calibrate(args: argparse.Namespace, files: list[Path]) -> int:
     """Measure the checkpoint's confidence calibration on `files`; store it in its config."""
-    from clef_app.model.checkpoint import config_path, find_checkpoint
-    from clef_app.model.inference import Transcriber
     from clef_app.notation.confidence import bands_from_calibration
 
-    path = args.model or find_checkpoint()
-    if path is None:
-        raise CommandError("no checkpoint to calibrate")
-    t = Transcriber.load(path, device=args.device)
-    pairs = [(ground_truth(f) or [], t.transcribe_all(load_audio(f, SAMPLE_RATE).samples))
-             for f in files]
+    path, t = _model_to_update(args, "calibrate")
+    pairs = [(ground_truth(f) or [], t.transcribe_all(_samples(f))) for f in files]
     cal = calibration(pairs)
     if len(cal["confidence"]) < 2:
         raise CommandError("too few notes to calibrate on")
     bands = bands_from_calibration(cal["confidence"], cal["precision"])
-    meta = json.loads(config_path(path).read_text())
-    meta["calibration"] = {**cal, "measured_on": ", ".join(sorted({f.parent.name for f in files}))}
-    config_path(path).write_text(json.dumps(meta, indent=2) + "\n")
+    measured_on = ", ".join(sorted({f.parent.name for f in files}))
+    stored = _store_in_config(path, {"calibration": {**cal, "measured_on": measured_on}})
     for c, p in zip(cal["confidence"], cal["precision"], strict=True):
         print(f"confidence {c:.3f}: {p:.0%} right")
-    print(f"stored the calibration in {config_path(path)}: doubtful below "
+    print(f"stored the calibration in {stored}: doubtful below "
           f"{bands.doubtful_below:.3f}, confident from {bands.confident_from:.3f}")
     return 0
+
+
+def _model_to_update(args: argparse.Namespace, what: str):
+    """The checkpoint `--tune-confidence`/`--calibrate` write to, and its loaded model."""
+    from clef_app.model.inference import Transcriber
+    from clef_app.model.location import find_checkpoint
+
+    path = args.model or find_checkpoint()
+    if path is None:
+        raise CommandError(f"no checkpoint to {what}")
+    try:
+        return path, Transcriber.load(path, device=args.device)
+    except ModelError as exc:
+        raise CommandError(str(exc)) from exc
+
+
+def _store_in_config(path: Path, values: dict) -> Path:
+    """Set `values` in the checkpoint's JSON config (written atomically); returns its path."""
+    from clef_app.model.location import config_path
+    from clef_app.project.atomic import atomic_write_text
+
+    target = config_path(path)
+    meta = json.loads(target.read_text(encoding="utf-8"))
+    atomic_write_text(target, json.dumps({**meta, **values}, indent=2) + "\n")
+    return target
+
+
+def _samples(path: Path) -> np.ndarray:
+    """A file's mono samples at the model's rate; a bad file is a CommandError."""
+    try:
+        return load_audio(path, SAMPLE_RATE).samples
+    except AudioError as exc:
+        raise CommandError(str(exc)) from exc
 
 
 def run(args: argparse.Namespace) -> int:

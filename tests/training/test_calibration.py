@@ -33,3 +33,14 @@ def test_calibrate_stores_bands_the_app_reads(tmp_path, capsys):
     bands = read_bands(model)
     assert bands.doubtful_below <= bands.confident_from
     assert "doubtful below" in capsys.readouterr().out
+
+
+def test_tuning_or_calibrating_a_bad_checkpoint_is_a_clear_error(tmp_path, capsys):
+    bad = tmp_path / "clef.safetensors"
+    bad.write_bytes(b"not a checkpoint")
+    (tmp_path / "clef.json").write_text("{}")
+    demo = ROOT / "resources" / "demo" / "demo.flac"
+    for option in ("--calibrate", "--tune-confidence"):
+        assert main(["eval", str(demo), "--model", str(bad), "--device", "cpu", option]) == 2
+        assert "not a valid Clef model config" in capsys.readouterr().err
+    assert (tmp_path / "clef.json").read_text() == "{}"  # nothing written
