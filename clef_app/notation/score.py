@@ -19,6 +19,7 @@ from music21 import chord, clef, duration, instrument, layout, metadata, meter, 
 from music21 import key as m21key
 
 from clef_app.notation import keys
+from clef_app.notation.clefs import BASS, TREBLE, choose_clefs
 from clef_app.notation.events import NoteEvent
 from clef_app.notation.layout import LOWER, UPPER, Placed
 from clef_app.notation.layout import layout as place_notes
@@ -29,8 +30,6 @@ from clef_app.notation.timemap import TempoMap
 from clef_app.notation.timing import Timing, analyse_timing
 
 TEMPO_MARK_CHANGE = 0.12  # a new tempo mark when a bar's tempo differs this much (ratio)
-TREBLE_BELOW = 52  # an upper staff whose median pitch is below this gets a bass clef
-BASS_ABOVE = 64  # a lower staff whose median pitch is above this gets a treble clef
 SIXTH = Fraction(1, 6)  # quarter notes: a 16th of a sextuplet
 _ELEMENT_ID = re.compile(r"^n(\d+)(?:-\d+)?$")
 
@@ -112,10 +111,13 @@ def _fill_score(result: ScoreResult, s: ScoreSettings) -> None:
         by_staff[p.staff].append(p)
     for st, part in zip((UPPER, LOWER), staves, strict=True):
         per_bar = _by_bar(_voices(by_staff[st]), result.bars)
-        for i, bar in enumerate(result.bars):
+        shown = None
+        for i, (bar, name) in enumerate(zip(result.bars, _clefs(by_staff[st], result.bars, st),
+                                            strict=True)):
             m = _measure(result, bar, i, per_bar[i], st, s)
-            if i == 0:
-                m.insert(0, _clef_for(by_staff[st], st))
+            if name != shown:
+                m.insert(0, clef.TrebleClef() if name == TREBLE else clef.BassClef())
+                shown = name
             part.append(m)
     _tempo_marks(result, staves[0])
     for part in staves:
@@ -282,12 +284,13 @@ def written_pitch(result: ScoreResult, q: QNote, settings: dict | None):
     return _pitch_of(q, result.key_at(bar.number), ScoreSettings.from_dict(settings))
 
 
-def _clef_for(placed: list[Placed], staff: int):
-    pitches = sorted(p.note.pitch for p in placed)
-    median = pitches[len(pitches) // 2] if pitches else (72 if staff == UPPER else 48)
-    if staff == UPPER:
-        return clef.BassClef() if median < TREBLE_BELOW else clef.TrebleClef()
-    return clef.TrebleClef() if median > BASS_ABOVE else clef.BassClef()
+def _clefs(placed: list[Placed], bars: list[Bar], staff: int) -> list[str]:
+    """Each bar's clef on one staff (see `clefs.choose_clefs`)."""
+    starts = [b.start for b in bars]
+    pitches: list[list[int]] = [[] for _ in bars]
+    for p in placed:
+        pitches[max(0, bisect_right(starts, p.note.start) - 1)].append(p.note.pitch)
+    return choose_clefs(pitches, TREBLE if staff == UPPER else BASS)
 
 
 def _tempo_marks(result: ScoreResult, part: stream.Part) -> None:
