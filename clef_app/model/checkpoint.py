@@ -7,18 +7,18 @@ with a message that names the file and the problem.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import torch
 from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file, save
 
 from clef_app.config import ModelConfig
 from clef_app.model.clef_model import ClefModel
 from clef_app.model.errors import ModelError
 from clef_app.model.location import BUNDLED, MODEL_ENV, config_path, find_checkpoint  # noqa: F401
 from clef_app.notation.codec import VOCAB_SIZE, VOCAB_VERSION
+from clef_app.project.atomic import atomic_write_bytes, atomic_write_text
 
 FORMAT = "clef-checkpoint"
 _TIED = "decoder.head.weight"  # tied to decoder.embed.weight; stored once
@@ -35,12 +35,8 @@ def save_checkpoint(model: ClefModel, path: str | Path, extra: dict | None = Non
     meta = {"format": FORMAT, "vocab_size": VOCAB_SIZE, "config": model.cfg.to_dict(),
             **(extra or {})}
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    save_file(state, str(tmp), metadata={"format": FORMAT})
-    os.replace(tmp, path)
-    tmp_json = config_path(path).with_name(config_path(path).name + ".tmp")
-    tmp_json.write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp_json, config_path(path))
+    atomic_write_bytes(path, save(state, metadata={"format": FORMAT}))
+    atomic_write_text(config_path(path), json.dumps(meta, indent=2) + "\n")
 
 
 def read_config(path: str | Path) -> tuple[ModelConfig, dict]:

@@ -63,26 +63,15 @@ class Transcriber:
         """The notes confident enough to show (threshold tuned on held-out synthetic data)."""
         return [n for n in notes if n.confidence >= self.options.min_confidence]
 
-    def decode_segments(self, samples: np.ndarray, first: int, count: int
-                        ) -> tuple[list[list[int]], list[list[float]]]:
-        """Tokens and their probabilities for `count` segments from index `first`."""
-        seg = self.fe.segment_samples
-        return self.decode_windows(samples, [(first + k) * seg for k in range(count)])
-
-    def decode_windows(self, samples: np.ndarray, firsts: list[int]
-                       ) -> tuple[list[list[int]], list[list[float]]]:
-        """Tokens and probabilities of segment-long windows whose frame 0 is centred on each
-        of `firsts` (sample indices into `samples`; a segment's is a multiple of its length)."""
-        tokens, probs, _ = self.decode_windows_with_roll(samples, firsts)
-        return tokens, probs
-
     @torch.no_grad()
     def decode_windows_with_roll(self, samples: np.ndarray, firsts: list[int],
                                  timings: dict[str, float] | None = None
                                  ) -> tuple[list[list[int]], list[list[float]], np.ndarray | None]:
-        """`decode_windows`, plus the roll head's (windows, frames, 2, 88) onset and frame
-        probabilities (None for a model without that head). `timings` adds up the seconds
-        spent per stage (front end, encoder, decoder)."""
+        """Tokens and their probabilities for segment-long windows whose frame 0 is centred
+        on each of `firsts` (sample indices into `samples`; a segment's is a multiple of its
+        length), and the roll head's (windows, frames, 2, 88) onset and frame probabilities
+        (None for a model without that head). `timings` adds up the seconds spent per stage
+        (front end, encoder, decoder)."""
         clock = _Clock(timings)
         images = mel_to_image(window_mels(samples, firsts, self.fe), self.fe).to(self.device)
         clock.lap("front end")
