@@ -56,7 +56,8 @@ class Transcriber:
         meta = read_config(path or find_checkpoint())[1]
         options = DecodingConfig(device=device, batch_size=batch_size,
                                  min_confidence=float(meta.get("min_confidence", 0.0)),
-                                 roll_onset=float(meta.get("roll_onset", 0.0)))
+                                 roll_onset=float(meta.get("roll_onset", 0.0)),
+                                 roll_confidence=roll_scale(meta.get("roll_confidence")))
         return cls(model, options)
 
     def keep(self, notes: list[NoteEvent]) -> list[NoteEvent]:
@@ -123,8 +124,9 @@ class Transcriber:
         """The roll head's second opinion from frame `start`, when the checkpoint asks for it."""
         if self.options.roll_onset <= 0 or self.model.roll_head is None:
             return None
-        return RollNotes(self.options.roll_onset, self.options.roll_frame,
-                         self.fe.sample_rate // self.fe.hop_length, time_offset, start)
+        o = self.options
+        return RollNotes(o.roll_onset, o.roll_frame, self.fe.sample_rate // self.fe.hop_length,
+                         time_offset, start, o.roll_confidence, o.min_confidence)
 
     def transcribe_all(self, samples: np.ndarray) -> list[NoteEvent]:
         notes = [n for p in self.transcribe(samples) for n in p.notes]
@@ -247,6 +249,18 @@ class StreamTranscriber:
         if self.extra is not None and roll is not None:
             notes += self.extra.add_segment(k * frames, tokens[0], roll[0])
         return notes
+
+
+def roll_scale(stored: object) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """The checkpoint's `roll_confidence` ({"roll": [...], "decoder": [...]}) as
+    `DecodingConfig.roll_confidence`; () when absent or malformed (then the peak is used)."""
+    try:
+        xs = tuple(float(x) for x in stored["roll"])  # type: ignore[index]
+        ys = tuple(float(y) for y in stored["decoder"])  # type: ignore[index]
+    except (TypeError, KeyError, ValueError):
+        return ()
+    ok = len(xs) == len(ys) >= 2 and all(b > a for a, b in zip(xs, xs[1:], strict=False))
+    return (xs, ys) if ok else ()
 
 
 def note_confidences(tokens: list[int], probs: list[float], onset: np.ndarray,

@@ -4,7 +4,9 @@ The decoder is precise but misses notes in dense chords and fast runs; the piano
 (onset and frame probabilities per 10 ms and key) finds many of them. `RollNotes` peak-picks
 the roll's onsets, follows each note while its frame probability stays up, and keeps only
 the notes the decoder has no onset for (same key, within `MATCH_FRAMES`). A roll-only note's
-confidence is its onset probability, so the checkpoint's `min_confidence` applies to it too.
+confidence is its onset probability or, given a calibration (`scale`), the confidence of
+decoder notes that are right as often: roll-only notes are right less often than decoder
+notes of the same raw confidence, and the app shades every note on one scale.
 
 Works on a stream: feed consecutive chunks of frames; notes come out once they are closed.
 """
@@ -12,6 +14,7 @@ Works on a stream: feed consecutive chunks of frames; notes come out once they a
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -35,8 +38,15 @@ class RollNotes:
     """Roll-only notes from streamed onset/frame probabilities and the decoder's onsets."""
 
     def __init__(self, onset_threshold: float, frame_threshold: float = 0.3,
-                 fps: int = FRAMES_PER_SECOND, time_offset: float = 0.0, start: int = 0) -> None:
+                 fps: int = FRAMES_PER_SECOND, time_offset: float = 0.0, start: int = 0,
+                 scale: tuple[Sequence[float], Sequence[float]] = (),
+                 floor: float = 0.0) -> None:
+        """`scale`: (increasing onset peaks, decoder-scale confidences) to map a note's peak
+        onto (linear between, clamped at the ends; none: the peak itself), never below
+        `floor` (the note passed `onset_threshold`, its own bar)."""
         self.onset_threshold = onset_threshold
+        self.scale = scale
+        self.floor = floor
         self.frame_threshold = frame_threshold
         self.fps = fps
         self.time_offset = time_offset
@@ -142,4 +152,10 @@ class RollNotes:
         near = min(known, key=lambda fv: abs(fv[0] - on), default=None)
         return NoteEvent(self.time_offset + on / self.fps, self.time_offset + off / self.fps,
                          key + MIDI_MIN, near[1] if near else DEFAULT_VELOCITY,
-                         confidence=peak)
+                         confidence=self.confidence(peak))
+
+    def confidence(self, peak: float) -> float:
+        """A roll-only note's confidence for its onset peak."""
+        if not self.scale:
+            return peak
+        return max(self.floor, float(np.interp(peak, *self.scale)))

@@ -173,22 +173,61 @@ def calibration(pairs: list[tuple[list[NoteEvent], list[NoteEvent]]], bins: int 
 
 
 def calibrate(args: argparse.Namespace, files: list[Path]) -> int:
-    """Measure the checkpoint's confidence calibration on `files`; store it in its config."""
+    """Measure the checkpoint's confidence calibration on `files`; store it in its config.
+
+    Decoder notes and roll-only notes are measured apart: the stored calibration is the
+    decoder notes', and `roll_confidence` maps a roll-only note's onset peak to the
+    decoder-note confidence that is right as often, so every note is shaded on one scale.
+    """
+    from dataclasses import replace
+
+    from clef_app.model.inference import Transcriber
     from clef_app.notation.confidence import bands_from_calibration
 
     path, t = _model_to_update(args, "calibrate")
-    pairs = [(ground_truth(f) or [], t.transcribe_all(_samples(f))) for f in files]
-    cal = calibration(pairs)
+    t = Transcriber(t.model, replace(t.options, roll_confidence=()))  # raw peaks
+    decoder_only = Transcriber(t.model, replace(t.options, roll_onset=0.0))
+    decoded, rolled = [], []
+    for f in files:
+        samples, ref = _samples(f), ground_truth(f) or []
+        mine = {(n.onset, n.pitch) for n in decoder_only.transcribe_all(samples)}
+        notes = t.transcribe_all(samples)
+        decoded.append((ref, [n for n in notes if (n.onset, n.pitch) in mine]))
+        rolled.append((ref, [n for n in notes if (n.onset, n.pitch) not in mine]))
+    cal = calibration(decoded)
     if len(cal["confidence"]) < 2:
         raise CommandError("too few notes to calibrate on")
     bands = bands_from_calibration(cal["confidence"], cal["precision"])
     measured_on = ", ".join(sorted({f.parent.name for f in files}))
-    stored = _store_in_config(path, {"calibration": {**cal, "measured_on": measured_on}})
+    values: dict = {"calibration": {**cal, "measured_on": measured_on}}
+    roll = calibration(rolled, bins=6)
+    if len(roll["confidence"]) >= 2:
+        values["roll_confidence"] = {"roll": roll["confidence"],
+                                     "decoder": equally_right(cal, roll["precision"])}
+    stored = _store_in_config(path, values)
     for c, p in zip(cal["confidence"], cal["precision"], strict=True):
-        print(f"confidence {c:.3f}: {p:.0%} right")
+        print(f"decoder notes, confidence {c:.3f}: {p:.0%} right")
+    for c, p in zip(roll["confidence"], roll["precision"], strict=True):
+        print(f"roll-only notes, onset peak {c:.3f}: {p:.0%} right")
     print(f"stored the calibration in {stored}: doubtful below "
           f"{bands.doubtful_below:.3f}, confident from {bands.confident_from:.3f}")
     return 0
+
+
+def equally_right(cal: dict[str, list[float]], precision: list[float]) -> list[float]:
+    """For each precision, the confidence at which `cal` (a decoder calibration) is right
+    that often: interpolated on its non-decreasing curve; below its lowest precision, scaled
+    down towards 0 in proportion; above its highest, its highest confidence."""
+    c = np.asarray(cal["confidence"], dtype=float)
+    p = np.maximum.accumulate(np.asarray(cal["precision"], dtype=float))
+    out = []
+    for target in precision:
+        if target < p[0]:
+            out.append(c[0] * max(target, 0.0) / max(p[0], 1e-9))
+        else:
+            rising = np.concatenate([[True], np.diff(p) > 0])  # np.interp needs increasing x
+            out.append(float(np.interp(target, p[rising], c[rising])))
+    return [round(float(x), 4) for x in np.maximum.accumulate(out)]
 
 
 def _model_to_update(args: argparse.Namespace, what: str):

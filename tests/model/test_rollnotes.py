@@ -36,6 +36,21 @@ def test_a_clear_peak_becomes_a_note_that_lasts_while_the_frame_is_on():
     assert note.confidence == pytest.approx(0.6)
 
 
+def test_a_calibration_puts_the_peak_on_the_decoder_notes_scale():
+    """Roll-only notes are right less often than decoder notes of the same raw confidence:
+    `clef eval --calibrate` measures the decoder-note confidence that is right as often."""
+    scale = ((0.3, 0.5, 0.7), (0.05, 0.2, 0.4))
+    r = RollNotes(0.3, scale=scale, floor=0.08)
+    assert r.confidence(0.6) == pytest.approx(0.3)  # linear between calibration points
+    assert r.confidence(0.9) == pytest.approx(0.4)  # clamped above
+    assert r.confidence(0.3) == pytest.approx(0.08)  # never below the decoder notes' bar
+    assert RollNotes(0.3).confidence(0.6) == 0.6  # no calibration: the peak itself
+    onset, frame = roll()
+    add_note(onset, frame, 39, 20, 70, peak=0.6)
+    (note,) = r.feed(0, onset, frame, len(onset)) + r.finish()
+    assert note.confidence == pytest.approx(0.3)
+
+
 def test_weak_onsets_make_no_notes():
     onset, frame = roll()
     add_note(onset, frame, 39, 20, 70, peak=0.2)

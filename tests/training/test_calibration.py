@@ -5,9 +5,10 @@ import shutil
 from pathlib import Path
 
 from clef_app.cli import main
+from clef_app.model.inference import Transcriber
 from clef_app.notation.confidence import read_bands
 from clef_app.notation.events import NoteEvent
-from clef_app.training.evaluate import calibration
+from clef_app.training.evaluate import calibration, equally_right
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -18,6 +19,15 @@ def test_calibration_is_the_share_of_right_notes_per_confidence_bin():
     wrong = [NoteEvent(float(i), i + 0.5, 70, confidence=0.1) for i in range(10)]
     cal = calibration([(ref, right + wrong)], bins=2)
     assert cal == {"confidence": [0.1, 0.9], "precision": [0.0, 1.0]}
+
+
+def test_equally_right_reads_the_decoder_curve_backwards():
+    cal = {"confidence": [0.1, 0.2, 0.4], "precision": [0.4, 0.6, 0.9]}
+    # 0.5 right: half way between 0.1 and 0.2; below the curve: scaled towards 0; above: top
+    assert equally_right(cal, [0.2, 0.5, 0.95]) == [0.05, 0.15, 0.4]
+    # a dip in the measured curve is levelled; the mapped confidences never go down
+    dip = {"confidence": [0.1, 0.2, 0.3, 0.4], "precision": [0.4, 0.7, 0.6, 0.9]}
+    assert equally_right(dip, [0.8, 0.65]) == [0.3, 0.3]
 
 
 def test_calibrate_stores_bands_the_app_reads(tmp_path, capsys):
@@ -32,7 +42,13 @@ def test_calibrate_stores_bands_the_app_reads(tmp_path, capsys):
     assert all(b > a for a, b in zip(cal["confidence"][:-1], cal["confidence"][1:], strict=True))
     bands = read_bands(model)
     assert bands.doubtful_below <= bands.confident_from
-    assert "doubtful below" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "doubtful below" in out and "roll-only notes, onset peak" in out
+    # roll-only notes (3 of 6 right at peaks 0.21-0.31 on the demo) get the decoder scale
+    stored = json.loads((tmp_path / "clef.json").read_text())["roll_confidence"]
+    loaded = Transcriber.load(model, device="cpu").options.roll_confidence
+    assert loaded == (tuple(stored["roll"]), tuple(stored["decoder"]))
+    assert all(d < r for r, d in zip(*loaded, strict=True))
 
 
 def test_tuning_or_calibrating_a_bad_checkpoint_is_a_clear_error(tmp_path, capsys):
