@@ -219,9 +219,11 @@ def _snap_end(x: float, start: Fraction, subs: Sequence[int], compound: bool) ->
     if sub == 1:
         sub = 3 if compound else 2
     tol = max(END_TOLERANCE, END_RELATIVE * (x - float(start)))
-    if sub in TUPLETS and start < b:  # a note from before the tuplet ends on a plain grid
-        sub = 4
-    elif sub in TUPLETS:  # a tuplet's steps are short: an end moves less than half of one
+    if sub in TUPLETS and start < b:  # a note from before the tuplet ends at a beat: on a
+        # plain grid, a rest between it and a tuplet note of its voice could not be written
+        # (a 20th of a beat between a 16th and a quintuplet)
+        return Fraction(b + 1 if x - b >= 0.5 else b)
+    if sub in TUPLETS:  # a tuplet's steps are short: an end moves less than half of one
         tol = min(tol, 0.45 / sub)
     levels = (1, sub) if sub in TUPLETS else (1, 3, 6, 12) if ternary(sub) else (1, 2, 4, 8)
     for level in [v for v in levels if v <= sub] + [sub]:

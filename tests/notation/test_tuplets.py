@@ -70,3 +70,25 @@ def test_musescore_reads_the_quintuplets(tmp_path):
     src = tmp_path / "five.musicxml"
     src.write_text(to_musicxml(build_score(bars_with_a_run(5), {"pickup": 0}).score))
     assert_musescore_opens(src, tmp_path)
+
+
+def test_a_held_note_ending_in_a_tuplet_beat_leaves_a_writable_rest():
+    """Real piano (maps-dev scn15_11): a note from before a quintuplet beat ended on the
+    16th grid inside it, and the rest before its voice's next quintuplet note (3/20 of a
+    beat) had no written form: the MusicXML export failed. It now ends at a beat."""
+    notes = []
+    for bar in range(4):
+        t = 0.3 + bar * 4 * SPB
+        notes.append(NoteEvent(t, t + 1.3 * SPB, 70))  # into the quintuplet beat
+        for k in range(5):  # beat 2: five even onsets, two in the bass, three in the treble
+            on = t + SPB + k * SPB / 5
+            notes.append(NoteEvent(on, on + 0.9 * SPB / 5, (45, 47, 72, 74, 76)[k]))
+        notes += [NoteEvent(t + b * SPB, t + (b + 0.9) * SPB, 67) for b in (2, 3)]
+        notes += [NoteEvent(t + b * SPB, t + (b + 1.8) * SPB, 48) for b in (0, 2)]
+    result = build_score(notes, {"pickup": 0})
+    held = [p.note for p in result.placed.values() if p.note.pitch == 70]
+    assert all(q.end - q.start == 1 for q in held)  # to the quintuplet's beat
+    xml = to_musicxml(result.score)
+    assert xml.count("<actual-notes>5</actual-notes>") >= 20
+    back = converter.parseData(xml, format="musicxml")
+    assert {p.midi for n in back.recurse().notes for p in n.pitches} == {n.pitch for n in notes}
