@@ -17,6 +17,7 @@ from clef_app.model.clef_model import ClefModel
 from clef_app.model.decoding import greedy_decode
 from clef_app.model.device import choose_device
 from clef_app.model.frontend import mel_to_image, n_segments, window_mels
+from clef_app.model.passes import PassMerger
 from clef_app.model.rollnotes import RollNotes
 from clef_app.notation.codec import (
     OFF_OFFSET,
@@ -57,7 +58,8 @@ class Transcriber:
         options = DecodingConfig(device=device, batch_size=batch_size,
                                  min_confidence=float(meta.get("min_confidence", 0.0)),
                                  roll_onset=float(meta.get("roll_onset", 0.0)),
-                                 roll_confidence=roll_scale(meta.get("roll_confidence")))
+                                 roll_confidence=roll_scale(meta.get("roll_confidence")),
+                                 **passes_of(meta.get("passes")))
         return cls(model, options)
 
     def keep(self, notes: list[NoteEvent]) -> list[NoteEvent]:
@@ -92,41 +94,72 @@ class Transcriber:
                    timings: dict[str, float] | None = None) -> Iterator[TranscriptionProgress]:
         """Yield notes batch by batch; memory stays bounded by the batch, not the recording.
 
+        With `options.passes` 2 the recording is read twice, on the segment grid and on the
+        grid shifted by half a segment, and the two readings are merged (`model.passes`).
+
         Args:
             samples: mono float32 at the model's sample rate.
             cancel: checked between batches; when it returns True the generator stops.
             timings: if given, seconds spent per stage are added up in it (`clef benchmark`).
         """
+        o = self.options
         total = len(samples) / self.fe.sample_rate
-        n, step = n_segments(len(samples), self.fe), self.options.batch_size
-        stitcher = NoteStitcher()
-        frames, seg = self.fe.segment_frames, self.fe.segment_samples
-        extra = self._roll_notes()
+        merger = PassMerger(o.pass_single, o.pass_both) if o.passes > 1 else None
+        for per_pass, settled, done in self._read(samples, cancel, timings):
+            clock = _Clock(timings)
+            if merger is None:
+                notes = self.keep(per_pass[0])
+            else:
+                for which, got in enumerate(per_pass):
+                    merger.add(which, got)
+                notes = merger.settle(settled)
+            clock.lap("stitching")
+            yield TranscriptionProgress(_trim(notes, total), min(total, done), total)
+
+    def pass_notes(self, samples: np.ndarray) -> list[list[NoteEvent]]:
+        """Every note of each pass, unfiltered and unmerged (for tuning the merge)."""
+        out: list[list[NoteEvent]] = []
+        for per_pass, _, _ in self._read(samples):
+            out = out or [[] for _ in per_pass]
+            for mine, got in zip(out, per_pass, strict=True):
+                mine += got
+        return out
+
+    def _read(self, samples: np.ndarray, cancel: Callable[[], bool] | None = None,
+              timings: dict[str, float] | None = None
+              ) -> Iterator[tuple[list[list[NoteEvent]], float, float]]:
+        """Per batch: each pass's completed notes, the time before which every pass has
+        given all its notes (inf at the end), and the seconds of audio read."""
+        seg = self.fe.segment_samples
+        shifts = (0, seg // 2)[: 2 if self.options.passes > 1 else 1]
+        passes = [_Pass(self, shift, len(samples)) for shift in shifts]
+        n, step = max(p.count for p in passes), self.options.batch_size
         for first in range(0, n, step):
             if cancel is not None and cancel():
                 return
-            count = min(step, n - first)
+            jobs = [(p, k) for p in passes for k in range(first, min(first + step, p.count))]
             tokens, probs, roll = self.decode_windows_with_roll(
-                samples, [(first + k) * seg for k in range(count)], timings)
-            clock = _Clock(timings)
-            notes: list[NoteEvent] = []
-            for k in range(count):
-                notes += stitcher.feed((first + k) * frames, frames, tokens[k], probs[k])
-                if extra is not None and roll is not None:
-                    notes += extra.add_segment((first + k) * frames, tokens[k], roll[k])
-            if first + count >= n:
-                notes += stitcher.finish() + (extra.finish() if extra is not None else [])
-            clock.lap("stitching")
-            done = min(total, (first + count) * self.fe.segment_seconds)
-            yield TranscriptionProgress(self.keep(_trim(notes, total)), done, total)
+                samples, [k * seg - p.shift for p, k in jobs], timings)
+            got: dict[int, list[NoteEvent]] = {id(p): [] for p in passes}
+            for i, (p, k) in enumerate(jobs):
+                got[id(p)] += p.feed(k, tokens[i], probs[i], None if roll is None else roll[i])
+            last = first + step >= n
+            if last:
+                for p in passes:
+                    got[id(p)] += p.finish()
+            settled = float("inf") if last else min(p.settled() for p in passes)
+            yield [got[id(p)] for p in passes], settled, (first + step) * self.fe.segment_seconds
 
-    def _roll_notes(self, time_offset: float = 0.0, start: int = 0) -> RollNotes | None:
-        """The roll head's second opinion from frame `start`, when the checkpoint asks for it."""
+    def _roll_notes(self, time_offset: float = 0.0, start: int = 0,
+                    floor: float | None = None) -> RollNotes | None:
+        """The roll head's second opinion from frame `start`, when the checkpoint asks for it;
+        its notes' confidence never below `floor` (default: the kept notes' threshold)."""
         if self.options.roll_onset <= 0 or self.model.roll_head is None:
             return None
         o = self.options
         return RollNotes(o.roll_onset, o.roll_frame, self.fe.sample_rate // self.fe.hop_length,
-                         time_offset, start, o.roll_confidence, o.min_confidence)
+                         time_offset, start, o.roll_confidence,
+                         o.min_confidence if floor is None else floor)
 
     def transcribe_all(self, samples: np.ndarray) -> list[NoteEvent]:
         notes = [n for p in self.transcribe(samples) for n in p.notes]
@@ -134,6 +167,32 @@ class Transcriber:
 
     def stream(self, time_offset: float = 0.0) -> StreamTranscriber:
         return StreamTranscriber(self, time_offset)
+
+
+class _Pass:
+    """One reading of a recording, on the segment grid moved `shift` samples later: its
+    window k starts at sample k * segment - shift (zeros before the recording)."""
+
+    def __init__(self, transcriber: Transcriber, shift: int, n_samples: int) -> None:
+        fe = transcriber.fe
+        self.shift, self.frames = shift, fe.segment_frames
+        self.count = n_segments(n_samples + shift, fe)
+        self.stitcher = NoteStitcher(time_offset=-shift / fe.sample_rate)
+        merged = transcriber.options.passes > 1  # then the merge decides what is kept
+        self.roll = transcriber._roll_notes(-shift / fe.sample_rate, 0, 0.0 if merged else None)
+
+    def feed(self, k: int, tokens: list[int], probs: list[float],
+             roll: np.ndarray | None) -> list[NoteEvent]:
+        notes = self.stitcher.feed(k * self.frames, self.frames, tokens, probs)
+        if self.roll is not None and roll is not None:
+            notes += self.roll.add_segment(k * self.frames, tokens, roll)
+        return _from_zero(notes)
+
+    def finish(self) -> list[NoteEvent]:
+        return _from_zero(self.stitcher.finish() + (self.roll.finish() if self.roll else []))
+
+    def settled(self) -> float:
+        return min(self.stitcher.settled(), self.roll.settled() if self.roll else np.inf)
 
 
 class StreamTranscriber:
@@ -251,6 +310,19 @@ class StreamTranscriber:
         return notes
 
 
+def passes_of(stored: object) -> dict:
+    """`DecodingConfig` fields from the checkpoint's `passes` ({"count": 2, "single": ..,
+    "both": ..}; one pass when absent or malformed)."""
+    try:
+        count = int(stored["count"])  # type: ignore[index]
+        if count < 2:
+            return {"passes": 1}
+        return {"passes": 2, "pass_single": float(stored["single"]),  # type: ignore[index]
+                "pass_both": float(stored["both"])}  # type: ignore[index]
+    except (TypeError, KeyError, ValueError):
+        return {"passes": 1}
+
+
 def roll_scale(stored: object) -> tuple[tuple[float, ...], tuple[float, ...]]:
     """The checkpoint's `roll_confidence` ({"roll": [...], "decoder": [...]}) as
     `DecodingConfig.roll_confidence`; () when absent or malformed (then the peak is used)."""
@@ -294,6 +366,11 @@ class _Clock:
             now = time.perf_counter()
             self.timings[stage] = self.timings.get(stage, 0.0) + now - self.last
             self.last = now
+
+
+def _from_zero(notes: list[NoteEvent]) -> list[NoteEvent]:
+    """Notes heard in the silence before a shifted pass's recording start at 0 (or go)."""
+    return [n if n.onset >= 0 else replace(n, onset=0.0) for n in notes if n.offset > 0.01]
 
 
 def _trim(notes: list[NoteEvent], total: float) -> list[NoteEvent]:

@@ -84,6 +84,12 @@ class RollNotes:
         self._track(self._base + len(self._onset) - LOOKAHEAD)
         return self._release(decoded_until - MATCH_FRAMES)
 
+    def settled(self) -> float:
+        """s: every roll-only note starting before this has been returned (later ones are
+        open, waiting for the decoder's say, or not yet looked for)."""
+        pending = [on for on, _ in self._open.values()] + [note[0] for note in self._closed]
+        return self.time_offset + min(pending + [self._done]) / self.fps
+
     def finish(self) -> list[NoteEvent]:
         """Close every note at the end of the stream and return what is left."""
         end = self._base + len(self._onset)

@@ -248,6 +248,11 @@ class NoteStitcher:
         self._end = start + n_frames
         return [n for n in done if n is not None]
 
+    def settled(self) -> float:
+        """s: every note starting before this has been returned (the rest are still open)."""
+        first_open = min((on for on, _, _ in self._open.values()), default=self._end)
+        return self.time_offset + min(first_open, self._end) / self.fps
+
     def finish(self) -> list[NoteEvent]:
         """Close the notes still sounding at the end of the last segment."""
         done = [self._close(p, self._end) for p in list(self._open)]

@@ -17,11 +17,14 @@ from clef_app.audio.io import AudioError, load_audio
 from clef_app.cli import CommandError
 from clef_app.config import SAMPLE_RATE
 from clef_app.model.errors import ModelError
+from clef_app.model.passes import merge_passes
 from clef_app.notation.events import NoteEvent, read_notes_tsv
 from clef_app.training.metrics import matched_estimates, note_scores
 
 AUDIO_SUFFIXES = (".flac", ".wav", ".ogg", ".mp3")
 ROLL_ONSETS = (0.0, 0.05, 0.075, 0.1, 0.125, 0.15, 0.2, 0.3)  # 0 = no roll-only notes
+PASS_SINGLE = tuple(np.round(np.arange(0.05, 0.301, 0.025), 3))  # two passes: one wrote it
+PASS_BOTH = tuple(np.round(np.arange(0.0, 0.201, 0.025), 3))  # both wrote it (mean confidence)
 COLUMNS = ("onset_f1", "onset_p", "onset_r", "onset_offset_f1", "frame_f1", "onset_dev_ms")
 
 
@@ -121,13 +124,16 @@ def _mean(values: list[float]) -> float:
 
 def tune_confidence(args: argparse.Namespace, files: list[Path]) -> int:
     """Choose the note-confidence threshold and the roll-only onset threshold with the best
-    mean onset F1 on raw (unfiltered) notes; store both in the checkpoint's config."""
+    mean onset F1 on raw (unfiltered) notes, then whether a second, shifted pass (and its
+    merge thresholds) does better; store them in the checkpoint's config."""
     from dataclasses import replace
 
     path, t = _model_to_update(args, "tune")
     audio = [_samples(f) for f in files]
     refs = [ground_truth(f) or [] for f in files]
-    t.options = replace(t.options, min_confidence=0.0, roll_onset=0.0)
+    tuned = t.options
+    t.options = replace(tuned, min_confidence=0.0, roll_onset=0.0, roll_confidence=(),
+                        passes=1)  # roll-only notes at their raw onset peak
     decoded = [t.transcribe_all(x) for x in audio]
     roll_only: list[list] = [[] for _ in files]
     if t.model.roll_head is not None:
@@ -149,9 +155,21 @@ def tune_confidence(args: argparse.Namespace, files: list[Path]) -> int:
         print(f"roll onset >= {roll_thr:.3f}: best onset F1 {scores[best_here]:.3f} "
               f"at confidence >= {best_here[0]:.3f}")
     best = max(scores, key=scores.get)
-    stored = _store_in_config(path, {"min_confidence": best[0], "roll_onset": best[1]})
-    print(f"stored min_confidence {best[0]} and roll_onset {best[1]} (onset F1 "
-          f"{scores[best]:.3f}; decoder alone {scores[(best[0], 0.0)]:.3f}) in {stored}")
+    print(f"one pass: min_confidence {best[0]}, roll_onset {best[1]}: onset F1 "
+          f"{scores[best]:.3f} (decoder alone {scores[(best[0], 0.0)]:.3f})")
+    t.options = replace(tuned, roll_onset=best[1], passes=2)
+    both_passes = [t.pass_notes(x) for x in audio]
+    merged = {(single, both): _mean([note_scores(r, merge_passes(a, b, single, both))["onset_f1"]
+                                     for r, (a, b) in zip(refs, both_passes, strict=True)])
+              for single in PASS_SINGLE for both in PASS_BOTH}
+    two = max(merged, key=merged.get)
+    print(f"two passes: a note both wrote from {two[1]}, one only one wrote from {two[0]}: "
+          f"onset F1 {merged[two]:.3f}")
+    passes = ({"count": 2, "single": two[0], "both": two[1]} if merged[two] > scores[best]
+              else {"count": 1})
+    stored = _store_in_config(path, {"min_confidence": best[0], "roll_onset": best[1],
+                                     "passes": passes})
+    print(f"stored {passes['count']} pass(es) in {stored}")
     return 0
 
 
@@ -185,7 +203,7 @@ def calibrate(args: argparse.Namespace, files: list[Path]) -> int:
     from clef_app.notation.confidence import bands_from_calibration
 
     path, t = _model_to_update(args, "calibrate")
-    t = Transcriber(t.model, replace(t.options, roll_confidence=()))  # raw peaks
+    t = Transcriber(t.model, replace(t.options, roll_confidence=(), passes=1))  # raw peaks
     decoder_only = Transcriber(t.model, replace(t.options, roll_onset=0.0))
     decoded, rolled = [], []
     for f in files:

@@ -7,7 +7,8 @@ import pytest
 import torch
 
 from clef_app.audio.io import load_audio
-from clef_app.model.inference import Transcriber
+from clef_app.model.inference import Transcriber, passes_of
+from clef_app.model.passes import merge_passes
 from clef_app.model.rollnotes import MATCH_FRAMES
 
 DEMO = Path(__file__).resolve().parents[2] / "resources" / "demo" / "demo.flac"
@@ -43,21 +44,46 @@ def test_roll_notes_add_to_the_decoders_without_doubling_them(setup):
 
 def test_batch_size_does_not_change_the_notes(setup):
     t, samples = setup
-    whole = notes_with(t, samples, roll_onset=0.05, min_confidence=0.0, batch_size=16)
-    one_by_one = notes_with(t, samples, roll_onset=0.05, min_confidence=0.0, batch_size=1)
+    whole = notes_with(t, samples, roll_onset=0.05, min_confidence=0.0, batch_size=16, passes=1)
+    one_by_one = notes_with(t, samples, roll_onset=0.05, min_confidence=0.0, batch_size=1,
+                            passes=1)
     assert [(n.onset, n.offset, n.pitch, n.velocity) for n in whole] == \
            [(n.onset, n.offset, n.pitch, n.velocity) for n in one_by_one]
 
 
 def test_a_live_stream_ends_with_the_files_notes_roll_notes_included(setup):
+    """Live input reads once (a second, shifted pass would double the latency): its notes
+    are those of a file read in one pass."""
     t, samples = setup
-    t.options = replace(t.options, roll_onset=0.05, min_confidence=0.0, batch_size=16)
+    t.options = replace(t.options, roll_onset=0.05, min_confidence=0.0, batch_size=16,
+                        passes=1)
     offline = sorted((n.onset, n.offset, n.pitch) for n in t.transcribe_all(samples))
     stream, live = t.stream(), []
     for i in range(0, len(samples), 4000):
         live += stream.push(samples[i : i + 4000])
     live += stream.finish()
     assert sorted((n.onset, n.offset, n.pitch) for n in live) == offline
+
+
+def test_two_passes_merge_the_grid_and_the_half_shifted_reading(setup):
+    t, samples = setup
+    t.options = replace(t.options, roll_onset=0.2, batch_size=16, passes=2, pass_single=0.1,
+                        pass_both=0.075)
+    grid, shifted = t.pass_notes(samples)
+    assert len(grid) > 50 and min(n.onset for n in shifted) >= 0
+    # the shifted reading is in the recording's time: most notes are heard by both
+    paired = [n for n in grid if any(m.pitch == n.pitch and abs(m.onset - n.onset) <= 0.05
+                                     for m in shifted)]
+    assert len(paired) >= 0.8 * len(grid)
+    key = lambda notes: sorted((n.onset, n.offset, n.pitch, n.confidence) for n in notes)  # noqa: E731
+    assert key(t.transcribe_all(samples)) == key(merge_passes(grid, shifted, 0.1, 0.075))
+
+
+def test_the_checkpoint_says_how_many_passes():
+    assert passes_of({"count": 2, "single": 0.1, "both": 0.05}) == {
+        "passes": 2, "pass_single": 0.1, "pass_both": 0.05}
+    for stored in (None, {"count": 1}, {"count": 2}, {"count": "two"}, []):
+        assert passes_of(stored) == {"passes": 1}
 
 
 def test_benchmark_times_every_stage_of_the_transcribe_path(setup, capsys):
