@@ -130,9 +130,10 @@ class DecodingConfig:
     # roll-only notes' confidence on the decoder notes' scale: (onset peaks, the decoder-note
     # confidences equally often right), measured by `clef eval --calibrate`; () = the peak
     roll_confidence: tuple[tuple[float, ...], tuple[float, ...]] = ()
-    # files are read twice, the second time on the grid shifted by half a segment, and the
-    # readings merged (model/passes.py): a note both wrote is kept from a mean confidence of
-    # pass_both, one only one wrote from pass_single; checkpoints store tuned ones
+    # files are read `passes` times, on the segment grid shifted by k/passes of a segment,
+    # and the readings merged (model/passes.py): a note two or more wrote is kept from a
+    # mean confidence of pass_both, one only one wrote from pass_single; checkpoints store
+    # tuned ones
     passes: int = 1
     pass_single: float = 0.0
     pass_both: float = 0.0

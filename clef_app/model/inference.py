@@ -28,6 +28,7 @@ from clef_app.notation.codec import (
 )
 from clef_app.notation.events import NoteEvent
 
+MAX_PASSES = 4  # readings of a file a checkpoint may ask for
 SAME_ONSET = 0.06  # s: a window's note this close to an open note's onset is that note
 
 
@@ -94,8 +95,8 @@ class Transcriber:
                    timings: dict[str, float] | None = None) -> Iterator[TranscriptionProgress]:
         """Yield notes batch by batch; memory stays bounded by the batch, not the recording.
 
-        With `options.passes` 2 the recording is read twice, on the segment grid and on the
-        grid shifted by half a segment, and the two readings are merged (`model.passes`).
+        With `options.passes` N > 1 the recording is read N times, on the segment grid
+        shifted by k/N of a segment for each k, and the readings are merged (`model.passes`).
 
         Args:
             samples: mono float32 at the model's sample rate.
@@ -104,7 +105,7 @@ class Transcriber:
         """
         o = self.options
         total = len(samples) / self.fe.sample_rate
-        merger = PassMerger(o.pass_single, o.pass_both) if o.passes > 1 else None
+        merger = PassMerger(o.pass_single, o.pass_both, o.passes) if o.passes > 1 else None
         for per_pass, settled, done in self._read(samples, cancel, timings):
             clock = _Clock(timings)
             if merger is None:
@@ -131,8 +132,8 @@ class Transcriber:
         """Per batch: each pass's completed notes, the time before which every pass has
         given all its notes (inf at the end), and the seconds of audio read."""
         seg = self.fe.segment_samples
-        shifts = (0, seg // 2)[: 2 if self.options.passes > 1 else 1]
-        passes = [_Pass(self, shift, len(samples)) for shift in shifts]
+        count = max(1, self.options.passes)
+        passes = [_Pass(self, k * seg // count, len(samples)) for k in range(count)]
         n, step = max(p.count for p in passes), self.options.batch_size
         for first in range(0, n, step):
             if cancel is not None and cancel():
@@ -311,13 +312,13 @@ class StreamTranscriber:
 
 
 def passes_of(stored: object) -> dict:
-    """`DecodingConfig` fields from the checkpoint's `passes` ({"count": 2, "single": ..,
+    """`DecodingConfig` fields from the checkpoint's `passes` ({"count": N, "single": ..,
     "both": ..}; one pass when absent or malformed)."""
     try:
         count = int(stored["count"])  # type: ignore[index]
-        if count < 2:
+        if not 2 <= count <= MAX_PASSES:
             return {"passes": 1}
-        return {"passes": 2, "pass_single": float(stored["single"]),  # type: ignore[index]
+        return {"passes": count, "pass_single": float(stored["single"]),  # type: ignore[index]
                 "pass_both": float(stored["both"])}  # type: ignore[index]
     except (TypeError, KeyError, ValueError):
         return {"passes": 1}

@@ -77,13 +77,14 @@ def test_two_passes_merge_the_grid_and_the_half_shifted_reading(setup):
                                      for m in shifted)]
     assert len(paired) >= 0.8 * len(grid)
     key = lambda notes: sorted((n.onset, n.offset, n.pitch, n.confidence) for n in notes)  # noqa: E731
-    assert key(t.transcribe_all(samples)) == key(merge_passes(grid, shifted, 0.1, 0.075))
+    assert key(t.transcribe_all(samples)) == key(merge_passes([grid, shifted], 0.1, 0.075))
 
 
 def test_the_checkpoint_says_how_many_passes():
     assert passes_of({"count": 2, "single": 0.1, "both": 0.05}) == {
         "passes": 2, "pass_single": 0.1, "pass_both": 0.05}
-    for stored in (None, {"count": 1}, {"count": 2}, {"count": "two"}, []):
+    assert passes_of({"count": 3, "single": 0.5, "both": 0.075})["passes"] == 3
+    for stored in (None, {"count": 1}, {"count": 2}, {"count": "two"}, [], {"count": 9}):
         assert passes_of(stored) == {"passes": 1}
 
 
