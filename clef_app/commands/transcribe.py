@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from clef_app.audio.io import AudioError, load_audio, resample
@@ -21,6 +22,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="output file: " + ", ".join(SUFFIXES))
     p.add_argument("--model", type=Path, default=None, help="checkpoint (default: bundled)")
     p.add_argument("--device", default="auto", help="auto | cpu | cuda | mps")
+    p.add_argument("--one-pass", action="store_true",
+                   help="read the recording once, not as often as the model asks (faster, "
+                        "a little less accurate; see the model card)")
     p.add_argument("--quiet", action="store_true")
 
 
@@ -33,6 +37,8 @@ def run(args: argparse.Namespace) -> int:
         from clef_app.model.inference import Transcriber
 
         transcriber = Transcriber.load(args.model, device=args.device)
+        if args.one_pass:
+            transcriber.options = replace(transcriber.options, passes=1)
     except (ModelError, AudioError) as exc:
         raise CommandError(str(exc)) from exc
     samples = resample(audio.samples, SAMPLE_RATE, transcriber.fe.sample_rate)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -42,6 +43,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="choose the note-confidence threshold with the best mean onset F1 on "
                         "these files and store it in the checkpoint's config (use held-out "
                         "synthetic data, never the test set)")
+    p.add_argument("--one-pass", action="store_true",
+                   help="Clef reads each file once, not as often as the checkpoint asks")
     p.add_argument("--calibrate", action="store_true",
                    help="measure how often notes of each confidence are right on these files "
                         "and store it in the checkpoint's config (the app draws confidence "
@@ -81,6 +84,8 @@ def systems(args: argparse.Namespace) -> dict:
             t = Transcriber.load(args.model, device=args.device)
         except ModelError as exc:
             raise CommandError(str(exc)) from exc
+        if args.one_pass:
+            t.options = replace(t.options, passes=1)
         out["Clef"] = lambda path, samples: t.transcribe_all(samples)
     if args.peer:
         from clef_app.training.peer import basic_pitch_notes
@@ -127,7 +132,6 @@ def tune_confidence(args: argparse.Namespace, files: list[Path]) -> int:
     """Choose the note-confidence threshold and the roll-only onset threshold with the best
     mean onset F1 on raw (unfiltered) notes, then whether a second, shifted pass (and its
     merge thresholds) does better; store them in the checkpoint's config."""
-    from dataclasses import replace
 
     path, t = _model_to_update(args, "tune")
     audio = [_samples(f) for f in files]
@@ -200,7 +204,6 @@ def calibrate(args: argparse.Namespace, files: list[Path]) -> int:
     decoder notes', and `roll_confidence` maps a roll-only note's onset peak to the
     decoder-note confidence that is right as often, so every note is shaded on one scale.
     """
-    from dataclasses import replace
 
     from clef_app.model.inference import Transcriber
     from clef_app.notation.confidence import bands_from_calibration
