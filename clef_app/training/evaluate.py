@@ -25,7 +25,7 @@ from clef_app.training.metrics import matched_estimates, note_scores
 AUDIO_SUFFIXES = (".flac", ".wav", ".ogg", ".mp3")
 ROLL_ONSETS = (0.0, 0.05, 0.075, 0.1, 0.125, 0.15, 0.2, 0.3)  # 0 = no roll-only notes
 PASS_COUNTS = (2, 3)  # readings tried beside one
-PASS_SINGLE = (0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.7)  # a note one pass wrote
+PASS_SINGLE = (0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.7, 1.0)  # a note one pass wrote
 PASS_BOTH = tuple(np.round(np.arange(0.0, 0.151, 0.025), 3))  # two or more: mean confidence
 COLUMNS = ("onset_f1", "onset_p", "onset_r", "onset_offset_f1", "frame_f1", "onset_dev_ms")
 
