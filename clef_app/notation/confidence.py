@@ -9,9 +9,9 @@ fully *confident* where CONFIDENT_PRECISION are; in between its shade grows.
 Where those bands lie comes from the checkpoint's config (`clef.json`) when it holds a
 calibration, `"calibration": {"confidence": [...], "precision": [...]}` (increasing
 confidences, the precision measured at each); otherwise from SHIPPED_CALIBRATION, measured
-for the shipped checkpoint. That calibration is the decoder notes'; roll-only notes
-(`model.rollnotes`) are put on the same scale as they are made (`roll_confidence`), so one
-set of bands serves every note.
+for the shipped checkpoint. It is measured on the notes the app shows (all the readings
+merged); roll-only notes (`model.rollnotes`) are first put on the decoder notes' scale
+(`roll_confidence`), so one set of bands serves every note.
 """
 
 from __future__ import annotations

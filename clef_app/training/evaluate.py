@@ -200,39 +200,46 @@ def calibration(pairs: list[tuple[list[NoteEvent], list[NoteEvent]]], bins: int 
 def calibrate(args: argparse.Namespace, files: list[Path]) -> int:
     """Measure the checkpoint's confidence calibration on `files`; store it in its config.
 
-    Decoder notes and roll-only notes are measured apart: the stored calibration is the
-    decoder notes', and `roll_confidence` maps a roll-only note's onset peak to the
-    decoder-note confidence that is right as often, so every note is shaded on one scale.
+    First, in one pass, decoder notes and roll-only notes are measured apart:
+    `roll_confidence` maps a roll-only note's onset peak to the decoder-note confidence
+    that is right as often, so every note is on one scale. Then the notes the app shows
+    (read as often as the checkpoint asks, roll-only notes so mapped) are measured: that is
+    the stored `calibration` the app's shading reads.
     """
-
-    from clef_app.model.inference import Transcriber
+    from clef_app.model.inference import Transcriber, roll_scale
     from clef_app.notation.confidence import bands_from_calibration
 
-    path, t = _model_to_update(args, "calibrate")
-    t = Transcriber(t.model, replace(t.options, roll_confidence=(), passes=1))  # raw peaks
+    path, shown = _model_to_update(args, "calibrate")
+    t = Transcriber(shown.model, replace(shown.options, roll_confidence=(), passes=1))
     decoder_only = Transcriber(t.model, replace(t.options, roll_onset=0.0))
+    audio = [(_samples(f), ground_truth(f) or []) for f in files]
     decoded, rolled = [], []
-    for f in files:
-        samples, ref = _samples(f), ground_truth(f) or []
+    for samples, ref in audio:
         mine = {(n.onset, n.pitch) for n in decoder_only.transcribe_all(samples)}
         notes = t.transcribe_all(samples)
         decoded.append((ref, [n for n in notes if (n.onset, n.pitch) in mine]))
         rolled.append((ref, [n for n in notes if (n.onset, n.pitch) not in mine]))
-    cal = calibration(decoded)
+    one_pass = calibration(decoded)
+    if len(one_pass["confidence"]) < 2:
+        raise CommandError("too few notes to calibrate on")
+    values: dict = {}
+    roll = calibration(rolled, bins=6)
+    if len(roll["confidence"]) >= 2:
+        values["roll_confidence"] = {"roll": roll["confidence"],
+                                     "decoder": equally_right(one_pass, roll["precision"])}
+    shown.options = replace(shown.options,
+                            roll_confidence=roll_scale(values.get("roll_confidence")))
+    cal = calibration([(ref, shown.transcribe_all(samples)) for samples, ref in audio])
     if len(cal["confidence"]) < 2:
         raise CommandError("too few notes to calibrate on")
     bands = bands_from_calibration(cal["confidence"], cal["precision"])
     measured_on = ", ".join(sorted({f.parent.name for f in files}))
-    values: dict = {"calibration": {**cal, "measured_on": measured_on}}
-    roll = calibration(rolled, bins=6)
-    if len(roll["confidence"]) >= 2:
-        values["roll_confidence"] = {"roll": roll["confidence"],
-                                     "decoder": equally_right(cal, roll["precision"])}
+    values["calibration"] = {**cal, "measured_on": measured_on}
     stored = _store_in_config(path, values)
-    for c, p in zip(cal["confidence"], cal["precision"], strict=True):
-        print(f"decoder notes, confidence {c:.3f}: {p:.0%} right")
     for c, p in zip(roll["confidence"], roll["precision"], strict=True):
         print(f"roll-only notes, onset peak {c:.3f}: {p:.0%} right")
+    for c, p in zip(cal["confidence"], cal["precision"], strict=True):
+        print(f"notes shown, confidence {c:.3f}: {p:.0%} right")
     print(f"stored the calibration in {stored}: doubtful below "
           f"{bands.doubtful_below:.3f}, confident from {bands.confident_from:.3f}")
     return 0
