@@ -115,15 +115,62 @@ def clip_segments(audio_path: Path, notes_path: Path, cfg: ModelConfig
     return samples, targets, rolls
 
 
+class TargetWriter:
+    """A cache's targets (token rows, packed rolls) and index, written to disk as segments
+    are cached, then stored as `tokens.npy` / `rolls.npy`.
+
+    Kept in lists instead, their many small arrays sat between the encoder's large
+    short-lived ones and fragmented the heap: caching the CNN's features of the 30-h build
+    grew to 18 GB and was killed for want of memory.
+    """
+
+    def __init__(self, out: Path, max_len: int) -> None:
+        self.out, self.max_len = out, max_len
+        self.segments, self.truncated = 0, 0
+        self._tokens = open(out / "tokens.i16.part", "wb")  # noqa: SIM115 - closed in close()
+        self._rolls = open(out / "rolls.u8.part", "wb")  # noqa: SIM115
+        self._index = open(out / "index.jsonl", "w", encoding="utf-8")  # noqa: SIM115
+        self._roll_shape: tuple[int, ...] | None = None
+
+    def add(self, clip_id: str, targets: list[list[int]], rolls: list[np.ndarray]) -> None:
+        """One clip's segments, in order."""
+        rows, cut = token_rows(targets, self.max_len)
+        self._tokens.write(rows.tobytes())
+        for roll in rolls:
+            self._roll_shape = roll.shape
+            self._rolls.write(np.ascontiguousarray(roll, dtype=np.uint8).tobytes())
+        self._index.writelines(json.dumps({"clip": clip_id, "segment": k}) + "\n"
+                               for k in range(len(targets)))
+        self.segments += len(targets)
+        self.truncated += cut
+
+    def close(self) -> None:
+        for f in (self._tokens, self._rolls, self._index):
+            f.close()
+        tokens = np.fromfile(self.out / "tokens.i16.part", dtype=np.int16)
+        np.save(self.out / "tokens.npy", tokens.reshape(self.segments, self.max_len))
+        rolls = np.fromfile(self.out / "rolls.u8.part", dtype=np.uint8)
+        np.save(self.out / "rolls.npy", rolls.reshape(self.segments, *(self._roll_shape or ())))
+        (self.out / "tokens.i16.part").unlink()
+        (self.out / "rolls.u8.part").unlink()
+
+
+def token_rows(targets: list[list[int]], max_len: int) -> tuple[np.ndarray, int]:
+    """(N, max_len) int16 PAD-filled target rows, and how many were cut (they lose EOS:
+    a cut, not an end)."""
+    rows = np.full((len(targets), max_len), PAD, dtype=np.int16)
+    for k, tok in enumerate(targets):
+        rows[k, : min(len(tok), max_len)] = tok[:max_len]
+    return rows, sum(len(t) > max_len for t in targets)
+
+
 def cache_split(encoder: torch.nn.Module, cfg: ModelConfig, sha: str, data: Path,
                 clips: list[dict], out: Path, batch: int) -> None:
     """Encode every segment of `clips` into `out` (overwrites)."""
     out.mkdir(parents=True, exist_ok=True)
-    rows, max_len = [], cfg.max_tokens
-    tokens_all: list[np.ndarray] = []
-    rolls_all: list[np.ndarray] = []
-    started, n_truncated = time.time(), 0
-    with open(out / "features.f16", "wb") as feats, open(out / "index.jsonl", "w") as index:
+    started = time.time()
+    targets_out = TargetWriter(out, cfg.max_tokens)
+    with open(out / "features.f16", "wb") as feats:
         for i, clip in enumerate(clips):
             base = data / "clips" / clip["split"] / clip["id"]
             samples, targets, rolls = clip_segments(base.with_suffix(".flac"),
@@ -134,26 +181,18 @@ def cache_split(encoder: torch.nn.Module, cfg: ModelConfig, sha: str, data: Path
                     images = mel_to_image(segment_mels(samples, first, count, cfg.front_end),
                                           cfg.front_end)
                     feats.write(encoder(images).half().numpy().tobytes())
-            rolls_all += rolls
-            for k, tok in enumerate(targets):
-                row = np.full(max_len, PAD, dtype=np.int16)
-                if len(tok) > max_len:
-                    tok, n_truncated = tok[:max_len], n_truncated + 1  # no EOS: a cut, not an end
-                row[: len(tok)] = tok
-                tokens_all.append(row)
-                index.write(json.dumps({"clip": clip["id"], "segment": k}) + "\n")
-                rows.append(clip["id"])
+            targets_out.add(clip["id"], targets, rolls)
             if i % 50 == 0:
-                print(f"{out.name}: {i + 1}/{len(clips)} clips, {len(rows)} segments, "
-                      f"{time.time() - started:.0f} s", flush=True)
-    np.save(out / "tokens.npy", np.stack(tokens_all))
-    np.save(out / "rolls.npy", np.stack(rolls_all))  # (N, frames, 2, 11) bits of 88 keys
-    seconds = len(rows) * cfg.front_end.segment_seconds
-    meta = {"segments": len(rows), "tokens_per_segment": int(encoder.grid[0] * encoder.grid[1]),
+                print(f"{out.name}: {i + 1}/{len(clips)} clips, {targets_out.segments} "
+                      f"segments, {time.time() - started:.0f} s", flush=True)
+    targets_out.close()
+    n_rows, n_truncated = targets_out.segments, targets_out.truncated
+    seconds = n_rows * cfg.front_end.segment_seconds
+    meta = {"segments": n_rows, "tokens_per_segment": int(encoder.grid[0] * encoder.grid[1]),
             "dim": cfg.encoder_dim, "encoder_sha256": sha, "config": cfg.to_dict(),
             "truncated_targets": n_truncated, "audio_seconds": seconds,
             "cache_seconds": time.time() - started}
     (out / "meta.json").write_text(json.dumps(meta, indent=2))
-    print(f"{out.name}: {len(rows)} segments ({seconds / 3600:.2f} h audio) in "
+    print(f"{out.name}: {n_rows} segments ({seconds / 3600:.2f} h audio) in "
           f"{meta['cache_seconds']:.0f} s = "
           f"{seconds / max(meta['cache_seconds'], 1e-9):.0f}x real time")

@@ -15,7 +15,6 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-import numpy as np
 import torch
 
 from clef_app.cli import CommandError
@@ -24,8 +23,7 @@ from clef_app.model.clef_model import ClefModel
 from clef_app.model.encoders import build_encoder, config_for, trains_encoder
 from clef_app.model.errors import ModelError
 from clef_app.model.frontend import segment_mels
-from clef_app.notation.codec import PAD
-from clef_app.training.cache import cache_split, clip_segments, read_manifest
+from clef_app.training.cache import TargetWriter, cache_split, clip_segments, read_manifest
 
 
 def run_kind(args: argparse.Namespace) -> int:
@@ -53,22 +51,12 @@ def run_kind(args: argparse.Namespace) -> int:
     return 0
 
 
-def token_rows(targets: list[list[int]], max_len: int) -> tuple[np.ndarray, int]:
-    """(N, max_len) int16 PAD-filled target rows, and how many were cut (they lose EOS)."""
-    rows = np.full((len(targets), max_len), PAD, dtype=np.int16)
-    for k, tok in enumerate(targets):
-        rows[k, : min(len(tok), max_len)] = tok[:max_len]
-    return rows, sum(len(t) > max_len for t in targets)
-
-
 def cache_mels(cfg: ModelConfig, data: Path, clips: list[dict], out: Path, batch: int) -> None:
     """Write the normalised log-mel of every segment of `clips` into `out` (overwrites)."""
     fe, started = cfg.front_end, time.time()
     out.mkdir(parents=True, exist_ok=True)
-    tokens: list[np.ndarray] = []
-    rolls: list[np.ndarray] = []
-    n_cut = 0
-    with open(out / "features.f16", "wb") as feats, open(out / "index.jsonl", "w") as index:
+    targets_out = TargetWriter(out, cfg.max_tokens)
+    with open(out / "features.f16", "wb") as feats:
         for clip in clips:
             base = data / "clips" / clip["split"] / clip["id"]
             samples, targets, clip_rolls = clip_segments(
@@ -76,15 +64,9 @@ def cache_mels(cfg: ModelConfig, data: Path, clips: list[dict], out: Path, batch
             for first in range(0, len(targets), batch):
                 count = min(batch, len(targets) - first)
                 feats.write(segment_mels(samples, first, count, fe).half().numpy().tobytes())
-            rows, cut = token_rows(targets, cfg.max_tokens)
-            tokens.append(rows)
-            rolls += clip_rolls
-            n_cut += cut
-            index.writelines(json.dumps({"clip": clip["id"], "segment": k}) + "\n"
-                             for k in range(len(targets)))
-    np.save(out / "tokens.npy", np.concatenate(tokens))
-    np.save(out / "rolls.npy", np.stack(rolls))
-    n = sum(len(t) for t in tokens)
+            targets_out.add(clip["id"], targets, clip_rolls)
+    targets_out.close()
+    n, n_cut = targets_out.segments, targets_out.truncated
     meta = {"segments": n, "tokens_per_segment": fe.n_mels, "dim": fe.segment_frames,
             "store": "mels", "encoder_sha256": "", "config": cfg.to_dict(),
             "truncated_targets": n_cut, "audio_seconds": n * fe.segment_seconds,
