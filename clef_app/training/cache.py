@@ -9,6 +9,7 @@ Layout under CACHE/<split>/: `features.f16` (N x tokens x dim, float16, raw), `t
 from __future__ import annotations
 
 import argparse
+import ctypes
 import json
 import os
 import time
@@ -47,6 +48,19 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--store", choices=("features", "mels"), default="features",
                    help="mels: normalised log-mels, for the encoders that train "
                         "(vit-scratch, whisper); default out DATA/cache-mels")
+
+
+def large_allocations_to_mmap(threshold: int = 1 << 20) -> None:
+    """Have glibc serve allocations above `threshold` bytes by mmap, handed back when freed.
+
+    By default glibc raises that threshold as large blocks are freed (up to 32 MB), so the
+    encoder's activations come from the heap, which fragments and grows over hours of
+    caching (CNN features, 100 clips: +154 MB; with this, +21 MB). No-op without glibc.
+    """
+    try:
+        ctypes.CDLL("libc.so.6").mallopt(-3, threshold)  # -3: M_MMAP_THRESHOLD
+    except (OSError, AttributeError):
+        pass
 
 
 def run(args: argparse.Namespace) -> int:
@@ -167,6 +181,7 @@ def token_rows(targets: list[list[int]], max_len: int) -> tuple[np.ndarray, int]
 def cache_split(encoder: torch.nn.Module, cfg: ModelConfig, sha: str, data: Path,
                 clips: list[dict], out: Path, batch: int) -> None:
     """Encode every segment of `clips` into `out` (overwrites)."""
+    large_allocations_to_mmap()
     out.mkdir(parents=True, exist_ok=True)
     started = time.time()
     targets_out = TargetWriter(out, cfg.max_tokens)

@@ -23,7 +23,13 @@ from clef_app.model.clef_model import ClefModel
 from clef_app.model.encoders import build_encoder, config_for, trains_encoder
 from clef_app.model.errors import ModelError
 from clef_app.model.frontend import segment_mels
-from clef_app.training.cache import TargetWriter, cache_split, clip_segments, read_manifest
+from clef_app.training.cache import (
+    TargetWriter,
+    cache_split,
+    clip_segments,
+    large_allocations_to_mmap,
+    read_manifest,
+)
 
 
 def run_kind(args: argparse.Namespace) -> int:
@@ -54,6 +60,7 @@ def run_kind(args: argparse.Namespace) -> int:
 def cache_mels(cfg: ModelConfig, data: Path, clips: list[dict], out: Path, batch: int) -> None:
     """Write the normalised log-mel of every segment of `clips` into `out` (overwrites)."""
     fe, started = cfg.front_end, time.time()
+    large_allocations_to_mmap()
     out.mkdir(parents=True, exist_ok=True)
     targets_out = TargetWriter(out, cfg.max_tokens)
     with open(out / "features.f16", "wb") as feats:
