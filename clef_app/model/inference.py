@@ -138,18 +138,20 @@ class Transcriber:
         for first in range(0, n, step):
             if cancel is not None and cancel():
                 return
-            jobs = [(p, k) for p in passes for k in range(first, min(first + step, p.count))]
+            jobs = [(w, k) for w, p in enumerate(passes)
+                    for k in range(first, min(first + step, p.count))]
             tokens, probs, roll = self.decode_windows_with_roll(
-                samples, [k * seg - p.shift for p, k in jobs], timings)
-            got: dict[int, list[NoteEvent]] = {id(p): [] for p in passes}
-            for i, (p, k) in enumerate(jobs):
-                got[id(p)] += p.feed(k, tokens[i], probs[i], None if roll is None else roll[i])
+                samples, [k * seg - passes[w].shift for w, k in jobs], timings)
+            got: list[list[NoteEvent]] = [[] for _ in passes]
+            for i, (w, k) in enumerate(jobs):
+                got[w] += passes[w].feed(k, tokens[i], probs[i],
+                                         None if roll is None else roll[i])
             last = first + step >= n
             if last:
-                for p in passes:
-                    got[id(p)] += p.finish()
+                for w, p in enumerate(passes):
+                    got[w] += p.finish()
             settled = float("inf") if last else min(p.settled() for p in passes)
-            yield [got[id(p)] for p in passes], settled, (first + step) * self.fe.segment_seconds
+            yield got, settled, (first + step) * self.fe.segment_seconds
 
     def _roll_notes(self, time_offset: float = 0.0, start: int = 0,
                     floor: float | None = None) -> RollNotes | None:
