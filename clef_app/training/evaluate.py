@@ -130,23 +130,16 @@ def _mean(values: list[float]) -> float:
 
 def tune_confidence(args: argparse.Namespace, files: list[Path]) -> int:
     """Choose the note-confidence threshold and the roll-only onset threshold with the best
-    mean onset F1 on raw (unfiltered) notes, then whether a second, shifted pass (and its
-    merge thresholds) does better; store them in the checkpoint's config."""
+    mean onset F1 on raw (unfiltered) notes, then whether two or three readings (and their
+    merge thresholds) do better; store them in the checkpoint's config."""
 
     path, t = _model_to_update(args, "tune")
     audio = [_samples(f) for f in files]
     refs = [ground_truth(f) or [] for f in files]
     tuned = t.options
-    t.options = replace(tuned, min_confidence=0.0, roll_onset=0.0, roll_confidence=(),
-                        passes=1)  # roll-only notes at their raw onset peak
-    decoded = [t.transcribe_all(x) for x in audio]
-    roll_only: list[list] = [[] for _ in files]
-    if t.model.roll_head is not None:
-        t.options = replace(t.options, roll_onset=ROLL_ONSETS[1])
-        for i, x in enumerate(audio):
-            known = {(n.onset, n.offset, n.pitch) for n in decoded[i]}
-            roll_only[i] = [n for n in t.transcribe_all(x)
-                            if (n.onset, n.offset, n.pitch) not in known]
+    t.options = replace(tuned, min_confidence=0.0)
+    lowest = ROLL_ONSETS[1] if t.model.roll_head is not None else 0.0
+    decoded, roll_only = zip(*(by_source(t, x, lowest) for x in audio), strict=True)
     scores = {}
     for roll_thr in ROLL_ONSETS if t.model.roll_head is not None else (0.0,):
         for thr in np.round(np.arange(0.0, 0.51, 0.025), 3):
@@ -206,19 +199,16 @@ def calibrate(args: argparse.Namespace, files: list[Path]) -> int:
     (read as often as the checkpoint asks, roll-only notes so mapped) are measured: that is
     the stored `calibration` the app's shading reads.
     """
-    from clef_app.model.inference import Transcriber, roll_scale
+    from clef_app.model.inference import roll_scale
     from clef_app.notation.confidence import bands_from_calibration
 
     path, shown = _model_to_update(args, "calibrate")
-    t = Transcriber(shown.model, replace(shown.options, roll_confidence=(), passes=1))
-    decoder_only = Transcriber(t.model, replace(t.options, roll_onset=0.0))
     audio = [(_samples(f), ground_truth(f) or []) for f in files]
     decoded, rolled = [], []
     for samples, ref in audio:
-        mine = {(n.onset, n.pitch) for n in decoder_only.transcribe_all(samples)}
-        notes = t.transcribe_all(samples)
-        decoded.append((ref, [n for n in notes if (n.onset, n.pitch) in mine]))
-        rolled.append((ref, [n for n in notes if (n.onset, n.pitch) not in mine]))
+        mine, roll_only = by_source(shown, samples, shown.options.roll_onset)
+        decoded.append((ref, shown.keep(mine)))
+        rolled.append((ref, roll_only))
     one_pass = calibration(decoded)
     if len(one_pass["confidence"]) < 2:
         raise CommandError("too few notes to calibrate on")
@@ -243,6 +233,22 @@ def calibrate(args: argparse.Namespace, files: list[Path]) -> int:
     print(f"stored the calibration in {stored}: doubtful below "
           f"{bands.doubtful_below:.3f}, confident from {bands.confident_from:.3f}")
     return 0
+
+
+def by_source(t, samples: np.ndarray, roll_onset: float) -> tuple[list, list]:
+    """One reading's decoder notes and roll-only notes (at their raw onset peak, from
+    `roll_onset` up; none when it is 0), unfiltered by confidence."""
+    from clef_app.model.inference import Transcriber
+
+    raw = Transcriber(t.model, replace(t.options, min_confidence=0.0, roll_onset=0.0,
+                                          roll_confidence=(), passes=1))
+    decoded = raw.transcribe_all(samples)
+    if roll_onset <= 0:
+        return decoded, []
+    raw.options = replace(raw.options, roll_onset=roll_onset)
+    known = {(n.onset, n.offset, n.pitch) for n in decoded}
+    return decoded, [n for n in raw.transcribe_all(samples)
+                     if (n.onset, n.offset, n.pitch) not in known]
 
 
 def equally_right(cal: dict[str, list[float]], precision: list[float]) -> list[float]:
