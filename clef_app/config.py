@@ -127,6 +127,9 @@ class DecodingConfig:
     # checkpoints store a tuned one
     roll_onset: float = 0.0
     roll_frame: float = 0.3  # a roll-only note lasts while its frame probability is above this
+    # a note still sounding at its end is held while its frame probability stays at least
+    # this (model/sustain.py), 0 = as the decoder ends it; checkpoints store a tuned one
+    roll_sustain: float = 0.0
     # roll-only notes' confidence on the decoder notes' scale: (onset peaks, the decoder-note
     # confidences equally often right), measured by `clef eval --calibrate`; () = the peak
     roll_confidence: tuple[tuple[float, ...], tuple[float, ...]] = ()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import math
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
@@ -17,8 +18,9 @@ from clef_app.model.clef_model import ClefModel
 from clef_app.model.decoding import greedy_decode
 from clef_app.model.device import choose_device
 from clef_app.model.frontend import mel_to_image, n_segments, window_mels
-from clef_app.model.passes import PassMerger
+from clef_app.model.passes import TOLERANCE, PassMerger
 from clef_app.model.rollnotes import RollNotes
+from clef_app.model.sustain import Frames, Sustain
 from clef_app.notation.codec import (
     OFF_OFFSET,
     ON_OFFSET,
@@ -59,6 +61,7 @@ class Transcriber:
         options = DecodingConfig(device=device, batch_size=batch_size,
                                  min_confidence=float(meta.get("min_confidence", 0.0)),
                                  roll_onset=float(meta.get("roll_onset", 0.0)),
+                                 roll_sustain=float(meta.get("roll_sustain", 0.0)),
                                  roll_confidence=roll_scale(meta.get("roll_confidence")),
                                  **passes_of(meta.get("passes")))
         return cls(model, options)
@@ -92,7 +95,8 @@ class Transcriber:
         return tokens, probs, roll
 
     def transcribe(self, samples: np.ndarray, cancel: Callable[[], bool] | None = None,
-                   timings: dict[str, float] | None = None) -> Iterator[TranscriptionProgress]:
+                   timings: dict[str, float] | None = None, frames: Frames | None = None
+                   ) -> Iterator[TranscriptionProgress]:
         """Yield notes batch by batch; memory stays bounded by the batch, not the recording.
 
         With `options.passes` N > 1 the recording is read N times, on the segment grid
@@ -102,11 +106,15 @@ class Transcriber:
             samples: mono float32 at the model's sample rate.
             cancel: checked between batches; when it returns True the generator stops.
             timings: if given, seconds spent per stage are added up in it (`clef benchmark`).
+            frames: if given, the readings' mean frame probabilities are kept in it (with
+                `options.roll_sustain` 0; for tuning that).
         """
         o = self.options
         total = len(samples) / self.fe.sample_rate
         merger = PassMerger(o.pass_single, o.pass_both, o.passes) if o.passes > 1 else None
-        for per_pass, settled, done in self._read(samples, cancel, timings):
+        sustain = self._sustain()
+        frames = sustain.frames if sustain is not None else frames
+        for per_pass, settled, done in self._read(samples, cancel, timings, frames):
             clock = _Clock(timings)
             if merger is None:
                 notes = self.keep(per_pass[0])
@@ -114,6 +122,8 @@ class Transcriber:
                 for which, got in enumerate(per_pass):
                     merger.add(which, got)
                 notes = merger.settle(settled)
+            if sustain is not None:
+                notes = sustain.settle(notes, settled - TOLERANCE)
             clock.lap("stitching")
             yield TranscriptionProgress(_trim(notes, total), min(total, done), total)
 
@@ -127,11 +137,12 @@ class Transcriber:
         return out
 
     def _read(self, samples: np.ndarray, cancel: Callable[[], bool] | None = None,
-              timings: dict[str, float] | None = None
+              timings: dict[str, float] | None = None, frames: Frames | None = None
               ) -> Iterator[tuple[list[list[NoteEvent]], float, float]]:
         """Per batch: each pass's completed notes, the time before which every pass has
-        given all its notes (inf at the end), and the seconds of audio read."""
-        seg = self.fe.segment_samples
+        given all its notes (inf at the end), and the seconds of audio read; the roll
+        head's frame probabilities of every window go to `frames`."""
+        seg, hop = self.fe.segment_samples, self.fe.hop_length
         count = max(1, self.options.passes)
         passes = [_Pass(self, k * seg // count, len(samples)) for k in range(count)]
         n, step = max(p.count for p in passes), self.options.batch_size
@@ -147,6 +158,11 @@ class Transcriber:
                 got[w] += passes[w].feed(k, tokens[i], probs[i],
                                          None if roll is None else roll[i])
             last = first + step >= n
+            if frames is not None and roll is not None:
+                for i, (w, k) in enumerate(jobs):
+                    frames.add(round((k * seg - passes[w].shift) / hop), roll[i, :, 1])
+                frames.complete_to(math.inf if last else min(
+                    round((min(first + step, p.count) * seg - p.shift) / hop) for p in passes))
             if last:
                 for w, p in enumerate(passes):
                     got[w] += p.finish()
@@ -163,6 +179,14 @@ class Transcriber:
         return RollNotes(o.roll_onset, o.roll_frame, self.fe.sample_rate // self.fe.hop_length,
                          time_offset, start, o.roll_confidence,
                          o.min_confidence if floor is None else floor)
+
+    def _sustain(self, time_offset: float = 0.0) -> Sustain | None:
+        """Note ends from the roll head's frames (from `time_offset`), when the checkpoint
+        asks for it."""
+        if self.options.roll_sustain <= 0 or self.model.roll_head is None:
+            return None
+        return Sustain(self.options.roll_sustain, Frames(),
+                       self.fe.sample_rate // self.fe.hop_length, time_offset)
 
     def transcribe_all(self, samples: np.ndarray) -> list[NoteEvent]:
         notes = [n for p in self.transcribe(samples) for n in p.notes]
@@ -222,6 +246,7 @@ class StreamTranscriber:
         self._window: list[NoteEvent] = []  # the last window's notes
         self._window_start = 0.0  # s: where it began (its notes tied in start there)
         self.extra = transcriber._roll_notes(time_offset)  # roll-only notes, as for a file
+        self.sustain = transcriber._sustain(time_offset)  # and note ends
 
     def push(self, samples: np.ndarray) -> list[NoteEvent]:
         """Add audio; return the notes completed by any segments that became full."""
@@ -230,6 +255,10 @@ class StreamTranscriber:
         needed = self.fe.segment_samples + self.fe.n_fft // 2  # a full segment + STFT context
         while self._buffered() >= self.next_segment * self.fe.segment_samples + needed:
             notes += self._decode_next()
+        if self.sustain is not None:
+            settled = min(self.stitcher.settled(),
+                          self.extra.settled() if self.extra is not None else math.inf)
+            notes = self.sustain.settle(notes, settled - TOLERANCE)
         return self.t.keep(notes)
 
     def finish(self) -> list[NoteEvent]:
@@ -239,7 +268,8 @@ class StreamTranscriber:
             notes += self._decode_next()
         self._window = []
         extra = self.extra.finish() if self.extra is not None else []
-        return self.t.keep(notes + self.stitcher.finish() + extra)
+        notes += self.stitcher.finish() + extra
+        return self.t.keep(self.sustain.finish(notes) if self.sustain is not None else notes)
 
     def peek(self, context: float | None = None) -> list[NoteEvent]:
         """Decode a segment-long window ending in the newest audio; `provisional()` after.
@@ -277,6 +307,8 @@ class StreamTranscriber:
         window, begun = self._window, self._window_start
         out = []
         open_notes = copy.deepcopy(self.stitcher).finish()
+        if self.sustain is not None:  # final notes whose key still sounds
+            open_notes += self.sustain.waiting()
         if self.extra is not None:  # roll-only notes of decoded segments not yet settled
             open_notes += [n for n in copy.deepcopy(self.extra).finish() if n.onset < boundary]
         for n in open_notes:
@@ -310,6 +342,9 @@ class StreamTranscriber:
         notes = self.stitcher.feed(k * frames, frames, tokens[0], probs[0])
         if self.extra is not None and roll is not None:
             notes += self.extra.add_segment(k * frames, tokens[0], roll[0])
+        if self.sustain is not None and roll is not None:
+            self.sustain.frames.add(k * frames, roll[0, :, 1])
+            self.sustain.frames.complete_to((k + 1) * frames)
         return notes
 
 

@@ -27,6 +27,7 @@ ROLL_ONSETS = (0.0, 0.05, 0.075, 0.1, 0.125, 0.15, 0.2, 0.3)  # 0 = no roll-only
 PASS_COUNTS = (2, 3)  # readings tried beside one
 PASS_SINGLE = (0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.7, 1.0)  # a note one pass wrote
 PASS_BOTH = tuple(np.round(np.arange(0.0, 0.151, 0.025), 3))  # two or more: mean confidence
+ROLL_SUSTAINS = (0.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)  # 0 = notes end as decoded
 COLUMNS = ("onset_f1", "onset_p", "onset_r", "onset_offset_f1", "frame_f1", "onset_dev_ms")
 
 
@@ -40,9 +41,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", type=Path, default=None, help="write all scores here")
     p.add_argument("--markdown", type=Path, default=None, help="write the table here")
     p.add_argument("--tune-confidence", action="store_true",
-                   help="choose the note-confidence threshold with the best mean onset F1 on "
-                        "these files and store it in the checkpoint's config (use held-out "
-                        "synthetic data, never the test set)")
+                   help="choose the note-confidence thresholds and readings with the best "
+                        "mean onset F1 on these files, and the frame probability that holds "
+                        "notes on with the best onset+offset F1; store them in the "
+                        "checkpoint's config (use held-out synthetic data, never the test set)")
     p.add_argument("--one-pass", action="store_true",
                    help="Clef reads each file once, not as often as the checkpoint asks")
     p.add_argument("--calibrate", action="store_true",
@@ -131,7 +133,9 @@ def _mean(values: list[float]) -> float:
 def tune_confidence(args: argparse.Namespace, files: list[Path]) -> int:
     """Choose the note-confidence threshold and the roll-only onset threshold with the best
     mean onset F1 on raw (unfiltered) notes, then whether two or three readings (and their
-    merge thresholds) do better; store them in the checkpoint's config."""
+    merge thresholds) do better, then the frame probability that holds a note on
+    (`model/sustain.py`) with the best onset+offset F1; store them in the checkpoint's
+    config."""
 
     path, t = _model_to_update(args, "tune")
     audio = [_samples(f) for f in files]
@@ -167,10 +171,34 @@ def tune_confidence(args: argparse.Namespace, files: list[Path]) -> int:
               f"from {top[0]}: onset F1 {merged[top]:.3f}")
         if merged[top] > best_f1:
             passes, best_f1 = {"count": count, "single": top[0], "both": top[1]}, merged[top]
+    from clef_app.model.inference import passes_of
+
+    sustain = 0.0
+    if t.model.roll_head is not None:
+        t.options = replace(tuned, min_confidence=best[0], roll_onset=best[1], roll_sustain=0.0,
+                            **passes_of(passes))
+        sustain = tune_sustain(t, audio, refs)
     stored = _store_in_config(path, {"min_confidence": best[0], "roll_onset": best[1],
-                                     "passes": passes})
-    print(f"stored {passes['count']} pass(es) in {stored}")
+                                     "passes": passes, "roll_sustain": sustain})
+    print(f"stored {passes['count']} pass(es) and roll_sustain {sustain} in {stored}")
     return 0
+
+
+def tune_sustain(t, audio: list[np.ndarray], refs: list[list[NoteEvent]]) -> float:
+    """The `roll_sustain` with the best mean onset+offset F1 of `t`'s notes (0 = off)."""
+    from clef_app.model.sustain import Frames, sustain_notes
+
+    read = []
+    for samples in audio:
+        frames = Frames()
+        notes = [n for p in t.transcribe(samples, frames=frames) for n in p.notes]
+        read.append((notes, frames.mean()))
+    scores = {}
+    for thr in ROLL_SUSTAINS:
+        scores[thr] = _mean([note_scores(r, sustain_notes(n, f, thr) if thr else n)
+                             ["onset_offset_f1"] for r, (n, f) in zip(refs, read, strict=True)])
+        print(f"roll_sustain {thr}: onset+offset F1 {scores[thr]:.3f}")
+    return max(scores, key=scores.get)
 
 
 def calibration(pairs: list[tuple[list[NoteEvent], list[NoteEvent]]], bins: int = 12

@@ -10,6 +10,7 @@ from clef_app.audio.io import load_audio
 from clef_app.model.inference import Transcriber, passes_of
 from clef_app.model.passes import merge_passes
 from clef_app.model.rollnotes import MATCH_FRAMES
+from clef_app.model.sustain import Frames, sustain_notes
 
 DEMO = Path(__file__).resolve().parents[2] / "resources" / "demo" / "demo.flac"
 
@@ -58,7 +59,7 @@ def test_a_live_stream_ends_with_the_files_notes_roll_notes_included(setup):
     are those of a file read in one pass."""
     t, samples = setup
     t.options = replace(t.options, roll_onset=0.05, min_confidence=0.0, batch_size=16,
-                        passes=1)
+                        passes=1, roll_sustain=0.5)
     offline = sorted((n.onset, n.offset, n.pitch) for n in t.transcribe_all(samples))
     stream, live = t.stream(), []
     for i in range(0, len(samples), 4000):
@@ -70,7 +71,7 @@ def test_a_live_stream_ends_with_the_files_notes_roll_notes_included(setup):
 def test_two_passes_merge_the_grid_and_the_half_shifted_reading(setup):
     t, samples = setup
     t.options = replace(t.options, roll_onset=0.2, batch_size=16, passes=2, pass_single=0.1,
-                        pass_both=0.075)
+                        pass_both=0.075, roll_sustain=0.0)  # notes as the passes end them
     grid, shifted = t.pass_notes(samples)
     assert len(grid) > 50 and min(n.onset for n in shifted) >= 0
     # the shifted reading is in the recording's time: most notes are heard by both
@@ -79,6 +80,21 @@ def test_two_passes_merge_the_grid_and_the_half_shifted_reading(setup):
     assert len(paired) >= 0.8 * len(grid)
     key = lambda notes: sorted((n.onset, n.offset, n.pitch, n.confidence) for n in notes)  # noqa: E731
     assert key(t.transcribe_all(samples)) == key(merge_passes([grid, shifted], 0.1, 0.075))
+
+
+@pytest.mark.parametrize("passes", [1, 3])
+def test_notes_held_by_the_frames_are_the_whole_recordings_in_any_batching(setup, passes):
+    t, samples = setup
+    t.options = replace(t.options, roll_onset=0.2, passes=passes, pass_single=0.5,
+                        pass_both=0.075, roll_sustain=0.0, batch_size=16)
+    frames = Frames()
+    plain = sorted(n for p in t.transcribe(samples, frames=frames) for n in p.notes)
+    whole = sorted(sustain_notes(plain, frames.mean(), 0.5))
+    assert sum(a.offset > b.offset for a, b in zip(whole, plain, strict=True)) >= 5
+    for batch in (16, 1):
+        held = notes_with(t, samples, roll_sustain=0.5, batch_size=batch)
+        assert [(n.onset, n.offset, n.pitch) for n in sorted(held)] == \
+               [(n.onset, n.offset, n.pitch) for n in whole]
 
 
 def test_the_checkpoint_says_how_many_passes():
