@@ -219,7 +219,7 @@ class _Pass:
         return _from_zero(self.stitcher.finish() + (self.roll.finish() if self.roll else []))
 
     def settled(self) -> float:
-        return min(self.stitcher.settled(), self.roll.settled() if self.roll else np.inf)
+        return _settled(self.stitcher, self.roll)
 
 
 class StreamTranscriber:
@@ -256,9 +256,7 @@ class StreamTranscriber:
         while self._buffered() >= self.next_segment * self.fe.segment_samples + needed:
             notes += self._decode_next()
         if self.sustain is not None:
-            settled = min(self.stitcher.settled(),
-                          self.extra.settled() if self.extra is not None else math.inf)
-            notes = self.sustain.settle(notes, settled - TOLERANCE)
+            notes = self.sustain.settle(notes, _settled(self.stitcher, self.extra) - TOLERANCE)
         return self.t.keep(notes)
 
     def finish(self) -> list[NoteEvent]:
@@ -404,6 +402,11 @@ class _Clock:
             now = time.perf_counter()
             self.timings[stage] = self.timings.get(stage, 0.0) + now - self.last
             self.last = now
+
+
+def _settled(stitcher: NoteStitcher, roll: RollNotes | None) -> float:
+    """The time before which a reading has given every note it will write."""
+    return min(stitcher.settled(), roll.settled() if roll is not None else math.inf)
 
 
 def _from_zero(notes: list[NoteEvent]) -> list[NoteEvent]:
