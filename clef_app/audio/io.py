@@ -12,7 +12,6 @@ from pathlib import Path
 
 import numpy as np
 import soundfile as sf
-from scipy.signal import resample_poly
 
 MAX_SECONDS = 4 * 3600  # s: longer files are refused rather than filling memory
 MAX_NATIVE_RATE = 48_000  # Hz: higher rates are resampled to this when no rate is asked for
@@ -39,6 +38,8 @@ def resample(samples: np.ndarray, from_rate: int, to_rate: int) -> np.ndarray:
     """Polyphase resampling of a 1-D signal (anti-aliased)."""
     if from_rate == to_rate:
         return samples.astype(np.float32, copy=False)
+    from scipy.signal import resample_poly  # ~1 s to import: not at start-up
+
     g = gcd(int(from_rate), int(to_rate))
     return resample_poly(samples, to_rate // g, from_rate // g).astype(np.float32)
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 from math import gcd
 
 import numpy as np
-from scipy.signal import firwin, upfirdn
 
 
 class StreamResampler:
@@ -21,6 +20,8 @@ class StreamResampler:
         self.up, self.down = int(to_rate) // g, int(from_rate) // g
         if self.up == self.down:
             return
+        from scipy.signal import firwin  # ~1 s to import: not at start-up
+
         max_rate = max(self.up, self.down)
         half_len = 10 * max_rate  # resample_poly's default filter half-length
         h = firwin(2 * half_len + 1, 1.0 / max_rate, window=("kaiser", 5.0)) * self.up
@@ -60,6 +61,8 @@ class StreamResampler:
             last = min(last, limit - 1)
         if last < self._next:
             return np.zeros(0, dtype=np.float32)
+        from scipy.signal import upfirdn
+
         y = upfirdn(self.h, self._buf, self.up, self.down)
         offset = self._buf_start * self.up // self.down  # filter output index of y[0]
         lo, hi = self._next - offset, last + 1 - offset
