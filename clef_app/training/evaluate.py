@@ -136,6 +136,7 @@ def tune_confidence(args: argparse.Namespace, files: list[Path]) -> int:
     merge thresholds) do better, then the frame probability that holds a note on
     (`model/sustain.py`) with the best onset+offset F1; store them in the checkpoint's
     config."""
+    from clef_app.model.inference import passes_of
 
     path, t = _model_to_update(args, "tune")
     audio = [_samples(f) for f in files]
@@ -171,8 +172,6 @@ def tune_confidence(args: argparse.Namespace, files: list[Path]) -> int:
               f"from {top[0]}: onset F1 {merged[top]:.3f}")
         if merged[top] > best_f1:
             passes, best_f1 = {"count": count, "single": top[0], "both": top[1]}, merged[top]
-    from clef_app.model.inference import passes_of
-
     sustain = 0.0
     if t.model.roll_head is not None:
         t.options = replace(tuned, min_confidence=best[0], roll_onset=best[1], roll_sustain=0.0,
