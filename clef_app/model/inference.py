@@ -151,16 +151,16 @@ class Transcriber:
                 return
             jobs = [(w, k) for w, p in enumerate(passes)
                     for k in range(first, min(first + step, p.count))]
-            tokens, probs, roll = self.decode_windows_with_roll(
-                samples, [k * seg - passes[w].shift for w, k in jobs], timings)
+            firsts = [k * seg - passes[w].shift for w, k in jobs]
+            tokens, probs, roll = self.decode_windows_with_roll(samples, firsts, timings)
             got: list[list[NoteEvent]] = [[] for _ in passes]
             for i, (w, k) in enumerate(jobs):
                 got[w] += passes[w].feed(k, tokens[i], probs[i],
                                          None if roll is None else roll[i])
             last = first + step >= n
             if frames is not None and roll is not None:
-                for i, (w, k) in enumerate(jobs):
-                    frames.add(round((k * seg - passes[w].shift) / hop), roll[i, :, 1])
+                for i, first_sample in enumerate(firsts):
+                    frames.add(round(first_sample / hop), roll[i, :, 1])
                 frames.complete_to(math.inf if last else min(
                     round((min(first + step, p.count) * seg - p.shift) / hop) for p in passes))
             if last:
