@@ -13,6 +13,7 @@ import os
 import sys
 
 from clef_app import __version__
+from clef_app.errors import ClefError, one_line
 
 # name -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -31,7 +32,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
-class CommandError(Exception):
+REPORT_OPTIONS = ("json", "markdown")  # options naming a file written after the work
+
+
+class CommandError(ClefError):
     """A failure to report as one line and a non-zero exit."""
 
 
@@ -40,6 +44,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"clef {__version__}")
     parser.add_argument("audio", nargs="?", help="(GUI) a recording or project to open")
     return parser
+
+
+def check_report_paths(args: argparse.Namespace) -> None:
+    """Refuse unwritable report files (`--json`, `--markdown`) before the work, not after."""
+    from clef_app.atomic import check_output
+
+    for option in REPORT_OPTIONS:
+        value = getattr(args, option, None)
+        if value is not None:
+            check_output(value)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -52,9 +66,10 @@ def main(argv: list[str] | None = None) -> int:
         module.add_arguments(sub)
         args = sub.parse_args(argv)
         try:
+            check_report_paths(args)
             return int(module.run(args) or 0)
-        except CommandError as exc:
-            print(f"clef {name}: error: {exc}", file=sys.stderr)
+        except ClefError as exc:  # a file, an option or the machine: named in one line
+            print(one_line(f"clef {name}: error: {exc}"), file=sys.stderr)
             return 2
         except KeyboardInterrupt:
             print(f"clef {name}: interrupted", file=sys.stderr)
@@ -62,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
         except Exception as exc:  # an unforeseen failure is still one line, not a traceback
             if os.environ.get("CLEF_DEBUG"):
                 raise
-            detail = f"{type(exc).__name__}: {exc}".splitlines()[0][:200]
+            detail = one_line(f"{type(exc).__name__}: {exc}", 200)
             print(f"clef {name}: internal error: {detail} (CLEF_DEBUG=1 shows the traceback)",
                   file=sys.stderr)
             return 1

@@ -6,6 +6,7 @@ and one block, whatever the channel count; a one-hour recording costs its mono s
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from math import gcd
 from pathlib import Path
@@ -13,12 +14,16 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
+from clef_app.errors import ClefError
+
 MAX_SECONDS = 4 * 3600  # s: longer files are refused rather than filling memory
 MAX_NATIVE_RATE = 48_000  # Hz: higher rates are resampled to this when no rate is asked for
 BLOCK_FRAMES = 1 << 18  # frames read at a time (~5 s at 48 kHz)
+SALVAGE_FRAMES = 1 << 12  # frames read at a time after a decoding error, to keep the most
+DECODE_ERRORS = (sf.LibsndfileError, RuntimeError)  # libsndfile's "the data are damaged"
 
 
-class AudioError(Exception):
+class AudioError(ClefError):
     """A file that cannot be used as audio; the message names the file and why."""
 
 
@@ -28,6 +33,7 @@ class Audio:
 
     samples: np.ndarray
     sample_rate: int
+    warning: str = ""  # set when the file was damaged part-way: what was opened of it
 
     @property
     def duration(self) -> float:
@@ -48,10 +54,13 @@ def load_audio(path: str | Path, sample_rate: int | None = None) -> Audio:
     """Read WAV/FLAC/OGG/MP3 (libsndfile), mix to mono, optionally resample.
 
     Non-finite samples become silence and samples beyond full scale are clipped. Without
-    `sample_rate`, files above MAX_NATIVE_RATE come back at MAX_NATIVE_RATE.
+    `sample_rate`, files above MAX_NATIVE_RATE come back at MAX_NATIVE_RATE. A file damaged
+    part-way (a recorder that crashed, a copy cut short) gives the audio that decodes, with
+    `Audio.warning` saying how much that is.
 
     Raises:
-        AudioError: the file is missing, not audio, empty, too long, or holds no finite samples.
+        AudioError: the file is missing, not audio, empty, too long, nothing of it decodes,
+            or it holds no finite samples.
     """
     path = Path(path)
     if not path.is_file():
@@ -60,8 +69,10 @@ def load_audio(path: str | Path, sample_rate: int | None = None) -> Audio:
         raise AudioError(f"{path.name}: the file is empty (0 bytes)")
     try:
         with sf.SoundFile(str(path)) as f:
-            mono, finite = _read_mono(f, path.name)
             rate = int(f.samplerate)
+            reader = _MonoReader(f, path.name)
+            mono, warning = reader.read_all(path)
+            finite = reader.finite
     except AudioError:
         raise
     except (sf.LibsndfileError, RuntimeError, TypeError) as exc:
@@ -75,36 +86,67 @@ def load_audio(path: str | Path, sample_rate: int | None = None) -> Audio:
     target = sample_rate if sample_rate is not None else min(rate, MAX_NATIVE_RATE)
     if target != rate:
         mono = np.clip(resample(mono, rate, target), -1.0, 1.0)
-    return Audio(np.ascontiguousarray(mono, dtype=np.float32), int(target))
+    return Audio(np.ascontiguousarray(mono, dtype=np.float32), int(target), warning)
 
 
-def _read_mono(f: sf.SoundFile, name: str) -> tuple[np.ndarray, bool]:
-    """All frames of an open file mixed to mono; and whether any sample was finite."""
-    if f.samplerate <= 0 or f.channels <= 0:
-        raise AudioError(f"{name}: the header gives no sample rate or channels")
-    limit = MAX_SECONDS * f.samplerate
-    if f.frames > limit:
-        raise AudioError(f"{name}: longer than {MAX_SECONDS // 3600} hours")
-    out = np.empty(max(0, min(f.frames, limit)), dtype=np.float32)
-    block = np.empty((BLOCK_FRAMES, f.channels), dtype=np.float32)
-    filled, finite = 0, False
-    while True:
-        n = f.read(BLOCK_FRAMES, dtype="float32", always_2d=True, out=block).shape[0]
-        if n == 0:
-            break
-        if filled + n > limit:
+class _MonoReader:
+    """An open file's frames mixed to mono into one growing array, block by block."""
+
+    def __init__(self, f: sf.SoundFile, name: str) -> None:
+        if f.samplerate <= 0 or f.channels <= 0:
+            raise AudioError(f"{name}: the header gives no sample rate or channels")
+        self.name, self.rate, self.channels = name, int(f.samplerate), int(f.channels)
+        self.header_frames = max(0, int(f.frames))
+        self.limit = MAX_SECONDS * self.rate
+        if self.header_frames > self.limit:
             raise AudioError(f"{name}: longer than {MAX_SECONDS // 3600} hours")
-        mix = block[:n].mean(axis=1, dtype=np.float32) if f.channels > 1 else block[:n, 0]
-        good = np.isfinite(mix)
-        finite = finite or bool(good.any())
-        mix = np.clip(np.where(good, mix, 0.0), -1.0, 1.0, dtype=np.float32)
-        if filled + n > len(out):  # the header undercounted (some MP3s): grow
-            out = np.resize(out, max(2 * len(out), filled + n))
-        out[filled : filled + n] = mix
-        filled += n
-    if filled < len(out) // 2:  # the header overcounted (a truncated file): give memory back
-        return out[:filled].copy(), finite
-    return out[:filled], finite
+        self.out = np.empty(min(self.header_frames, self.limit), dtype=np.float32)
+        self.filled, self.finite = 0, False
+        self._f = f
+
+    def read_all(self, path: Path) -> tuple[np.ndarray, str]:
+        """Every frame that decodes, and a warning if the file is damaged part-way."""
+        try:
+            self._read(self._f, BLOCK_FRAMES)
+            warning = ""
+        except DECODE_ERRORS as exc:
+            warning = self._salvage(path, exc)
+        if self.filled < len(self.out) // 2:  # the header overcounted: give memory back
+            return self.out[: self.filled].copy(), warning
+        return self.out[: self.filled], warning
+
+    def _salvage(self, path: Path, exc: Exception) -> str:
+        """After a decoding error: reopen, read on in small blocks until the damage."""
+        start = self.filled
+        with contextlib.suppress(*DECODE_ERRORS), sf.SoundFile(str(path)) as again:
+            again.seek(start)
+            self._read(again, SALVAGE_FRAMES)
+        if self.filled == 0:
+            raise exc
+        got = self.filled / self.rate
+        of = ""
+        if self.header_frames > self.filled:
+            share = 100 * self.filled / self.header_frames
+            of = f" of {self.header_frames / self.rate:.1f} s ({share:.0f} %)"
+        return (f"{self.name}: damaged after {got:.1f} s; opened the {got:.1f} s that "
+                f"decode{of} ({_short(exc)})")
+
+    def _read(self, f: sf.SoundFile, frames: int) -> None:
+        block = np.empty((frames, self.channels), dtype=np.float32)
+        while True:
+            n = f.read(frames, dtype="float32", always_2d=True, out=block).shape[0]
+            if n == 0:
+                return
+            if self.filled + n > self.limit:
+                raise AudioError(f"{self.name}: longer than {MAX_SECONDS // 3600} hours")
+            mix = block[:n].mean(axis=1, dtype=np.float32) if self.channels > 1 else block[:n, 0]
+            good = np.isfinite(mix)
+            self.finite = self.finite or bool(good.any())
+            mix = np.clip(np.where(good, mix, 0.0), -1.0, 1.0, dtype=np.float32)
+            if self.filled + n > len(self.out):  # the header undercounted (some MP3s): grow
+                self.out = np.resize(self.out, max(2 * len(self.out), self.filled + n))
+            self.out[self.filled : self.filled + n] = mix
+            self.filled += n
 
 
 def _not_audio(path: Path, exc: Exception) -> str:

@@ -19,6 +19,7 @@ import numpy as np
 
 from clef_app.audio.io import resample
 from clef_app.config import SAMPLE_RATE
+from clef_app.errors import ClefError
 from clef_app.notation.events import NoteEvent
 
 SYNTH_RATE = 32_000  # Hz: FluidSynth's internal rate, resampled 2:1 to 16 kHz
@@ -40,7 +41,7 @@ SOUNDFONT_CANDIDATES = (
 _Event = tuple[int, int, str, int, int]
 
 
-class SynthError(Exception):
+class SynthError(ClefError):
     """No soundfont, or FluidSynth could not load one."""
 
 

@@ -23,46 +23,49 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def settings_from_args(args: argparse.Namespace) -> dict:
+    """The score settings the options give, each checked (CommandError naming the option)."""
+    from clef_app.notation.settings import ScoreSettings
+
     settings: dict = {"grid": args.grid, "title": args.title}
-    if args.tempo:
-        settings["tempo"] = [(1, args.tempo)]
-    if args.meter:
-        settings["meter"] = [(1, args.meter)]
-    if args.key:
-        settings["key"] = [(1, args.key)]
-    if args.split != "auto":
-        settings["split"] = int(args.split)
+    given = {"--tempo": ("tempo", args.tempo), "--meter": ("meter", args.meter),
+             "--key": ("key", args.key), "--split": ("split", args.split),
+             "--grid": ("grid", args.grid)}
+    for option, (key, value) in given.items():
+        if value is None or (key == "split" and value == "auto"):
+            continue
+        one = {key: value} if key in ("split", "grid") else {key: [(1, value)]}
+        try:
+            ScoreSettings.from_dict(one)
+        except (ValueError, TypeError) as exc:
+            raise CommandError(f"{option} {value}: {exc}") from exc
+        settings.update(one)
     return settings
 
 
 def read_notes(path: Path) -> list:
     from clef_app.notation.events import read_notes_tsv
-    from clef_app.notation.midi_io import MidiError, read_midi_notes
+    from clef_app.notation.midi_io import read_midi_notes
 
     suffix = path.suffix.lower()
     if suffix not in IN_SUFFIXES:
         raise CommandError(f"cannot read notes from {path.name}: use .mid or .tsv")
     if not path.is_file():
         raise CommandError(f"{path}: no such file")
-    try:
-        return read_midi_notes(path) if suffix in (".mid", ".midi") else read_notes_tsv(path)
-    except MidiError as exc:
-        raise CommandError(str(exc)) from exc
-    except (ValueError, IndexError) as exc:
-        raise CommandError(f"{path.name}: not a notes table ({exc})") from exc
+    return read_midi_notes(path) if suffix in (".mid", ".midi") else read_notes_tsv(path)
 
 
 def run(args: argparse.Namespace) -> int:
-    from clef_app.notation.export import ExportError, export
+    from clef_app.atomic import check_output
+    from clef_app.notation.export import SUFFIXES, ExportError, export
 
+    check_output(args.output, SUFFIXES)
+    settings = settings_from_args(args)
     notes = read_notes(args.notes)
     if not notes:
         raise CommandError(f"{args.notes.name}: no notes")
     try:
-        export(notes, settings_from_args(args), args.output)
+        export(notes, settings, args.output)
     except (ExportError, ValueError) as exc:
         raise CommandError(str(exc)) from exc
-    except OSError as exc:
-        raise CommandError(f"cannot write {args.output}: {exc.strerror or exc}") from exc
     print(f"{len(notes)} notes -> {args.output}")
     return 0

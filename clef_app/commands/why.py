@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import io
 from pathlib import Path
 
 import numpy as np
 
+from clef_app.atomic import atomic_write_bytes, check_output
 from clef_app.audio.features import pitch_to_row
 from clef_app.audio.io import AudioError, load_audio
 from clef_app.cli import CommandError
+from clef_app.config import MIDI_MAX, MIDI_MIN
 from clef_app.model.errors import ModelError
 
 
@@ -22,19 +25,21 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from clef_app.model.explain import explain_note
-    from clef_app.model.inference import Transcriber
+    check_output(args.output, (".png",))  # before the model loads, not after the work
+    if not MIDI_MIN <= args.pitch <= MIDI_MAX:
+        raise CommandError(f"--pitch {args.pitch}: a piano key is MIDI {MIDI_MIN}..{MIDI_MAX}")
+    from clef_app.model.pipeline import Pipeline
 
     try:
-        t = Transcriber.load(args.model)
-        audio = load_audio(args.audio, t.fe.sample_rate)
+        audio = load_audio(args.audio)  # a bad file fails before torch loads
+        t = Pipeline.load(args.model)
     except (ModelError, AudioError) as exc:
         raise CommandError(str(exc)) from exc
     if not 0 <= args.time < audio.duration:
         raise CommandError(
             f"--time {args.time} is outside the recording (0-{audio.duration:.1f} s)")
-    ex = explain_note(t, audio.samples, args.time, args.pitch)
-    plot(audio.samples, t.fe, ex, args)
+    ex = t.explain(audio.samples, audio.sample_rate, args.time, args.pitch)
+    plot(t.at_model_rate(audio.samples, audio.sample_rate), t.fe, ex, args)
     print(f"{'found' if ex.found else 'NOT decoded in this segment:'} pitch {args.pitch} near "
           f"{args.time:.2f} s -> {args.output}")
     return 0
@@ -64,5 +69,7 @@ def plot(samples: np.ndarray, fe, ex, args: argparse.Namespace) -> None:
     ax.set_title(f"Why this note? pitch {args.pitch} at {args.time:.2f} s: decoder attention x "
                  "patch evidence")
     fig.tight_layout()
-    fig.savefig(args.output)
+    png = io.BytesIO()
+    fig.savefig(png, format="png")
     plt.close(fig)
+    atomic_write_bytes(args.output, png.getvalue())

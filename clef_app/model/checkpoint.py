@@ -13,12 +13,12 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save
 
+from clef_app.atomic import atomic_write_bytes, atomic_write_text
 from clef_app.config import ModelConfig
 from clef_app.model.clef_model import ClefModel
 from clef_app.model.errors import ModelError
 from clef_app.model.location import BUNDLED, MODEL_ENV, config_path, find_checkpoint  # noqa: F401
 from clef_app.notation.codec import VOCAB_SIZE, VOCAB_VERSION
-from clef_app.project.atomic import atomic_write_bytes, atomic_write_text
 
 FORMAT = "clef-checkpoint"
 _TIED = "decoder.head.weight"  # tied to decoder.embed.weight; stored once

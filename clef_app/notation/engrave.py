@@ -15,6 +15,8 @@ from pathlib import Path
 
 from music21 import musicxml, stream
 
+from clef_app.errors import ClefError
+
 # A4 portrait in Verovio units (tenths of a millimetre)
 PAGE_OPTIONS = {
     "pageWidth": 2100,
@@ -52,7 +54,7 @@ _SMUFL_TEXT = {
 _SMUFL_SPAN = re.compile(r'<tspan font-family="Leipzig" font-size="(\d+)px">([^<]*)</tspan>')
 
 
-class EngraveError(Exception):
+class EngraveError(ClefError):
     """Verovio could not read or lay out the score."""
 
 

@@ -5,12 +5,22 @@ from __future__ import annotations
 import csv
 import itertools
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from clef_app.atomic import atomic_write_text
+from clef_app.errors import ClefError
+
 _ids = itertools.count(1)
 MAX_NOTE_SECONDS = 4 * 3600  # s: as long as the longest recording Clef opens
+# one bound for every note file (TSV, MIDI, project): 4 h of dense playing at 14 notes/s
+MAX_NOTES = 200_000
+MAX_NOTE_FILE_BYTES = 16 * 2**20  # B: a notes table (200,000 rows take ~7 MB)
+
+
+class NotesError(ClefError, ValueError):
+    """A note file (TSV, MIDI) that cannot be used; the message names the file and why."""
 
 
 def new_note_id() -> int:
@@ -56,38 +66,77 @@ def sort_notes(notes: Iterable[NoteEvent]) -> list[NoteEvent]:
     return sorted(notes, key=lambda n: (n.onset, n.pitch, n.offset))
 
 
+def check_note_count(name: str, count: int) -> None:
+    """Refuse a note file with more than MAX_NOTES notes (the bound every note file shares)."""
+    if count > MAX_NOTES:
+        raise NotesError(f"{name}: more than {MAX_NOTES:,} notes; Clef opens at most that many")
+
+
+def check_note_time(name: str, where: str, *times: float) -> None:
+    """Refuse times outside 0..MAX_NOTE_SECONDS (NaN and infinities included)."""
+    if not all(0.0 <= t <= MAX_NOTE_SECONDS for t in times):
+        raise NotesError(f"{name}: {where}: times must lie in 0..{MAX_NOTE_SECONDS} s "
+                         f"({MAX_NOTE_SECONDS // 3600} hours)")
+
+
+def check_note_file_size(path: Path, limit: int = MAX_NOTE_FILE_BYTES) -> None:
+    """Refuse a missing note file, or one larger than `limit` bytes, before reading it."""
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise NotesError(f"{path.name}: cannot read ({exc.strerror or exc})") from exc
+    if size > limit:
+        raise NotesError(f"{path.name}: {size:,} bytes; a note file of this kind has at most "
+                         f"{limit // 2**20} MiB")
+
+
 def read_notes_tsv(path: str | Path) -> list[NoteEvent]:
-    """Read `onset_s offset_s midi_pitch velocity` rows (header optional, tabs or spaces).
+    """Read `onset_s offset_s midi_pitch velocity` rows (header optional, tabs or spaces,
+    UTF-8 with or without a byte-order mark).
 
     Raises:
-        ValueError: a row is not three or four numbers, or its times lie outside
-            0..MAX_NOTE_SECONDS.
+        NotesError: a row is not three or four numbers, its times lie outside
+            0..MAX_NOTE_SECONDS or its pitch outside 0..127, the file holds more than
+            MAX_NOTES notes or MAX_NOTE_FILE_BYTES bytes, or it is not UTF-8 text.
     """
-    notes = []
-    with open(path, encoding="utf-8") as f:
-        reader = csv.reader(f, delimiter="\t")
-        for row in reader:
-            if not row or row[0].strip().startswith(("#", "onset")):
-                continue
-            fields = row if len(row) > 1 else row[0].split()
-            if len(fields) < 3:
-                raise ValueError(f"line {reader.line_num}: expected onset, offset and pitch")
+    path = Path(path)
+    check_note_file_size(path)
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as f:
+            return sort_notes(_tsv_rows(path.name, csv.reader(f, delimiter="\t")))
+    except csv.Error as exc:
+        raise NotesError(f"{path.name}: not a notes table ({exc})") from exc
+    except UnicodeDecodeError as exc:
+        raise NotesError(f"{path.name}: not UTF-8 text (byte {exc.start})") from exc
+    except OSError as exc:
+        raise NotesError(f"{path.name}: cannot read ({exc.strerror or exc})") from exc
+
+
+def _tsv_rows(name: str, reader) -> Iterator[NoteEvent]:
+    count = 0
+    for row in reader:
+        if not row or row[0].strip().startswith(("#", "onset")):
+            continue
+        where = f"line {reader.line_num}"
+        fields = row if len(row) > 1 else row[0].split()
+        if len(fields) < 3:
+            raise NotesError(f"{name}: {where}: expected onset, offset and pitch")
+        try:
             onset, offset, pitch = (float(x) for x in fields[:3])
             velocity = float(fields[3]) if len(fields) > 3 else 80.0
-            if not all(math.isfinite(x) for x in (onset, offset, pitch, velocity)):
-                raise ValueError(f"line {reader.line_num}: a value is not a finite number")
-            if not (0.0 <= onset <= MAX_NOTE_SECONDS and 0.0 <= offset <= MAX_NOTE_SECONDS):
-                raise ValueError(f"line {reader.line_num}: times must lie in "
-                                 f"0..{MAX_NOTE_SECONDS} s")
-            pitch, velocity = int(pitch), int(velocity)
-            if offset <= onset:
-                offset = onset + 0.01
-            notes.append(NoteEvent(onset, offset, pitch, max(1, min(127, velocity))))
-    return sort_notes(notes)
+        except ValueError as exc:
+            raise NotesError(f"{name}: {where}: not a number ({str(exc)[:60]})") from exc
+        check_note_time(name, where, onset, offset)
+        if not (0 <= pitch <= 127 and math.isfinite(velocity)):
+            raise NotesError(f"{name}: {where}: pitch must lie in 0..127")
+        count += 1
+        check_note_count(name, count)
+        offset = offset if offset > onset else onset + 0.01
+        yield NoteEvent(onset, offset, int(pitch), max(1, min(127, int(velocity))))
 
 
 def write_notes_tsv(notes: Iterable[NoteEvent], path: str | Path) -> None:
-    with open(path, "w", encoding="utf-8") as f:
-        f.write("onset_s\toffset_s\tmidi_pitch\tvelocity\n")
-        for n in sort_notes(notes):
-            f.write(f"{n.onset:.6f}\t{n.offset:.6f}\t{n.pitch}\t{n.velocity}\n")
+    """Write the notes table atomically (see clef_app.atomic; WriteError if it fails)."""
+    rows = [f"{n.onset:.6f}\t{n.offset:.6f}\t{n.pitch}\t{n.velocity}\n"
+            for n in sort_notes(notes)]
+    atomic_write_text(path, "onset_s\toffset_s\tmidi_pitch\tvelocity\n" + "".join(rows))

@@ -21,6 +21,8 @@ from pathlib import Path
 
 from music21 import duration, stream, tempo
 
+from clef_app.atomic import atomic_write_bytes, check_output
+from clef_app.errors import ClefError
 from clef_app.notation.engrave import PAGE_OPTIONS, engrave, to_mei, to_musicxml
 from clef_app.notation.events import NoteEvent
 from clef_app.notation.score import ScoreResult, build_score
@@ -28,7 +30,7 @@ from clef_app.notation.score import ScoreResult, build_score
 SUFFIXES = (".musicxml", ".xml", ".mid", ".midi", ".pdf", ".mei")
 
 
-class ExportError(Exception):
+class ExportError(ClefError):
     """The format is unknown or the file could not be written."""
 
 
@@ -46,11 +48,15 @@ def export(
 
     Returns:
         the path written.
+    Raises:
+        WriteError: the path cannot be written (checked before the score is built); the
+            file is replaced atomically, so a failure leaves the old one as it was.
     """
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
         raise ExportError(f"cannot write {path.name}: use one of {', '.join(SUFFIXES)}")
+    check_output(path)
     result = result or build_score(notes, settings)
     if suffix in (".musicxml", ".xml"):
         data: bytes = to_musicxml(result.score).encode("utf-8")
@@ -60,9 +66,7 @@ def export(
         data = pdf_bytes(result.score)
     else:
         data = to_mei(result.score).encode("utf-8")
-    tmp = path.with_name(path.name + ".part")
-    tmp.write_bytes(data)
-    tmp.replace(path)
+    atomic_write_bytes(path, data)
     return path
 
 

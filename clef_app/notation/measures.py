@@ -19,6 +19,7 @@ WRITABLE = PLAIN | DOTTED | TRIPLET
 TUPLET_NUMBERS = (5, 7)  # quintuplets, septuplets: n notes in the time of 4 (16ths in a quarter)
 TUPLET_UNITS = {1, 2, 3, 4, 6}  # tuplet steps one note value covers (16th, 8th, dotted 8th, ...)
 MAX_BAR_SPLITS = 64  # recursion guard
+MAX_NUMERATOR = 32  # beats in a bar at most (a 32/16 bar is written; 100000/1 is not)
 
 
 @dataclass(frozen=True)
@@ -32,8 +33,9 @@ class Meter:
             num, den = (int(x) for x in text.strip().split("/"))
         except ValueError:
             raise ValueError(f"time signature {text!r}: expected e.g. 3/4") from None
-        if num < 1 or den not in (1, 2, 4, 8, 16):
-            raise ValueError(f"time signature {text!r} is not supported")
+        if not 1 <= num <= MAX_NUMERATOR or den not in (1, 2, 4, 8, 16):
+            raise ValueError(f"time signature {text!r} is not supported (numerator 1.."
+                             f"{MAX_NUMERATOR}, denominator 1, 2, 4, 8 or 16)")
         return cls(num, den)
 
     def __str__(self) -> str:

@@ -19,7 +19,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from fractions import Fraction
 
+from clef_app.notation.events import MAX_NOTE_SECONDS, MAX_NOTES
+from clef_app.notation.measures import Meter
+
 GRIDS = ("auto", "1/8", "1/12", "1/16", "1/24", "1/32")
+MIN_BPM, MAX_BPM = 10.0, 400.0  # quarter notes per minute a tempo override may set
+# bars in the longest piece Clef opens: 4 h at MAX_BPM in the shortest bar (1/16, a quarter
+# of a quarter note); an override beyond it is never in the piece
+MAX_BAR = int(MAX_NOTE_SECONDS / 60 * MAX_BPM * 4)
+MAX_PICKUP = 16  # quarter notes before the first bar line at most (a full 16/4 bar)
+MAX_SPELLINGS = MAX_NOTES  # one enharmonic choice per note
+MAX_TITLE = 200  # characters
 
 
 @dataclass(frozen=True)
@@ -37,33 +47,56 @@ class ScoreSettings:
 
     @classmethod
     def from_dict(cls, d: dict | None) -> ScoreSettings:
+        """Settings from their dict, every value range-checked (a file may hold anything).
+
+        Raises:
+            ValueError: a bar outside 1..MAX_BAR, a tempo outside MIN_BPM..MAX_BPM, a meter
+                Clef cannot write, an unknown grid, a pickup or split out of range.
+        """
         d = dict(d or {})
-        tempo = [(int(b), float(v)) for b, v in d.get("tempo") or ()]
-        if d.get("tempo_bpm") and not any(b == 1 for b, _ in tempo):
-            tempo = [(1, float(d["tempo_bpm"]))] + tempo  # shorthand; the list wins
+        tempo = [(int(b), check_tempo(v)) for b, v in d.get("tempo") or ()]
+        if d.get("tempo_bpm") is not None and not any(b == 1 for b, _ in tempo):
+            tempo = [(1, check_tempo(d["tempo_bpm"]))] + tempo  # shorthand; the list wins
         grid = str(d.get("grid") or "auto")
         if grid not in GRIDS:
             raise ValueError(f"grid {grid!r}: expected one of {', '.join(GRIDS)}")
         pickup = d.get("pickup")
+        pickup = None if pickup is None else Fraction(pickup).limit_denominator(48)
+        if pickup is not None and not 0 <= pickup <= MAX_PICKUP:
+            raise ValueError(f"pickup {pickup}: must lie in 0..{MAX_PICKUP} quarter notes")
         split = d.get("split", "auto")
+        if split != "auto" and not 0 <= int(split) <= 127:
+            raise ValueError(f"split {split}: must be auto or a MIDI pitch 0..127")
+        spelling = d.get("spelling") or {}
+        if len(spelling) > MAX_SPELLINGS:
+            raise ValueError(f"{len(spelling)} spellings; at most {MAX_SPELLINGS}")
         return cls(
             tempo=_by_bar(tempo),
-            meter=_by_bar((int(b), str(v)) for b, v in d.get("meter") or ()),
+            meter=_by_bar((int(b), str(Meter.parse(str(v)))) for b, v in d.get("meter") or ()),
             key=_by_bar((int(b), str(v)) for b, v in d.get("key") or ()),
             grid=grid,
-            pickup=None if pickup is None else Fraction(pickup).limit_denominator(48),
+            pickup=pickup,
             split=split if split == "auto" else int(split),
-            spelling={int(k): str(v) for k, v in (d.get("spelling") or {}).items()},
-            title=str(d.get("title") or ""),
+            spelling={int(k): str(v)[:16] for k, v in spelling.items()},
+            title=str(d.get("title") or "")[:MAX_TITLE],
         )
 
 
+def check_tempo(value: object) -> float:
+    """A tempo in quarter notes per minute, within MIN_BPM..MAX_BPM (ValueError otherwise)."""
+    bpm = float(value)  # type: ignore[arg-type]
+    if not MIN_BPM <= bpm <= MAX_BPM:  # NaN fails too
+        raise ValueError(f"tempo {value}: must lie in {MIN_BPM:g}..{MAX_BPM:g} quarter notes "
+                         "per minute")
+    return bpm
+
+
 def _by_bar(items) -> tuple:
-    """Sorted by bar, one entry per bar (the last given wins), bars >= 1."""
+    """Sorted by bar, one entry per bar (the last given wins), bars in 1..MAX_BAR."""
     out: dict[int, object] = {}
     for bar, value in items:
-        if bar < 1:
-            raise ValueError(f"bar {bar}: bars are numbered from 1")
+        if not 1 <= bar <= MAX_BAR:
+            raise ValueError(f"bar {bar}: bars are numbered 1..{MAX_BAR:,}")
         out[bar] = value
     return tuple(sorted(out.items()))
 

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from clef_app.project.atomic import atomic_write_bytes, fsync_directory
+from clef_app.atomic import atomic_write_bytes, fsync_directory
 from clef_app.project.errors import ProjectError
 from clef_app.project.format import (
     EmbeddedAudio,

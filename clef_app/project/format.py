@@ -21,9 +21,9 @@ import numpy as np
 import soundfile as sf
 
 from clef_app import __version__
+from clef_app.atomic import atomic_writer
 from clef_app.notation.edits import Edit, note_to_dict
 from clef_app.notation.events import NoteEvent, sort_notes
-from clef_app.project.atomic import atomic_writer
 from clef_app.project.container import Container, write_container
 from clef_app.project.errors import ProjectError
 from clef_app.project.history import check_settings, decode_edits

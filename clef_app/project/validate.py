@@ -6,13 +6,17 @@ import json
 import math
 from typing import Any
 
-from clef_app.notation.events import MAX_NOTE_SECONDS, NoteEvent, reserve_note_ids
+from clef_app.notation.events import (  # noqa: F401 - MAX_NOTES re-exported for format
+    MAX_NOTE_SECONDS,
+    MAX_NOTES,
+    NoteEvent,
+    reserve_note_ids,
+)
 from clef_app.project.errors import ProjectError
 
 MAX_JSON_BYTES = 32 * 2**20  # B: project.json; ~150k notes plus history fit easily
 MAX_CONTAINERS = 2_000_000  # JSON objects + arrays: bounds the memory a hostile file can take
-MAX_NOTES = 500_000
-MAX_EDITS = 100_000
+MAX_EDITS = 100_000  # MAX_NOTES: the bound every note file shares (notation.events)
 MAX_PATH_CHARS = 4096
 MAX_NOTE_ID = 2**40  # leaves room below 2**53 (exact in JSON) for ids made after loading
 AUDIO_SUFFIXES = {".wav", ".wave", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".aif", ".aiff"}

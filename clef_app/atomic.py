@@ -1,0 +1,154 @@
+"""The one way Clef writes a file: a reader sees the old file or the new one, never a stub.
+
+Every file Clef writes (notes tables, score exports, projects, autosaves, checkpoints, PNGs)
+goes through `atomic_writer`:
+
+- the data go to a new temporary file in the target's own folder (so the rename stays on
+  one file system), created with O_EXCL and O_NOFOLLOW under a random name: a planted file
+  or symlink there is never opened, let alone written through;
+- the file is flushed and fsynced, given the target's permissions (a private 0600 file
+  stays private; a new file gets the umask's mode), and renamed over the target; the
+  folder is fsynced so the rename survives a power cut;
+- on any failure (full disk, no permission, an exception in the block) the temporary file
+  is removed and the target is left as it was. OS failures become a `WriteError` naming
+  the file.
+
+`check_output` says before any work starts whether a path can be written at all.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import stat
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import BinaryIO
+
+from clef_app.errors import ClefError
+
+_FLAGS = (os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+          | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0))
+_NAME_MAX = 255  # bytes in one file name on the usual file systems
+_TRIES = 16  # random temporary names tried before giving up
+
+
+class WriteError(ClefError, OSError):
+    """A file that cannot be written; the message names it and why."""
+
+
+def check_output(path: str | Path, suffixes: Sequence[str] = ()) -> Path:
+    """Refuse, before any work, an output path that cannot be written.
+
+    Args:
+        path: the file to write.
+        suffixes: the accepted suffixes (lower case, with the dot); empty = any.
+    Returns:
+        `path` as a Path.
+    Raises:
+        WriteError: a wrong suffix, a folder in the way, a missing or read-only folder.
+    """
+    path = Path(path)
+    if suffixes and path.suffix.lower() not in suffixes:
+        raise WriteError(f"cannot write {path.name}: use one of {', '.join(suffixes)}")
+    if path.is_dir():
+        raise WriteError(f"cannot write {path}: it is a folder")
+    folder = _folder(path)
+    if not folder.is_dir():
+        raise WriteError(f"cannot write {path}: the folder {folder} does not exist")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise WriteError(f"cannot write {path}: no permission to write in {folder}")
+    return path
+
+
+@contextlib.contextmanager
+def atomic_writer(path: str | Path) -> Iterator[BinaryIO]:
+    """Open a binary stream whose content replaces `path` only if the block finishes.
+
+    Raises:
+        WriteError: the file cannot be written (the target is unchanged, nothing is left).
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise WriteError(f"cannot write {path}: it is a folder")
+    folder = _folder(path)
+    fd, tmp = _create_temporary(path, folder)
+    try:
+        with os.fdopen(fd, "wb") as stream:
+            yield stream
+            stream.flush()
+            os.fchmod(stream.fileno(), _mode_for(path))
+            os.fsync(stream.fileno())
+        os.replace(tmp, path)
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        if isinstance(exc, OSError) and not isinstance(exc, WriteError):
+            raise WriteError(f"cannot write {path}: {exc.strerror or exc}") from exc
+        raise
+    fsync_directory(folder)
+
+
+def atomic_write_bytes(path: str | Path, data: bytes) -> None:
+    """Replace `path` with `data` atomically."""
+    with atomic_writer(path) as stream:
+        stream.write(data)
+
+
+def atomic_write_text(path: str | Path, text: str) -> None:
+    """Replace `path` with UTF-8 `text` atomically."""
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def fsync_directory(directory: str | Path) -> None:
+    """Make a rename or unlink in `directory` durable (no-op where a directory can't be opened)."""
+    try:
+        fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _folder(path: Path) -> Path:
+    return path.parent if str(path.parent) else Path(".")
+
+
+def _create_temporary(path: Path, folder: Path) -> tuple[int, Path]:
+    """A new, empty, private (0600) file beside `path`: (descriptor, its path)."""
+    stem = path.name.encode("utf-8", "surrogateescape")[: _NAME_MAX - 32]
+    stem_text = stem.decode("utf-8", "ignore")
+    for _ in range(_TRIES):
+        tmp = folder / f".{stem_text}.{secrets.token_hex(6)}.tmp"
+        try:
+            return os.open(tmp, _FLAGS, 0o600), tmp
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            raise WriteError(f"cannot write {path}: {exc.strerror or exc}") from exc
+    raise WriteError(f"cannot write {path}: no free temporary name in {folder}")
+
+
+def _mode_for(path: Path) -> int:
+    """The permissions the new file gets: an existing regular file's, else the umask's."""
+    with contextlib.suppress(OSError):
+        st = os.lstat(path)
+        if stat.S_ISREG(st.st_mode):
+            return stat.S_IMODE(st.st_mode)
+    return 0o666 & ~_umask()
+
+
+def _umask() -> int:
+    """The process umask, read without changing it where the system allows."""
+    with contextlib.suppress(OSError, ValueError), open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
