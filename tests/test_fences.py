@@ -85,7 +85,7 @@ def test_the_main_window_opens_without_loading_the_model_stack(tmp_path):
             "w = MainWindow(); w.show(); app.processEvents()\n"
             "from clef_app.gui.transcribe import find_model\n"
             "assert find_model()[0] is not None\n"
-            "assert w.open_path('resources/demo/demo.flac')\n"
+            "assert w.controller.open('resources/demo/demo.flac')\n"
             "deadline = time.monotonic() + 30\n"
             "while w.spectrogram.spectrogram is None and time.monotonic() < deadline:\n"
             "    app.processEvents(); time.sleep(0.005)\n"

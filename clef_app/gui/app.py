@@ -48,21 +48,26 @@ def make_application(argv: list[str] | None = None) -> QApplication:
 
 
 def start(path: str | None = None):
-    """The shown main window, on `path`, or on the demo at the very first start."""
+    """The shown main window, on `path`, or on the demo at the very first start; work a
+    crashed session left is offered first (the question does not block the window)."""
     make_application()
-    from clef_app.gui.file_actions import DEMO, open_demo
+    from clef_app.gui.controller import AppController
+    from clef_app.gui.file_actions import DEMO
     from clef_app.gui.main_window import MainWindow
 
-    window = MainWindow()
+    controller = AppController()
+    window = MainWindow(controller)
+    controller.setParent(window)
     window.show()
     if path:
-        window.open_path(path)
+        controller.open(path)
     elif not preferences.get("session/demo_shown") and DEMO.is_file():
-        if open_demo(window):
+        if controller.open_demo():
             preferences.put("session/demo_shown", True)
     else:
         window.status("File › Open Recording… (Ctrl+O) to begin, or Help › Open the Demo "
                       "Recording", 0)
+    controller.offer_recovery()
     return window
 
 

@@ -1,13 +1,12 @@
 """Clef's main window: spectrogram workspace above the score, transport, menus, status bar.
 
-The window wires objects together; the work lives in the document, the views (spectrogram,
-`ScoreView`, `LivePanel` in a dock), `Playback`, `Transcription`, `WhyThisNote`,
-`file_actions` and `project_actions`.
+The window lays out widgets and connects signals; the work lives in the application
+controller (the document, its files, autosave, exports: `gui.controller`), the views
+(spectrogram, `ScoreView`, `LivePanel` in a dock), `Playback`, `Transcription` and
+`WhyThisNote`.
 """
 
 from __future__ import annotations
-
-from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
@@ -21,9 +20,9 @@ from PySide6.QtWidgets import (
     QToolButton,
 )
 
-from clef_app.gui import file_actions, menus, preferences, project_actions, workers
+from clef_app.gui import menus, preferences, workers
 from clef_app.gui.audition import Audition
-from clef_app.gui.document import Document
+from clef_app.gui.controller import AppController
 from clef_app.gui.live_panel import LivePanel
 from clef_app.gui.playback_controls import Playback, PlaybackControls
 from clef_app.gui.score_view import ScoreView
@@ -41,11 +40,13 @@ LIVE_DOCK_SHARE = 1 / 3  # the live dock opens at most this share of the window'
 class MainWindow(QMainWindow):
     """One window, one document."""
 
-    def __init__(self) -> None:
+    def __init__(self, controller: AppController | None = None) -> None:
         super().__init__()
         self.setWindowTitle("Clef[*]")
         self.resize(1500, 920)
-        self.document = Document(self)
+        self.controller = controller or AppController(self)
+        self.controller.dialog_parent = self
+        self.document = self.controller.document
         self.spectrogram = SpectrogramView(self.document)
         self.playback = Playback(self.document, self)
         self.transcription = Transcription(self.document, self)
@@ -74,7 +75,7 @@ class MainWindow(QMainWindow):
         self._restore_window_state()
         self._update_transcribe_action()
         self._update_why_action()
-        project_actions.install(self)
+        self._connect_controller()
         self.spectrogram.graphics.setFocus()
 
     # -- construction ------------------------------------------------------------------
@@ -85,9 +86,10 @@ class MainWindow(QMainWindow):
         doc.notesChanged.connect(self._score_timer.start)
         doc.settingsChanged.connect(lambda _key: self._score_timer.start())
         doc.selectionChanged.connect(lambda: view.select_notes(sorted(doc.selection)))
-        view.noteClicked.connect(lambda note_id: doc.set_selection({note_id}))
         view.editRequested.connect(doc.apply)
         view.failed.connect(lambda msg: self.status(f"score: {msg}"))
+        view.engraved.connect(lambda: self.controller.keep_score(view.notes, view.settings,
+                                                                 view.result))
 
     def _engrave(self) -> None:
         try:
@@ -136,7 +138,25 @@ class MainWindow(QMainWindow):
             self.resizeDocks([dock], [limit], Qt.Orientation.Horizontal)
 
     def _recording_finished(self, path: str) -> None:
-        file_actions.open_audio(self, Path(path), notes=list(self.live_panel.recorded_notes))
+        self.controller.open(path, notes=list(self.live_panel.recorded_notes))
+
+    def _connect_controller(self) -> None:
+        c, jobs = self.controller, self.controller.exports
+        c.status.connect(self.status)
+        c.titleChanged.connect(self.setWindowTitle)
+        c.opened.connect(lambda kind: self.spectrogram.fit() if self.document.samples is None
+                         else self.spectrogram.fit_notes_pitch())
+        jobs.started.connect(lambda path: self._show_export(True))
+        jobs.progress.connect(lambda f: self.export_progress.setValue(int(f * 1000)))
+        jobs.finished.connect(lambda path: self._show_export(False))
+        self.export_cancel.clicked.connect(jobs.cancel)
+        if c.autosave.error:
+            self.status(c.autosave.error, 0)
+
+    def _show_export(self, on: bool) -> None:
+        self.export_progress.setValue(0)
+        self.export_progress.setVisible(on)
+        self.export_cancel.setVisible(on)
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
@@ -147,11 +167,17 @@ class MainWindow(QMainWindow):
         self.progress.setFormat("transcribing %p%")
         self.cancel_button = QToolButton(text="Cancel", toolTip="stop transcribing")
         self.cancel_button.clicked.connect(self.transcription.cancel)
+        self.export_progress = QProgressBar(maximum=1000, textVisible=True)
+        self.export_progress.setFixedWidth(180)
+        self.export_progress.setFormat("exporting %p%")
+        self.export_cancel = QToolButton(text="Cancel", toolTip="stop exporting (nothing is "
+                                         "written)")
         self.audio_label = QLabel()
-        for w in (self.hover_label, self.progress, self.cancel_button, self.audio_label):
+        for w in (self.hover_label, self.progress, self.cancel_button, self.export_progress,
+                  self.export_cancel, self.audio_label):
             bar.addPermanentWidget(w)
-        self.progress.hide()
-        self.cancel_button.hide()
+        for w in (self.progress, self.cancel_button, self.export_progress, self.export_cancel):
+            w.hide()
         if not self.playback.available:
             self.audio_label.setText("no audio output")
             self.audio_label.setToolTip(self.playback.error)
@@ -200,22 +226,6 @@ class MainWindow(QMainWindow):
     def show_error(self, title: str, text: str) -> None:
         """A modal message; the document stays as it was."""
         QMessageBox.warning(self, title, text)
-
-    # -- files ---------------------------------------------------------------------------
-    def open_path(self, path: str | Path) -> bool:
-        return file_actions.open_path(self, Path(path))
-
-    def confirm_discard(self) -> bool:
-        """True when the current edits may be dropped (asks if there are unsaved edits)."""
-        if self.document.undo_stack.isClean():
-            return True
-        answer = QMessageBox.question(
-            self, "Discard changes?", "The current notes have unsaved edits. Discard them?",
-            QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel)
-        return answer == QMessageBox.StandardButton.Discard
-
-    def refresh_recent(self) -> None:
-        menus.fill_recent(self)
 
     # -- editing ---------------------------------------------------------------------------
     def _sync_velocity(self) -> None:
@@ -349,9 +359,10 @@ class MainWindow(QMainWindow):
         preferences.put("playback/follow", self.named_actions["follow"].isChecked())
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
-        if not self.confirm_discard():
+        if not self.controller.confirm_discard():
             event.ignore()
             return
+        self.controller.shutdown()
         self.save_window_state()
         self._score_timer.stop()
         self.transcription.cancel()

@@ -1,7 +1,8 @@
 """The main window's actions, menus and toolbars (Qt conventions: File, Edit, View, ...).
 
 Every action is kept in `window.named_actions[name]` and every menu in `window.menus[name]`, so
-other parts (project actions, tests) can find and extend them.
+tests can find them. File actions call the application controller (`window.controller`);
+the window is only where the menus are laid out.
 """
 
 from __future__ import annotations
@@ -9,16 +10,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import QLabel, QMessageBox, QToolBar
+from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QToolBar
 
 from clef_app.gui import file_actions, preferences
 
-if TYPE_CHECKING:
-    from clef_app.gui.main_window import MainWindow
+MainWindow = QMainWindow  # the window whose menus these are (gui.main_window builds them)
 
 ZOOM_STEP = 0.7  # view span factor per zoom-in step
 WHY_TIP = "show where on the spectrogram the model looked to write the selected note (W)"
@@ -75,30 +74,64 @@ def build(window: MainWindow) -> dict[str, QAction]:
 
 def _file_menu(window: MainWindow) -> None:
     menu = window.menus["file"] = window.menuBar().addMenu("&File")
-    menu.addAction(_action(window, "open", "&Open Recording…", partial(file_actions.ask_open,
-                   window), (QKeySequence.StandardKey.Open,), "open a WAV, FLAC, OGG or MP3 file"))
+    menu.setToolTipsVisible(True)
+    c = window.controller
+    for name, text, slot, key, tip in (
+        ("open", "&Open Recording…", partial(_ask_open, window, "recording"),
+         QKeySequence.StandardKey.Open, "open a WAV, FLAC, OGG or MP3 file"),
+        ("open_project", "Open &Project…", partial(_ask_open, window, "project"),
+         "Ctrl+Shift+O", "open a Clef project (.clef)"),
+        ("save_project", "&Save Project", c.save, QKeySequence.StandardKey.Save,
+         "save the notes, score settings, edit history and recording"),
+        ("save_project_as", "Save Project &As…", c.save_as, QKeySequence.StandardKey.SaveAs,
+         "save the project under a new name"),
+    ):
+        menu.addAction(_action(window, name, text, slot, (key,), tip))
+    embed = _action(window, "embed_audio", "&Embed Recording in Projects", None, (),
+                    "on: the project file holds the recording (FLAC); off: it refers to the "
+                    "recording's file", checkable=True)
+    embed.setChecked(bool(preferences.get("project/embed_audio")))
+    embed.toggled.connect(lambda on: preferences.put("project/embed_audio", on))
+    menu.addAction(embed)
+    menu.addSeparator()
     menu.addAction(_action(window, "import_midi", "&Import MIDI…",
-                           partial(file_actions.ask_import_midi, window), ("Ctrl+I",),
+                           partial(_ask_open, window, "midi"), ("Ctrl+I",),
                            "replace the notes with those of a MIDI file"))
     window.menus["recent"] = menu.addMenu("Open &Recent")
     fill_recent(window)
+    c.recentChanged.connect(partial(fill_recent, window))
     menu.addSeparator()
     export = window.menus["export"] = menu.addMenu("&Export")
-    for kind, (label, _suffix) in file_actions.EXPORTS.items():
+    export.setToolTipsVisible(True)
+    for kind, (label, _suffix, what) in file_actions.EXPORTS.items():
         export.addAction(_action(window, f"export_{kind}", f"{label}…",
-                                 partial(file_actions.ask_export, window, kind)))
+                                 partial(_ask_export, window, kind), tip=what))
     menu.addSeparator()
     menu.addAction(_action(window, "quit", "&Quit", window.close, (QKeySequence.StandardKey.Quit,)))
+
+
+def _ask_open(window: MainWindow, kind: str) -> None:
+    path = file_actions.ask_open(window, kind)
+    if path is not None:
+        window.controller.open(path)
+
+
+def _ask_export(window: MainWindow, kind: str) -> None:
+    c = window.controller
+    base = c.path or c.document.audio_path
+    path = file_actions.ask_export(window, kind, base.stem if base is not None else "score")
+    if path is not None:
+        c.export(path, kind)
 
 
 def fill_recent(window: MainWindow) -> None:
     menu = window.menus["recent"]
     menu.clear()
-    recent = [p for p in preferences.get("session/recent") if Path(p).exists()]
+    recent = window.controller.recent()
     for path in recent:
         action = menu.addAction(Path(path).name)
         action.setToolTip(path)
-        action.triggered.connect(lambda *_, p=path: window.open_path(p))
+        action.triggered.connect(lambda *_, p=path: window.controller.open(p))
     menu.setEnabled(bool(recent))
 
 
@@ -202,7 +235,7 @@ def _play_menu(window: MainWindow) -> None:
 def _help_menu(window: MainWindow) -> None:
     menu = window.menus["help"] = window.menuBar().addMenu("&Help")
     menu.addAction(_action(window, "open_demo", "Open the &Demo Recording",
-                           partial(file_actions.open_demo, window)))
+                           window.controller.open_demo))
     menu.addAction(_action(window, "shortcuts", "&Mouse and Keys", lambda: QMessageBox.information(
         window, "Mouse and keys", HELP_TEXT), ("F1",)))
 

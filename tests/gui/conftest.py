@@ -87,7 +87,7 @@ def window(qtbot, tiny_recording, dialogs):
     qtbot.waitExposed(win)
     view = win.spectrogram
     with qtbot.waitSignal(view.spectrogramReady, timeout=20_000):
-        assert win.open_path(tiny_recording)
+        assert win.controller.open(tiny_recording)
     win.activateWindow()
     qtbot.waitUntil(win.isActiveWindow, timeout=5_000)  # window shortcuts need it
     view.graphics.setFocus()

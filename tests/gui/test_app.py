@@ -2,6 +2,7 @@
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFileDialog
 
 from clef_app.gui import file_actions, preferences
 from clef_app.gui.app import start
@@ -49,11 +50,15 @@ def test_start_with_a_path_opens_it(qtbot, tiny_recording, dialogs):
         _close(win)
 
 
-@pytest.mark.parametrize("suffix", [".musicxml", ".mid", ".pdf", ".mei"])
-def test_file_export_writes_each_format(window, tmp_path, suffix):
+@pytest.mark.parametrize("kind", ["musicxml", "midi", "midi_score", "pdf", "mei"])
+def test_file_export_writes_each_format(window, tmp_path, kind, qtbot, monkeypatch):
+    suffix = file_actions.EXPORTS[kind][1]
     path = tmp_path / f"out{suffix}"
-    assert file_actions.export(window, path)
-    assert path.is_file() and path.stat().st_size > 100
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(path), ""))
+    with qtbot.waitSignal(window.controller.exports.finished, timeout=60_000) as done:
+        window.named_actions[f"export_{kind}"].trigger()
+    assert done.args == [str(path)]
+    assert path.is_file() and path.stat().st_size > 50
     if suffix == ".musicxml":
         from music21 import converter
 
@@ -63,7 +68,7 @@ def test_file_export_writes_each_format(window, tmp_path, suffix):
 
 def test_export_with_no_notes_says_so(window, dialogs, tmp_path):
     window.document.load(None, None, 16000, [])
-    assert not file_actions.export(window, tmp_path / "empty.musicxml")
+    assert not window.controller.export(tmp_path / "empty.musicxml", "musicxml")
     assert dialogs[-1][1] == "Nothing to export"
 
 

@@ -16,7 +16,8 @@ from tests.audio.test_bad_audio import UNUSABLE
 @pytest.fixture
 def errors(window, monkeypatch):
     shown: list[tuple[str, str]] = []
-    monkeypatch.setattr(window, "show_error", lambda title, text: shown.append((title, text)))
+    for owner in (window, window.controller):  # transcription errors, file errors
+        monkeypatch.setattr(owner, "show_error", lambda title, text: shown.append((title, text)))
     window.document.replace_notes("Edit", [], [])  # (empty: dropped)
     first = window.document.sorted_notes()[0]
     window.document.replace_notes("Move Note", [first], [first.moved(0.01, 1)])
@@ -31,7 +32,7 @@ def _snapshot(doc):
 def _assert_rejected(window, errors, path, title, needle=""):
     before = _snapshot(window.document)
     errors.clear()
-    assert not window.open_path(path)
+    assert not window.controller.open(path)
     assert len(errors) == 1, errors
     got_title, text = errors[0]
     assert got_title == title and path.name in text and needle in text, errors[0]
@@ -91,7 +92,7 @@ def test_odd_recordings_open_and_draw(window, errors, tmp_path, qtbot):
     view = window.spectrogram
     for name in _odd(tmp_path):
         with qtbot.waitSignal(view.spectrogramReady, timeout=20_000):
-            assert window.open_path(tmp_path / name), (name, errors)
+            assert window.controller.open(tmp_path / name), (name, errors)
         doc = window.document
         assert doc.audio_path == tmp_path / name
         assert doc.duration == pytest.approx(1.0, abs=0.01), name

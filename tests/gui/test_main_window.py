@@ -21,14 +21,14 @@ def test_unreadable_recording_shows_an_error_and_keeps_the_document(window, dial
     before = _state(window)
     bad = tmp_path / "broken.wav"
     bad.write_bytes(content)
-    assert window.open_path(bad) is False
+    assert window.controller.open(bad) is False
     assert dialogs and dialogs[-1][0] == "warning"
     assert "broken.wav" in dialogs[-1][2]
     assert _state(window) == before
 
 
 def test_missing_file_is_named(window, dialogs, tmp_path):
-    assert window.open_path(tmp_path / "nowhere.flac") is False
+    assert window.controller.open(tmp_path / "nowhere.flac") is False
     assert "nowhere.flac" in dialogs[-1][2] and "no such file" in dialogs[-1][2]
 
 
@@ -48,7 +48,7 @@ def test_import_midi_replaces_the_notes_as_one_undo_step(window, tmp_path):
     old = dict(doc.notes)
     path = tmp_path / "tune.mid"
     _write_midi(path, [67, 69, 71])
-    assert window.open_path(path)
+    assert window.controller.open(path)
     got = doc.sorted_notes()
     assert [n.pitch for n in got] == [67, 69, 71]
     assert [n.onset for n in got] == pytest.approx([0.0, 0.5, 1.0])
@@ -61,7 +61,7 @@ def test_broken_midi_is_reported_and_changes_nothing(window, dialogs, tmp_path):
     old = dict(window.document.notes)
     path = tmp_path / "broken.mid"
     path.write_bytes(b"MThd\x00\x00\x00\x06garbage")
-    assert window.open_path(path) is False
+    assert window.controller.open(path) is False
     assert "broken.mid" in dialogs[-1][2]
     assert window.document.notes == old
 

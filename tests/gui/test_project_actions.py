@@ -8,7 +8,7 @@ import os
 
 import numpy as np
 import pytest
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from clef_app.notation.events import NoteEvent
 from clef_app.project import Project, load_project, save_project
@@ -49,9 +49,10 @@ def window(qtbot, tmp_path, monkeypatch, answers):
     w = MainWindow()
     qtbot.addWidget(w)
     w.errors = []
-    monkeypatch.setattr(w, "show_error", lambda title, text: w.errors.append((title, text)))
+    monkeypatch.setattr(w.controller, "show_error",
+                        lambda title, text: w.errors.append((title, text)))
     yield w
-    w.project_actions.shutdown()
+    w.controller.shutdown()
 
 
 def _tone(seconds=1.0):
@@ -85,10 +86,10 @@ def test_file_menu_has_project_actions(window):
 def test_save_and_open_round_trip_with_history(window, tmp_path, qtbot):
     doc = _with_edits(window)
     before = _state(doc)
-    assert window.project_actions.save_to(tmp_path / "take.clef")
+    assert window.controller.save_to(tmp_path / "take.clef")
     assert doc.undo_stack.isClean() and window.windowTitle().startswith("take.clef")
     doc.load(None, None, RATE, [])  # something else entirely
-    assert window.open_path(tmp_path / "take.clef")
+    assert window.controller.open(tmp_path / "take.clef")
     assert _state(doc) == before
     np.testing.assert_allclose(doc.samples, _tone(), atol=2**-22)
     doc.undo_stack.redo()  # the redoable step came back too
@@ -108,26 +109,27 @@ def test_referenced_recording(window, tmp_path, monkeypatch):
     window.named_actions["embed_audio"].setChecked(False)
     assert preferences.get("project/embed_audio") is False
     _with_edits(window, audio_path=wav)
-    assert window.project_actions.save_to(tmp_path / "ref.clef")
+    assert window.controller.save_to(tmp_path / "ref.clef")
     assert load_project(tmp_path / "ref.clef").audio.path == str(wav)
-    assert window.open_path(tmp_path / "ref.clef")
+    assert window.controller.open(tmp_path / "ref.clef")
     assert window.document.audio_path == wav and window.errors == []
     wav.unlink()  # the recording goes missing: notes open, the user is told
-    assert window.open_path(tmp_path / "ref.clef")
+    assert window.controller.open(tmp_path / "ref.clef")
     assert window.document.samples is None and len(window.document.notes) == 2
     assert window.errors and "not found" in window.errors[0][1]
 
 
-def test_unsaved_changes_prompt(window, tmp_path, answers):
+def test_unsaved_changes_prompt(window, tmp_path, answers, monkeypatch):
     save_project(Project(notes=[NoteEvent(0, 1, 40)]), tmp_path / "other.clef")
     doc = _with_edits(window)
     before = _state(doc)
     answers.answer = Button.Cancel
-    assert not window.open_path(tmp_path / "other.clef")
+    assert not window.controller.open(tmp_path / "other.clef")
     assert _state(doc) == before and answers.asked == ["Save changes?"]
     answers.answer = Button.Save  # no project file yet: Save As asks for a name
-    window.project_actions.save_as = lambda: window.project_actions.save_to(tmp_path / "s.clef")
-    assert window.open_path(tmp_path / "other.clef")
+    monkeypatch.setattr(QFileDialog, "getSaveFileName",
+                        lambda *a, **k: (str(tmp_path / "s.clef"), ""))
+    assert window.controller.open(tmp_path / "other.clef")
     assert [n.pitch for n in load_project(tmp_path / "s.clef").notes] == [62, 64]
     assert [n.pitch for n in doc.sorted_notes()] == [40]
 
@@ -155,7 +157,7 @@ def test_bad_project_files_leave_the_document_alone(window, tmp_path):
     names = _bad_files(tmp_path)
     for name in names:
         window.errors.clear()
-        assert not window.open_path(tmp_path / f"{name}.clef"), name
+        assert not window.controller.open(tmp_path / f"{name}.clef"), name
         assert _state(doc) == before, name
         assert len(window.errors) == 1, name
         title, text = window.errors[0]
@@ -165,7 +167,7 @@ def test_bad_project_files_leave_the_document_alone(window, tmp_path):
 
 def test_recent_projects_open_from_the_menu(window, tmp_path):
     _with_edits(window)
-    window.project_actions.save_to(tmp_path / "recent.clef")
+    window.controller.save_to(tmp_path / "recent.clef")
     window.document.load(None, None, RATE, [])
     recent = window.menus["recent"].actions()
     assert recent[0].text() == "recent.clef"
@@ -176,12 +178,12 @@ def test_recent_projects_open_from_the_menu(window, tmp_path):
 def test_autosave_writes_and_saving_clears_it(window, tmp_path):
     rdir = tmp_path / "recovery"
     _with_edits(window)
-    window.project_actions.autosave_if_due()
+    window.controller.autosave.save_if_due()
     (recovery_file,) = rdir.glob("*.clef-recovery")
     assert len(load_project(recovery_file).notes) == 2
-    window.project_actions.save_to(tmp_path / "saved.clef")
+    window.controller.save_to(tmp_path / "saved.clef")
     assert list(rdir.glob("*.clef-recovery")) == []
-    window.project_actions.shutdown()
+    window.controller.shutdown()
     assert list(rdir.iterdir()) == []
 
 
@@ -195,11 +197,11 @@ def test_restore_after_a_crash(window, tmp_path, monkeypatch):
     os.close(crashed._lock)  # the process "dies": its lock goes with it
     crashed._lock = None
     assert len(find_recoveries(rdir)) == 1
-    monkeypatch.setattr(window.project_actions, "_ask_restore", lambda r: Button.Yes)
-    assert window.project_actions.offer_recovery()
+    assert window.controller.offer_recovery() == 1
+    window.controller.restore_question.done(Button.Yes)  # "Restore"
     doc = window.document
     assert [n.id for n in doc.sorted_notes()] == [501, 502] and doc.settings["title"] == "Lost"
     assert not doc.undo_stack.isClean()  # restored work is unsaved
-    assert window.project_actions.path == tmp_path / "work.clef"
+    assert window.controller.path == tmp_path / "work.clef"
     assert find_recoveries(rdir) == []  # the old file is gone; this session has its own
     assert len(list(rdir.glob("*.clef-recovery"))) == 1
