@@ -54,7 +54,7 @@ class MainWindow(QMainWindow):
         self.audition = Audition(self)
         self.audition.device = device_index(preferences.get("audio/output_device"), "output")
         self.transport = PlaybackControls(self.playback)
-        self.score_view = ScoreView()
+        self.score_view = ScoreView(self.document)
         self._score_timer = QTimer(self, interval=SCORE_DELAY_MS, singleShot=True)
         self.splitter = QSplitter(Qt.Orientation.Vertical)
         self.splitter.addWidget(self.spectrogram)
@@ -85,7 +85,6 @@ class MainWindow(QMainWindow):
         self._score_timer.timeout.connect(self._engrave)
         doc.notesChanged.connect(self._score_timer.start)
         doc.settingsChanged.connect(lambda _key: self._score_timer.start())
-        doc.selectionChanged.connect(lambda: view.select_notes(sorted(doc.selection)))
         view.editRequested.connect(doc.apply)
         view.failed.connect(lambda msg: self.status(f"score: {msg}"))
         view.engraved.connect(lambda: self.controller.keep_score(view.notes, view.settings,

@@ -3,8 +3,9 @@
 Data coordinates are (seconds, mel row). A note spans onset..offset and the mel rows of
 its semitone band, [pitch_to_row(p - 0.5), pitch_to_row(p + 0.5)]; bands are thin in the
 bass (the mel scale is nearly linear there), so a note is drawn at least MIN_NOTE_PX tall.
-`NotesItem` only paints and hit-tests; `NoteEditor` turns mouse gestures into one
-document edit each, previewing the gesture on the item until the button is released.
+`NotesItem` only paints and hit-tests; `NoteEditor` turns mouse gestures and keys into one
+document edit each, from the edit vocabulary the score shares (`notation.note_edits`),
+previewing a gesture on the item until the button is released.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from PySide6.QtGui import QBrush, QColor, QPen
 from clef_app.audio.features import pitch_to_row, row_to_pitch
 from clef_app.gui.axes import format_time, pitch_bounds, pitch_name
 from clef_app.gui.document import MERGE_NUDGE, NO_MERGE, Document
+from clef_app.notation import note_edits
 from clef_app.notation.confidence import SHIPPED_BANDS, ConfidenceBands
 from clef_app.notation.events import NoteEvent
 
@@ -283,7 +285,7 @@ class NoteEditor(QObject):
     def add_note(self, onset: float, pitch: int, length: float) -> NoteEvent:
         note = NoteEvent(max(0.0, onset), max(0.0, onset) + max(length, MIN_NOTE_S), pitch,
                          self.new_velocity)
-        self.doc.replace_notes("Add note", (), (note,))
+        self.doc.apply(note_edits.add(note))
         self.doc.set_selection({note.id})
         return note
 
@@ -349,17 +351,23 @@ class NoteEditor(QObject):
         self._op, self.item.preview, self.item.draft = None, {}, None
         self.item.preview_selection, self.rubber = None, QRectF()
         if op in ("move", "resize") and preview:
-            old = [self.doc.notes[i] for i in preview]
-            changed = any(preview[n.id] != n for n in old)
-            if changed:
-                self.doc.replace_notes("Move notes" if op == "move" else "Resize notes",
-                                       old, preview.values())
+            self._apply(self._gesture_edit(op, preview))
         elif op == "rubber" and sel is not None:
             self.doc.set_selection(sel)
         elif op == "draw" and draft is not None:
-            self.doc.replace_notes("Draw note", (), (draft,))
+            self.doc.apply(note_edits.add(draft))
             self.doc.set_selection({draft.id})
         self.item.update()
+
+    def _gesture_edit(self, op: str, preview: dict[int, NoteEvent]):
+        """The vocabulary's edit for a finished drag (the preview shows where it went)."""
+        notes, ids = self.doc.sorted_notes(), list(preview)
+        first = self.doc.notes[ids[0]]
+        if op == "resize":
+            return note_edits.resize(notes, ids, preview[first.id].offset - first.offset,
+                                     MIN_NOTE_S)
+        moved = preview[first.id]
+        return note_edits.move(notes, ids, moved.onset - first.onset, moved.pitch - first.pitch)
 
     def cancel_drag(self) -> None:
         self._op, self.item.preview, self.item.draft = None, {}, None
@@ -384,38 +392,27 @@ class NoteEditor(QObject):
         self.cursorShape.emit(shape)
 
     # -- commands on the selection -----------------------------------------------------
-    def _change_selected(self, text: str, fn, merge: bool = False) -> None:
-        notes = self.doc.selected_notes()
-        new = [fn(n) for n in notes]
-        pairs = [(a, b) for a, b in zip(notes, new, strict=True) if a != b]
-        if not pairs:
-            return
-        merge_id = MERGE_NUDGE + self._series if merge else NO_MERGE
-        self.doc.replace_notes(text, [a for a, _ in pairs], [b for _, b in pairs], merge_id)
+    def _apply(self, edit, merge: bool = False) -> None:
+        """One undo step; with `merge`, repeats on the same selection merge into one."""
+        if edit is not None:
+            self.doc.apply(edit, MERGE_NUDGE + self._series if merge else NO_MERGE)
+
+    def _selected(self) -> tuple[list[NoteEvent], list[int]]:
+        return self.doc.sorted_notes(), sorted(self.doc.selection)
 
     def delete_selected(self) -> None:
-        notes = self.doc.selected_notes()
-        if notes:
-            self.doc.replace_notes("Delete notes" if len(notes) > 1 else "Delete note", notes, ())
+        self._apply(note_edits.delete(*self._selected()))
 
     def transpose(self, semitones: int) -> None:
-        notes = self.doc.selected_notes()
-        if notes and all(0 <= n.pitch + semitones <= 127 for n in notes):
-            self._change_selected("Transpose", lambda n: n.moved(0.0, semitones), merge=True)
+        self._apply(note_edits.transpose(*self._selected(), semitones), merge=True)
 
     def nudge(self, seconds: float) -> None:
-        notes = self.doc.selected_notes()
-        if notes:
-            seconds = max(seconds, -min(n.onset for n in notes))
-            self._change_selected("Nudge", lambda n: n.moved(seconds, 0), merge=True)
+        self._apply(note_edits.nudge(*self._selected(), seconds), merge=True)
 
     def set_velocity(self, velocity: int, merge: bool = False) -> None:
-        v = int(np.clip(velocity, 1, 127))
-        self.new_velocity = v
-        self._change_selected("Change velocity", lambda n: replace(n, velocity=v), merge)
+        self.new_velocity = int(np.clip(velocity, *note_edits.VELOCITY_RANGE))
+        self._apply(note_edits.velocity(*self._selected(), value=self.new_velocity), merge)
 
     def step_velocity(self, steps: int) -> None:
         """Alt+wheel: every selected note's velocity by 5 per step (one merged undo step)."""
-        self._change_selected(
-            "Change velocity",
-            lambda n: replace(n, velocity=int(np.clip(n.velocity + 5 * steps, 1, 127))), True)
+        self._apply(note_edits.velocity(*self._selected(), steps=steps), merge=True)

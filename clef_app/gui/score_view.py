@@ -1,10 +1,12 @@
 """The engraved score: Verovio SVG pages drawn with QtSvg; clicks map to notes.
 
 The pages (QtSvg-ready SVG, note boxes for clicks) live in `score_pages`; this view
-engraves on a worker thread, keeps the selection and turns keys and menus into edits.
+engraves on a worker thread, shows the document's selection (a click or Shift+click
+changes it there) and turns keys and menus into edits.
 
-Score edits (keys below, or the context menu) are computed by the Qt-free
-`notation.score_edits` and leave as `editRequested(edit)`, for the document's undo stack.
+Edits (keys below, or the context menu) come from the Qt-free edit vocabulary the
+spectrogram shares (`notation.note_edits`) and leave as `editRequested(edit)`, for the
+document's undo stack.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QInputDialog, QMenu, QScrollArea, QWidget
 
+from clef_app.gui.document import Document
 from clef_app.gui.score_pages import (  # noqa: F401 - re-exported for callers and tests
     Page,
     PagesWidget,
@@ -24,7 +27,7 @@ from clef_app.gui.score_pages import (  # noqa: F401 - re-exported for callers a
     highlight,
 )
 from clef_app.gui.workers import GeneratorWorker
-from clef_app.notation import score_edits
+from clef_app.notation import note_edits as edits
 from clef_app.notation.engrave import SCREEN_OPTIONS, engrave
 from clef_app.notation.events import NoteEvent
 from clef_app.notation.score import ScoreResult, build_score, note_id_of
@@ -44,7 +47,8 @@ def engrave_job(notes: list[NoteEvent], settings: dict) -> tuple[ScoreResult | N
 
 
 class ScoreView(QScrollArea):
-    """The score of the document's notes, engraved by Verovio; click a note to select it.
+    """The score of the document's notes, engraved by Verovio; click a note to select it
+    (Shift+click adds or removes it).
 
     Signals:
         noteClicked(int): the NoteEvent id of a clicked note.
@@ -61,10 +65,11 @@ class ScoreView(QScrollArea):
     engraved = Signal()
     failed = Signal(str)  # one line: why the score could not be engraved
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, document: Document, parent: QWidget | None = None) -> None:
         if parent is not None and not isinstance(parent, QWidget):
-            raise TypeError("ScoreView(parent): parent must be a QWidget")
+            raise TypeError("ScoreView(document, parent): parent must be a QWidget")
         super().__init__(parent)
+        self.document = document
         self.setObjectName("scoreView")
         self.pages_widget = PagesWidget()
         self.setWidget(self.pages_widget)
@@ -74,11 +79,16 @@ class ScoreView(QScrollArea):
         self.notes: list[NoteEvent] = []
         self.settings: dict = {}
         self.result: ScoreResult | None = None
-        self.selected: set[int] = set()
         self._worker: GeneratorWorker | None = None
         self._pending = False
         self.pages_widget.clicked.connect(self._on_click)
         self.pages_widget.contextRequested.connect(self._context_menu)
+        document.selectionChanged.connect(self._selection_changed)
+
+    @property
+    def selected(self) -> set[int]:
+        """The document's selection (the view keeps no copy)."""
+        return set(self.document.selection)
 
     # -- the document's side -----------------------------------------------------------
     def set_document_notes(self, notes: list[NoteEvent], settings: dict) -> None:
@@ -140,8 +150,11 @@ class ScoreView(QScrollArea):
         self.engraved.emit()
 
     def select_notes(self, ids: Iterable[int]) -> None:
-        """Highlight these notes (and scroll the first into view)."""
-        self.selected = set(ids)
+        """Select these notes in the document (the view follows, see `_selection_changed`)."""
+        self.document.set_selection(ids)
+
+    def _selection_changed(self) -> None:
+        """Highlight the document's selection and scroll its first note into view."""
         self._show_selection()
         first = self._element_ids(sorted(self.selected)[:1])
         rect = self.pages_widget.element_rect(first[0]) if first else None
@@ -168,7 +181,7 @@ class ScoreView(QScrollArea):
         nid = note_id_of(element_id)
         if nid is None:
             return
-        self.select_notes(self.selected ^ {nid} if shift else {nid})
+        self.document.set_selection(self.document.selection ^ {nid} if shift else {nid})
         self.setFocus()
         self.noteClicked.emit(nid)
 
@@ -182,20 +195,20 @@ class ScoreView(QScrollArea):
             return super().keyPressEvent(event)
         key, mods = event.key(), event.modifiers()
         octave = bool(mods & Qt.KeyboardModifier.ControlModifier)
-        ids, r = sorted(self.selected), self.result
+        notes, ids, r = self.document.sorted_notes(), sorted(self.selected), self.result
         if key in (Qt.Key.Key_Up, Qt.Key.Key_Down):
             step = (12 if octave else 1) * (1 if key == Qt.Key.Key_Up else -1)
-            self.request(score_edits.transpose(self.notes, ids, step))
+            self.request(edits.transpose(notes, ids, step))
         elif key == Qt.Key.Key_J:
-            self.request(score_edits.respell(self.settings, ids, r))
+            self.request(edits.respell(self.document.settings, ids, r))
         elif key in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace):
-            self.request(score_edits.delete(self.notes, ids))
+            self.request(edits.delete(notes, ids))
         elif key in DURATION_KEYS:
-            self.request(score_edits.set_length(self.notes, ids, DURATION_KEYS[key], r))
+            self.request(edits.set_length(notes, ids, DURATION_KEYS[key], r))
         elif key == Qt.Key.Key_Period:
-            self.request(score_edits.scale_length(self.notes, ids, Fraction(3, 2), r))
+            self.request(edits.scale_length(notes, ids, Fraction(3, 2), r))
         elif key in (Qt.Key.Key_0, Qt.Key.Key_Insert):
-            self.request(score_edits.insert_rest(self.notes, ids, r))
+            self.request(edits.insert_rest(notes, ids, r))
         else:
             return super().keyPressEvent(event)
         event.accept()
@@ -212,16 +225,17 @@ class ScoreView(QScrollArea):
     def build_menu(self, note_id: int | None) -> QMenu:
         """The score's context menu for a clicked note (or for bar 1 when none)."""
         menu = QMenu(self)
-        ids, r, notes = sorted(self.selected), self.result, self.notes
-        bar = score_edits.bar_of(r, note_id) if note_id is not None else 1
+        ids, r, notes = sorted(self.selected), self.result, self.document.sorted_notes()
+        settings = self.document.settings
+        bar = edits.bar_of(r, note_id) if note_id is not None else 1
         if ids:
             for text, fn in (
-                ("Pitch up\tUp", lambda: score_edits.transpose(notes, ids, 1)),
-                ("Pitch down\tDown", lambda: score_edits.transpose(notes, ids, -1)),
-                ("Respell enharmonically\tJ", lambda: score_edits.respell(self.settings, ids, r)),
-                ("Dotted\t.", lambda: score_edits.scale_length(notes, ids, Fraction(3, 2), r)),
-                ("Insert rest before\t0", lambda: score_edits.insert_rest(notes, ids, r)),
-                ("Delete\tDel", lambda: score_edits.delete(notes, ids)),
+                ("Pitch up\tUp", lambda: edits.transpose(notes, ids, 1)),
+                ("Pitch down\tDown", lambda: edits.transpose(notes, ids, -1)),
+                ("Respell enharmonically\tJ", lambda: edits.respell(settings, ids, r)),
+                ("Dotted\t.", lambda: edits.scale_length(notes, ids, Fraction(3, 2), r)),
+                ("Insert rest before\t0", lambda: edits.insert_rest(notes, ids, r)),
+                ("Delete\tDel", lambda: edits.delete(notes, ids)),
             ):
                 menu.addAction(text, lambda fn=fn: self.request(fn()))
             lengths = menu.addMenu("Duration")
@@ -229,7 +243,7 @@ class ScoreView(QScrollArea):
                             ("Quarter\t5", Fraction(1)), ("Half\t6", Fraction(2)),
                             ("Whole\t7", Fraction(4))):
                 lengths.addAction(name, lambda q=q: self.request(
-                    score_edits.set_length(notes, ids, q, r)))
+                    edits.set_length(notes, ids, q, r)))
             menu.addSeparator()
         menu.addAction(f"Time signature from bar {bar}…", lambda: self._ask_meter(bar))
         menu.addAction(f"Key from bar {bar}…", lambda: self._ask_key(bar))
@@ -240,13 +254,13 @@ class ScoreView(QScrollArea):
         text, ok = QInputDialog.getText(self, "Time signature", f"From bar {bar}:",
                                         text=str(self.result.bar_at(self._bar_pos(bar)).meter))
         if ok and text.strip():
-            self._request_checked(lambda: score_edits.set_meter_from(self.settings, bar, text))
+            self._request_checked(lambda: edits.set_meter_from(self.document.settings, bar, text))
 
     def _ask_key(self, bar: int) -> None:
         text, ok = QInputDialog.getText(self, "Key", f"From bar {bar} (e.g. D major, F# minor):",
                                         text=self.result.key_at(bar))
         if ok and text.strip():
-            self._request_checked(lambda: score_edits.set_key_from(self.settings, bar, text))
+            self._request_checked(lambda: edits.set_key_from(self.document.settings, bar, text))
 
     def _ask_tempo(self, bar: int) -> None:
         start = self._bar_pos(bar)
@@ -254,7 +268,7 @@ class ScoreView(QScrollArea):
         bpm, ok = QInputDialog.getDouble(self, "Tempo", f"Quarter notes per minute from bar {bar}:",
                                          round(current, 1), 10, 400, 1)
         if ok:
-            self._request_checked(lambda: score_edits.set_tempo_from(self.settings, bar, bpm))
+            self._request_checked(lambda: edits.set_tempo_from(self.document.settings, bar, bpm))
 
     def _bar_pos(self, bar: int) -> Fraction:
         for b in self.result.bars:

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QPoint, Qt
 
+from clef_app.gui.document import Document
 from clef_app.gui.score_view import ScoreView, flatten_definition_scale, flatten_text
 from clef_app.notation.edits import NoteEdit, SettingsEdit
 from clef_app.notation.events import read_notes_tsv
@@ -20,8 +21,15 @@ def notes():
 
 
 @pytest.fixture
-def view(qtbot, notes):
-    v = ScoreView()
+def document(notes):
+    doc = Document()
+    doc.load(None, None, 16_000, notes)
+    return doc
+
+
+@pytest.fixture
+def view(qtbot, notes, document):
+    v = ScoreView(document)
     qtbot.addWidget(v)
     v.resize(1000, 700)
     v.show()
@@ -111,8 +119,8 @@ def test_only_the_latest_of_quick_requests_is_engraved_last(view, notes, qtbot):
     assert engraved[-1] == 30 and len(engraved) <= 2
 
 
-def test_synchronous_mode_engraves_at_once(qtbot, notes):
-    v = ScoreView()
+def test_synchronous_mode_engraves_at_once(qtbot, notes, document):
+    v = ScoreView(document)
     qtbot.addWidget(v)
     v.background = False
     v.set_document_notes(notes[:12], {})

@@ -1,10 +1,12 @@
-"""Edits made in the score, as plain-data document edits (Qt-free).
+"""The one edit vocabulary: every change a user makes to notes, as plain data (Qt-free).
 
-Each function takes the document's notes and score settings, the ids the user targets
-and the score built from them, and returns one `NoteEdit` or `SettingsEdit` (or None
-when there is nothing to change) for the document's undo stack. Durations are in the
-score's quarter notes and become seconds through the score's tempo map, so a note made
-a half note sounds as long as a half note at the tempo where it stands.
+The spectrogram and the score both edit through these functions, so an edit follows the
+same rules and has the same undo name whichever view it was made in. Each takes the
+document's notes (and, for score edits, its settings and the score built from them) and
+the ids the user targets, and returns one `NoteEdit` or `SettingsEdit` for the document's
+undo stack, or None when there is nothing to change. Written durations are in the
+score's quarter notes and become seconds through the score's tempo map, so a note made a
+half note sounds as long as a half note at the tempo where it stands.
 """
 
 from __future__ import annotations
@@ -23,6 +25,20 @@ from clef_app.notation.score import ScoreResult, written_pitch
 from clef_app.notation.settings import with_override
 
 MIN_SECONDS = 0.02  # s: no edit makes a note shorter
+PITCH_RANGE = (0, 127)  # MIDI pitches
+VELOCITY_RANGE = (1, 127)
+VELOCITY_STEP = 5  # velocity per step (Alt+wheel, [ and ])
+
+# the undo names, one per kind of edit, whichever view it is made in
+ADD = "Add note"
+DELETE = "Delete notes"
+MOVE = "Move notes"
+TRANSPOSE = "Transpose"
+NUDGE = "Nudge"
+RESIZE = "Resize notes"
+VELOCITY = "Change velocity"
+RESPELL = "Respell"
+INSERT_REST = "Insert rest"
 
 
 def _targets(notes: Sequence[NoteEvent], ids: Iterable[int]) -> list[NoteEvent]:
@@ -30,19 +46,74 @@ def _targets(notes: Sequence[NoteEvent], ids: Iterable[int]) -> list[NoteEvent]:
     return [n for n in notes if n.id in wanted]
 
 
-def transpose(notes: Sequence[NoteEvent], ids: Iterable[int], semitones: int) -> NoteEdit | None:
-    """Pitch up or down (1 = a semitone, 12 = an octave); notes stay in the MIDI range."""
-    old = [n for n in _targets(notes, ids) if 0 <= n.pitch + semitones <= 127]
-    if not old or semitones == 0:
+def _changed(text: str, old: Sequence[NoteEvent], new: Sequence[NoteEvent]
+             ) -> NoteEdit | None:
+    """One edit of the notes that changed (None when none did)."""
+    pairs = [(a, b) for a, b in zip(old, new, strict=True) if a != b]
+    if not pairs:
         return None
-    word = "up" if semitones > 0 else "down"
-    text = f"Pitch {word}" if abs(semitones) == 1 else f"Transpose {semitones:+d}"
-    return NoteEdit.replace(text, old, [n.moved(dpitch=semitones) for n in old])
+    return NoteEdit.replace(text, [a for a, _ in pairs], [b for _, b in pairs])
+
+
+def add(note: NoteEvent) -> NoteEdit:
+    """A new note (drawn, or added by a double-click)."""
+    return NoteEdit.replace(ADD, (), (note,))
 
 
 def delete(notes: Sequence[NoteEvent], ids: Iterable[int]) -> NoteEdit | None:
     old = _targets(notes, ids)
-    return NoteEdit("Delete notes", tuple(old), ()) if old else None
+    return NoteEdit(DELETE, tuple(old), ()) if old else None
+
+
+def transpose(notes: Sequence[NoteEvent], ids: Iterable[int], semitones: int) -> NoteEdit | None:
+    """Pitch up or down (1 = a semitone, 12 = an octave); nothing moves if any note would
+    leave the MIDI range, so a chord keeps its shape."""
+    old = _targets(notes, ids)
+    lo, hi = PITCH_RANGE
+    if not old or not all(lo <= n.pitch + semitones <= hi for n in old):
+        return None
+    return _changed(TRANSPOSE, old, [n.moved(dpitch=semitones) for n in old])
+
+
+def nudge(notes: Sequence[NoteEvent], ids: Iterable[int], seconds: float) -> NoteEdit | None:
+    """Earlier or later in time; the earliest note stops at 0 s."""
+    old = _targets(notes, ids)
+    if not old:
+        return None
+    seconds = max(seconds, -min(n.onset for n in old))
+    return _changed(NUDGE, old, [n.moved(seconds, 0) for n in old])
+
+
+def move(notes: Sequence[NoteEvent], ids: Iterable[int], seconds: float, semitones: int
+         ) -> NoteEdit | None:
+    """A drag: time and pitch together, kept at or after 0 s and in the MIDI range."""
+    old = _targets(notes, ids)
+    if not old:
+        return None
+    seconds = max(seconds, -min(n.onset for n in old))
+    lo, hi = PITCH_RANGE
+    semitones = max(min(semitones, hi - max(n.pitch for n in old)),
+                    lo - min(n.pitch for n in old))
+    return _changed(MOVE, old, [n.moved(seconds, semitones) for n in old])
+
+
+def resize(notes: Sequence[NoteEvent], ids: Iterable[int], seconds: float,
+           shortest: float = MIN_SECONDS) -> NoteEdit | None:
+    """Each note's end later (or earlier) by `seconds`, never shorter than `shortest`."""
+    old = _targets(notes, ids)
+    return _changed(RESIZE, old, [replace(n, offset=max(n.onset + shortest, n.offset + seconds))
+                                  for n in old])
+
+
+def velocity(notes: Sequence[NoteEvent], ids: Iterable[int], value: int | None = None,
+             steps: int = 0) -> NoteEdit | None:
+    """Set every note's velocity to `value`, or change it by `steps` of VELOCITY_STEP."""
+    lo, hi = VELOCITY_RANGE
+    old = _targets(notes, ids)
+    new = [replace(n, velocity=int(min(hi, max(lo, value if value is not None
+                                                 else n.velocity + VELOCITY_STEP * steps))))
+           for n in old]
+    return _changed(VELOCITY, old, new)
 
 
 def set_length(
@@ -61,7 +132,7 @@ def set_length(
         if abs(offset - n.offset) > 1e-6:
             old.append(n)
             new.append(replace(n, offset=offset))
-    return NoteEdit.replace("Change duration", old, new) if old else None
+    return NoteEdit.replace(RESIZE, old, new) if old else None
 
 
 def scale_length(
@@ -75,7 +146,7 @@ def scale_length(
             edits.append(set_length([n], [n.id], placed.note.length * factor, result))
     old = [n for e in edits if e for n in e.removed]
     new = [n for e in edits if e for n in e.added]
-    return NoteEdit.replace("Change duration", old, new) if old else None
+    return NoteEdit.replace(RESIZE, old, new) if old else None
 
 
 def insert_rest(
@@ -95,7 +166,7 @@ def insert_rest(
     t0, t1 = (float(x) for x in result.tempo_map.to_seconds([float(start), float(start + length)]))
     dt = t1 - t0
     later = [n for n in notes if n.onset >= first.onset - 1e-6]
-    return NoteEdit.replace("Insert rest", later, [n.moved(dt=dt) for n in later])
+    return NoteEdit.replace(INSERT_REST, later, [n.moved(dt=dt) for n in later])
 
 
 def respell(
@@ -114,7 +185,7 @@ def respell(
         new[str(nid)] = nxt
     if new == old:
         return None
-    return SettingsEdit("Respell", "spelling", old or None, new)
+    return SettingsEdit(RESPELL, "spelling", old or None, new)
 
 
 def _enharmonics(p: m21pitch.Pitch) -> list[str]:

@@ -6,7 +6,7 @@ from fractions import Fraction as F
 
 import pytest
 
-from clef_app.notation import score_edits as se
+from clef_app.notation import note_edits as se
 from clef_app.notation.events import NoteEvent
 from clef_app.notation.score import build_score, written_pitch
 
