@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field, fields
 
 SAMPLE_RATE = 16_000  # Hz: every model input is mono at this rate
@@ -82,20 +83,70 @@ class ModelConfig:
         Raises:
             ValueError: unknown fields, wrong types, or sizes no Clef model has.
         """
+        if not isinstance(d, dict):
+            raise ValueError("ModelConfig: expected an object")
         d = dict(d)
         fe = _checked(FrontEndConfig, d.pop("front_end", {}))
         cfg = _checked(cls, {**d, "front_end": fe})
-        for name in ("encoder_blocks", "bridge_layers", "decoder_layers", "n_heads"):
-            if not 1 <= getattr(cfg, name) <= 64:
-                raise ValueError(f"{name} = {getattr(cfg, name)} is out of range")
-        if not (8 <= cfg.d_model <= 4096 and cfg.d_model % cfg.n_heads == 0):
-            raise ValueError(f"d_model = {cfg.d_model} does not fit {cfg.n_heads} heads")
-        if not 4 <= cfg.max_tokens <= 4096 or not 0 <= cfg.finetune_blocks <= cfg.encoder_blocks:
-            raise ValueError("max_tokens or finetune_blocks out of range")
-        if not (16 <= fe.segment_frames <= 256 and 1 <= fe.px_per_frame <= 8
-                and 32 <= fe.image_height <= 1024 and 8 <= fe.n_mels <= 512):
-            raise ValueError("front-end geometry out of range")
+        _check_ranges(cfg, CONFIG_RANGES)
+        _check_ranges(fe, FRONT_END_RANGES)
+        if cfg.encoder_name not in ENCODER_NAMES.get(cfg.encoder_kind, ()):
+            raise ValueError(f"encoder {cfg.encoder_name!r} of kind {cfg.encoder_kind!r} is not "
+                             "one Clef builds")
+        if cfg.encoder_sha256 and not _SHA256.fullmatch(cfg.encoder_sha256):
+            raise ValueError("encoder_sha256 is not a sha256 hex digest")
+        if cfg.d_model % cfg.n_heads or cfg.finetune_blocks > cfg.encoder_blocks:
+            raise ValueError(f"d_model {cfg.d_model} does not split into {cfg.n_heads} heads, "
+                             "or more blocks fine-tuned than run")
+        if fe.image_height % cfg.patch or fe.image_width % cfg.patch:
+            raise ValueError(f"patch {cfg.patch} does not tile the {fe.image_height} x "
+                             f"{fe.image_width} image")
+        if not (fe.f_min < fe.f_max <= fe.sample_rate / 2 and fe.hop_length <= fe.n_fft):
+            raise ValueError("front end: f_min < f_max <= sample_rate / 2 and hop <= n_fft")
+        if trainable_parameters(cfg) > MAX_PARAMETERS:
+            raise ValueError(f"about {trainable_parameters(cfg) / 1e6:.0f} M parameters; a Clef "
+                             f"model has at most {MAX_PARAMETERS / 1e6:.0f} M")
         return cfg
+
+
+def trainable_parameters(cfg: ModelConfig) -> int:
+    """An upper estimate of the checkpoint's parameters, from the config alone (so a hostile
+    config is refused before anything is allocated): bridge, decoder, embeddings, roll head."""
+    d, ff = cfg.d_model, cfg.ff_mult
+    layer = (4 + 2 * ff) * d * d + (4 + ff) * d  # attention + feed-forward, biases
+    bridge = cfg.bridge_layers * layer + 64 * cfg.encoder_dim * d  # in-projection, a column
+    decoder = cfg.decoder_layers * (layer + 4 * d * d) + (MAX_VOCAB + cfg.max_tokens) * d
+    roll = d * max(1, cfg.patch // cfg.front_end.px_per_frame) * 2 * N_PITCHES  # per column
+    encoder = 16 * cfg.encoder_blocks * cfg.encoder_dim ** 2  # counted when it trains
+    return bridge + decoder + roll + encoder
+
+
+def _check_ranges(obj, ranges: dict[str, tuple[float, float]]) -> None:
+    for name, (lo, hi) in ranges.items():
+        value = getattr(obj, name)
+        if not lo <= value <= hi:  # NaN fails too
+            raise ValueError(f"{type(obj).__name__}.{name} = {value} is outside {lo}..{hi}")
+
+
+MAX_PARAMETERS = 64_000_000  # ~256 MB of float32; the shipped model has ~7 M
+MAX_VOCAB = 4096  # tokens: an upper bound on any codec vocabulary
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+# encoder kind -> the encoder names Clef knows how to build for it (anything else could
+# make timm allocate a giant model before a single weight is checked)
+ENCODER_NAMES = {"vit": ("vit_tiny_patch16_224",), "vit-scratch": ("vit_tiny_patch16_224",),
+                 "whisper": ("whisper-audio-encoder",), "cnn": ("tf_efficientnet_lite0",)}
+CONFIG_RANGES = {  # field -> (lowest, highest) a Clef model may have
+    "encoder_blocks": (1, 12), "finetune_blocks": (0, 12), "encoder_dim": (8, 1024),
+    "patch": (4, 64), "bridge_layers": (1, 16), "d_model": (8, 1024), "n_heads": (1, 32),
+    "decoder_layers": (1, 16), "ff_mult": (1, 8), "dropout": (0.0, 0.9),
+    "max_tokens": (4, 4096), "vocab_version": (1, 1000),
+}
+FRONT_END_RANGES = {
+    "sample_rate": (8_000, 48_000), "hop_length": (16, 4096), "n_fft": (64, 8192),
+    "n_mels": (8, 512), "f_min": (0.0, 24_000.0), "f_max": (100.0, 24_000.0),
+    "db_range": (10.0, 200.0), "segment_frames": (16, 256), "image_height": (32, 1024),
+    "px_per_frame": (1, 8),
+}
 
 
 def _checked(cls, values: dict):

@@ -80,14 +80,14 @@ def build_encoder(cfg: ModelConfig, weights: str | Path | None = None) -> tuple[
         ModelError: no weights file is found and timm cannot download them, or the weights
             differ from the ones the checkpoint was trained on.
     """
-    encoder = ViTEncoder(cfg)
     path = resolve_weights(weights)
+    sha = file_sha256(path) if path is not None else ""
+    if path is not None and cfg.encoder_sha256 and sha != cfg.encoder_sha256:
+        raise ModelError(  # checked before the encoder is built: nothing allocated yet
+            f"encoder weights {path} (sha256 {sha[:12]}…) differ from the ones this model "
+            f"was trained with ({cfg.encoder_sha256[:12]}…)")
+    encoder = ViTEncoder(cfg)
     if path is not None:
-        sha = file_sha256(path)
-        if cfg.encoder_sha256 and sha != cfg.encoder_sha256:
-            raise ModelError(
-                f"encoder weights {path} (sha256 {sha[:12]}…) differ from the ones this model "
-                f"was trained with ({cfg.encoder_sha256[:12]}…)")
         encoder.load_pretrained(path)
     else:
         sha = _load_from_timm(encoder, cfg)

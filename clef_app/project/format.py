@@ -22,6 +22,7 @@ import soundfile as sf
 
 from clef_app import __version__
 from clef_app.atomic import atomic_writer
+from clef_app.audio.io import MAX_NATIVE_RATE, MAX_SECONDS
 from clef_app.notation.edits import Edit, note_to_dict
 from clef_app.notation.events import NoteEvent, sort_notes
 from clef_app.project.container import Container, write_container
@@ -46,6 +47,10 @@ MANIFEST = "project.json"
 AUDIO_MEMBER = "audio.flac"
 MAX_AUDIO_BYTES = 2**30  # B: an embedded FLAC (about 2 hours of 44.1 kHz mono)
 MAX_SAMPLE_RATE = 655_350  # Hz: FLAC's limit
+# frames of embedded audio: what load_audio keeps of the longest recording, 4 h at 48 kHz
+# (2.6 GB of float32); checked, with MAX_SECONDS, before anything is inflated or decoded
+MAX_EMBEDDED_FRAMES = MAX_SECONDS * MAX_NATIVE_RATE
+FLAC_SLACK_BYTES = 2**16  # B: FLAC's stream header and metadata, beyond its frames
 
 
 @dataclass(frozen=True)
@@ -235,15 +240,30 @@ def _read_audio(container: Container, name: str, top: Fields) -> EmbeddedAudio |
     if f.obj.get("member") != AUDIO_MEMBER:
         raise f.fail("member", f"must be '{AUDIO_MEMBER}'")
     rate = f.integer("sample_rate", 1, MAX_SAMPLE_RATE)
-    frames = f.integer("frames", 1, MAX_AUDIO_BYTES)
+    frames = f.integer("frames", 1, MAX_EMBEDDED_FRAMES)
+    if frames > MAX_SECONDS * rate:
+        raise f.fail("frames", f"make {frames / rate / 3600:.1f} hours; a recording Clef opens "
+                               f"lasts at most {MAX_SECONDS // 3600}")
     digest = f.string("sha256", 64)
-    data = container.read(AUDIO_MEMBER, MAX_AUDIO_BYTES)
+    # FLAC never takes more than its 24-bit samples verbatim plus frame headers: a member
+    # larger than that for the frames it claims is refused before it is inflated
+    data = container.read(AUDIO_MEMBER, min(MAX_AUDIO_BYTES, 4 * frames + FLAC_SLACK_BYTES))
     if hashlib.sha256(data).hexdigest() != digest:
         raise ProjectError(f"{name}: the embedded recording is damaged (checksum mismatch)")
+    return EmbeddedAudio(_decode_flac(name, data, rate, frames), rate)
+
+
+def _decode_flac(name: str, data: bytes, rate: int, frames: int) -> np.ndarray:
+    """Mono samples of embedded FLAC whose header must say `rate` and `frames`, checked
+    before a sample is decoded (a header may claim far more than the manifest)."""
     try:
-        samples, got_rate = sf.read(io.BytesIO(data), dtype="float32", always_2d=True)
+        with sf.SoundFile(io.BytesIO(data)) as f:
+            if (f.samplerate, f.frames, f.channels) != (rate, frames, 1):
+                raise ProjectError(
+                    f"{name}: the embedded recording does not match its description")
+            samples = f.read(frames, dtype="float32", always_2d=True)
     except (sf.LibsndfileError, RuntimeError, ValueError) as exc:
         raise ProjectError(f"{name}: the embedded recording cannot be decoded ({exc})") from exc
-    if got_rate != rate or samples.shape != (frames, 1):
+    if samples.shape != (frames, 1):
         raise ProjectError(f"{name}: the embedded recording does not match its description")
-    return EmbeddedAudio(np.ascontiguousarray(samples[:, 0]), rate)
+    return np.ascontiguousarray(samples[:, 0])
