@@ -8,6 +8,7 @@ reflect-padded centred frames); tests/audio/test_features.py checks that they ag
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
 
 import numpy as np
@@ -102,14 +103,18 @@ def log_mel_frames(samples: np.ndarray, fe: FrontEndConfig = FrontEndConfig()) -
 
 
 def display_spectrogram(samples: np.ndarray, fe: FrontEndConfig = FrontEndConfig(),
-                        chunk_seconds: float = DISPLAY_CHUNK_SECONDS) -> np.ndarray:
+                        chunk_seconds: float = DISPLAY_CHUNK_SECONDS,
+                        cancelled: Callable[[], bool] | None = None) -> np.ndarray | None:
     """Whole-file log-mel in dB for display, computed in chunks to bound memory.
 
     Frame i is centred on sample i * hop; the file is reflected at both ends, like a
-    centred torchaudio MelSpectrogram of the whole file.
+    centred torchaudio MelSpectrogram of the whole file. `cancelled` is asked between
+    chunks (a chunk takes well under a second), so closing the app never waits for a long
+    file's spectrogram.
 
     Returns:
-        (1 + n_samples // hop, n_mels) float32 dB (time first, as image views expect).
+        (1 + n_samples // hop, n_mels) float32 dB (time first, as image views expect), or
+        None when cancelled.
     """
     x = np.asarray(samples, dtype=np.float32)
     if x.size == 0:
@@ -119,6 +124,8 @@ def display_spectrogram(samples: np.ndarray, fe: FrontEndConfig = FrontEndConfig
     out = np.empty((n_frames, fe.n_mels), dtype=np.float32)
     step = max(1, int(chunk_seconds * fe.sample_rate) // hop)  # frames per chunk
     for first in range(0, n_frames, step):
+        if cancelled is not None and cancelled():
+            return None
         count = min(step, n_frames - first)
         start = first * hop - half
         out[first : first + count] = log_mel_frames(

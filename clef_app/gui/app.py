@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import pyqtgraph as pg
@@ -9,7 +10,7 @@ from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication
 
 from clef_app import __version__
-from clef_app.gui import preferences
+from clef_app.gui import preferences, workers
 
 DARK = {  # palette role -> colour: a dark workspace so the spectrogram reads best
     QPalette.ColorRole.Window: QColor(37, 38, 43),
@@ -75,4 +76,12 @@ def run_gui(path: str | None = None) -> int:
     """Open the main window (see `start`) and run the event loop until it closes."""
     app = make_application()
     window = start(path)  # noqa: F841 - kept alive while the loop runs
-    return app.exec()
+    code = app.exec()
+    if workers.any_stuck():
+        # a job still in a step that cannot be interrupted (closing cancelled it and waited
+        # STOP_WAIT_MS): end now rather than let Qt destroy its running thread (SIGABRT).
+        # Nothing is lost: every file is written atomically and the window has closed.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code

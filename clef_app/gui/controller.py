@@ -17,6 +17,7 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from clef_app.audio.io import AudioError, load_audio
+from clef_app.errors import one_line
 from clef_app.gui import file_actions, preferences
 from clef_app.gui.document import Document
 from clef_app.gui.export_job import ExportJob
@@ -112,6 +113,7 @@ class AppController(QObject):
             return False
         except NOTES_ERRORS as exc:  # a broken notes file beside it: the recording opens
             notes, warning = [], f"{beside.name} was not read: {exc}"
+        warning = one_line("; ".join(w for w in (audio.warning, warning) if w))  # damage
         QApplication.restoreOverrideCursor()
         self._loading(lambda: self.document.load(path, audio.samples, audio.sample_rate, notes))
         self._set_path(None, path.name)
@@ -119,7 +121,7 @@ class AppController(QObject):
         self.opened.emit("recording")
         extra = f", {len(notes)} notes" if notes else ""
         self.status.emit(warning or f"opened {path.name}: {audio.duration:.1f} s at "
-                         f"{audio.sample_rate} Hz{extra}", 8000)
+                         f"{audio.sample_rate} Hz{extra}", 0 if warning else 8000)
         return True
 
     def import_notes(self, path: Path) -> bool:

@@ -210,7 +210,7 @@ class SpectrogramView(QWidget):
 
         def job(cancelled):
             yield None
-            return display_spectrogram(samples)
+            return display_spectrogram(samples, cancelled=cancelled)
 
         worker = GeneratorWorker(job, name="spectrogram")
         worker.finished.connect(lambda spec, w=worker: self._spectrogram_done(w, spec))

@@ -12,6 +12,7 @@ thread.
 from __future__ import annotations
 
 import threading
+import time
 import traceback
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -19,6 +20,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 Job = Callable[[Callable[[], bool]], Iterator[Any]]
+STOP_WAIT_MS = 2000  # ms: how long closing the app waits for a cancelled job to end
 
 
 class Cancelled(Exception):
@@ -121,21 +123,43 @@ class GeneratorWorker(QObject):
             self.thread.wait()
         _RUNNING.discard(self)
 
-    def wait(self, ms: int = 30_000) -> bool:
-        """Block until the job's thread ends (shutdown, tests); its result is still queued."""
+    def wait(self, ms: int | None = None) -> bool:
+        """Block until the job's thread ends, at most `ms` (default STOP_WAIT_MS); its result
+        is still queued. A thread still running then is kept referenced (see `_STUCK`)."""
         if self.thread is None:
             return True
         self.thread.quit()  # takes effect once run() has returned
-        return self.thread.wait(ms)
+        if self.thread.wait(STOP_WAIT_MS if ms is None else ms):
+            return True
+        _RUNNING.discard(self)
+        if self not in _STUCK:
+            _STUCK.append(self)
+        return False
 
 
 _RUNNING: set[GeneratorWorker] = set()  # keeps running workers (and their threads) alive
+# workers whose job did not stop in time at exit (a step that cannot be interrupted, such
+# as one long engraving): kept referenced, so Qt never destroys a running thread (abort)
+_STUCK: list[GeneratorWorker] = []
 
 
-def stop_all(ms: int = 30_000) -> None:
-    """Cancel every running worker and wait for their threads (on application exit)."""
+def stop_all(ms: int = STOP_WAIT_MS) -> bool:
+    """Cancel every running worker and wait up to `ms` in all for their threads (on exit).
+
+    Returns:
+        True if every thread ended; False if some are still in a step that cannot be
+        interrupted (they stay referenced; `run_gui` then ends the process without
+        waiting, as nothing is left to write).
+    """
+    deadline = time.monotonic() + ms / 1000
     for worker in list(_RUNNING):
         worker.cancel()
     for worker in list(_RUNNING):
-        worker.wait(ms)
+        worker.wait(max(0, int((deadline - time.monotonic()) * 1000)))
     _RUNNING.clear()
+    return not any_stuck()
+
+
+def any_stuck() -> bool:
+    """Whether a worker's thread outlived `stop_all`'s wait and is still running."""
+    return any(w.thread is not None and w.thread.isRunning() for w in _STUCK)
