@@ -76,6 +76,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--parse-corpus", action="store_true", help="parse music21's corpus into the cache first"
     )
     parser.add_argument("--no-corpus", action="store_true", help="procedural clips only")
+    parser.add_argument(
+        "--figuration-share",
+        type=float,
+        default=0.0,
+        help="fraction of clips of fast keyboard figuration over the whole keyboard "
+        "(training/figuration.py), drawn before the procedural/corpus choice",
+    )
+    parser.add_argument(
+        "--other-share",
+        type=float,
+        default=OTHER_SHARE,
+        help="fraction of training clips played by a non-piano GM program",
+    )
 
 
 def soundfonts() -> tuple[list[str], str]:
@@ -93,9 +106,11 @@ def soundfonts() -> tuple[list[str], str]:
     return train, VAL_SOUNDFONT
 
 
-def draw_program(rng: np.random.Generator, pianos_only: bool = False) -> int:
-    """Mostly GM pianos (0-7); with OTHER_SHARE some other instrument."""
-    if not pianos_only and rng.random() < OTHER_SHARE:
+def draw_program(
+    rng: np.random.Generator, pianos_only: bool = False, other_share: float = OTHER_SHARE
+) -> int:
+    """Mostly GM pianos (0-7); with `other_share` some other instrument."""
+    if not pianos_only and rng.random() < other_share:
         return int(rng.choice(OTHER_PROGRAMS))
     programs = np.array(list(PIANO_WEIGHTS))
     weights = np.array(list(PIANO_WEIGHTS.values()))
@@ -120,6 +135,8 @@ def plan_split(
     share: float,
     picker: PiecePicker | None,
     sfs: list[str],
+    figuration: float = 0.0,
+    other_share: float = OTHER_SHARE,
 ) -> list[ClipSpec]:
     """Clip specs until `seconds_total` s; one planning and one content seed per clip."""
     specs: list[ClipSpec] = []
@@ -129,10 +146,15 @@ def plan_split(
         procedural = picker is None or rng.random() < share
         piece = "" if procedural else picker.pick(rng)
         seconds = round(float(rng.uniform(*CLIP_SECONDS)), 2)
+        source = "procedural" if procedural else "corpus"
+        if figuration and np.random.default_rng([seed, 300 + SPLIT_CODE[split], i]).random() \
+                < figuration:  # its own stream: the other clips' plan is unchanged
+            source, piece = "figuration", ""
         specs.append(ClipSpec(
-            id=f"{split}_{i:06d}", split=split, source="procedural" if procedural else "corpus",
+            id=f"{split}_{i:06d}", split=split, source=source,
             piece=piece, content_seed=(seed, SPLIT_CODE[split], i),
-            soundfont=str(rng.choice(sfs)), program=draw_program(rng, split != "train"),
+            soundfont=str(rng.choice(sfs)),
+            program=draw_program(rng, split != "train", other_share),
             seconds=seconds,
         ))  # fmt: skip
         total += seconds
@@ -143,8 +165,9 @@ def plan_split(
 def plan(args: argparse.Namespace, pickers: dict[str, PiecePicker | None]) -> list[ClipSpec]:
     """val, val_seen (same content, a training soundfont), then train."""
     train_sfs, val_sf = soundfonts()
-    share = args.procedural_share
-    val = plan_split("val", args.val_minutes * 60, args.seed, share, pickers["val"], [val_sf])
+    share, fig, other = args.procedural_share, args.figuration_share, args.other_share
+    val = plan_split("val", args.val_minutes * 60, args.seed, share, pickers["val"], [val_sf],
+                     fig, other)
     seen = []
     for spec in val:
         rng = np.random.default_rng([args.seed, 200, int(spec.id.split("_")[1])])
@@ -152,7 +175,8 @@ def plan(args: argparse.Namespace, pickers: dict[str, PiecePicker | None]) -> li
         seen.append(
             replace(spec, id=spec.id.replace("val", "val_seen"), split="val_seen", soundfont=sf)
         )
-    train = plan_split("train", args.hours * 3600, args.seed, share, pickers["train"], train_sfs)
+    train = plan_split("train", args.hours * 3600, args.seed, share, pickers["train"], train_sfs,
+                       fig, other)
     return val + seen + train
 
 

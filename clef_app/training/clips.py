@@ -17,7 +17,7 @@ from clef_app.audio.io import resample
 from clef_app.audio.synth import get_renderer
 from clef_app.config import SAMPLE_RATE
 from clef_app.notation.events import NoteEvent, write_notes_tsv
-from clef_app.training import procedural
+from clef_app.training import figuration, procedural
 from clef_app.training.augment import augment
 from clef_app.training.perform import Performance, Piece, perform
 
@@ -31,7 +31,7 @@ class ClipSpec:
 
     id: str
     split: str  # train | val | val_seen
-    source: str  # corpus | procedural
+    source: str  # corpus | procedural | figuration
     piece: str  # corpus work name, or "" for procedural
     content_seed: tuple[int, ...]
     soundfont: str
@@ -75,7 +75,10 @@ def performed(spec: ClipSpec, rng: np.random.Generator, piece: Piece | None) -> 
     """A humanised performance long enough for the clip, with at least MIN_NOTES notes."""
     perf = None
     for _ in range(5):
-        if piece is None:
+        if spec.source == "figuration":
+            bpm = float(np.exp(rng.uniform(np.log(70), np.log(180))))
+            played, shift = figuration.generate(rng, spec.seconds + 3, bpm), 0
+        elif piece is None:
             bpm = float(np.exp(rng.uniform(np.log(60), np.log(150))))
             played, shift = procedural.generate(rng, spec.seconds + 3, bpm), 0
         else:

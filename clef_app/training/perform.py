@@ -65,7 +65,8 @@ def tempo_map(
 def velocities(piece: Piece, rng: np.random.Generator) -> np.ndarray:
     """MIDI velocities 1-127 per note: dynamic level, slow swells, accents, melody, noise."""
     starts, accent = piece.notes[:, 0], piece.notes[:, 3]
-    level = rng.uniform(35, 105)
+    # a quarter of the pieces soft (pp-p), the rest anywhere from mp to ff
+    level = rng.uniform(12, 40) if rng.random() < 0.25 else rng.uniform(35, 110)
     spread = rng.uniform(0.3, 1.0)
     swell = np.zeros(len(starts))
     for _ in range(2):

@@ -48,11 +48,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--minutes", type=float, default=0, help="stop after this wall time")
     p.add_argument("--roll-weight", type=float, default=5.0, help="weight of the roll loss")
     p.add_argument("--encoder-kind", default="vit", help="vit | vit-scratch | whisper | cnn")
+    p.add_argument("--new-schedule", action="store_true",
+                   help="with --resume: warm-up and cosine start again at the checkpoint's step "
+                        "(fine-tuning on new data); --steps and --minutes count from there")
 
 
 def lr_at(step: int, args: argparse.Namespace, minutes: float = 0.0) -> float:
     """Linear warm-up, then cosine decay to 10 % of the peak by the last step or, with a
-    time budget (--minutes), by the end of the budget, whichever comes first."""
+    time budget (--minutes), by the end of the budget, whichever comes first. `step` and
+    `minutes` count from the schedule's start (0, or the resumed step with --new-schedule)."""
     if step < args.warmup:
         return args.lr * (step + 1) / args.warmup
     progress = min(1.0, (step - args.warmup) / max(1, args.steps - args.warmup))
@@ -155,10 +159,15 @@ def run(args: argparse.Namespace) -> int:
     batches = train.batches(args.batch, np.random.default_rng(args.seed * 1000 + rank + step))
     best, tick = float("inf"), time.time()
     started = tick - before * 60  # minutes trained before a resume count towards the budget
+    first = step if args.new_schedule else 0  # where warm-up and cosine start
+    schedule_start = tick if args.new_schedule else started
+    if args.new_schedule:
+        args.steps += step
     amp = torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" else _null()
     while step < args.steps:
         for g in opt.param_groups:
-            g["lr"] = lr_at(step, args, (time.time() - started) / 60)
+            g["lr"] = lr_at(step - first, args_from(args, first),
+                            (time.time() - schedule_start) / 60)
         feats, tokens, rolls = train.batch(next(batches))
         with amp:
             ce, bce = losses(net, feats.to(device), tokens.to(device), _to(rolls, device))
@@ -175,13 +184,31 @@ def run(args: argparse.Namespace) -> int:
                                   "samples_per_s": rate,
                                   "minutes": (time.time() - started) / 60}) + "\n")
             tick = time.time()
-        out_of_time = (args.minutes and time.time() - started > args.minutes * 60) or (
+        if step % 250 == 0:
+            train, batches = _more_parts(train, batches, args, rank, step)
+        out_of_time = (args.minutes and time.time() - schedule_start > args.minutes * 60) or (
             args.out / "STOP").exists()  # a file to stop cleanly, with a checkpoint
         if rank == 0 and (step % args.eval_every == 0 or step == args.steps or out_of_time):
             best = checkpoint_if_better(model, opt, vals, args, step, best, device, log, started)
         if out_of_time:
             break
     return 0
+
+
+def _more_parts(train: CachedSplit, batches, args: argparse.Namespace, rank: int, step: int):
+    """The training split again when `clef cache --part-clips` has finished more parts of it
+    since it was opened (training can start while the cache is still being written)."""
+    folders = split_folders(args.cache, "train")
+    if len(folders) <= len(train.features):
+        return train, batches
+    train = CachedSplit(folders)
+    print(f"train: {len(folders)} cache parts, {len(train)} segments", flush=True)
+    return train, train.batches(args.batch, np.random.default_rng(args.seed * 1000 + rank + step))
+
+
+def args_from(args: argparse.Namespace, first: int) -> argparse.Namespace:
+    """The schedule's view of the arguments: total steps counted from `first`."""
+    return argparse.Namespace(**{**vars(args), "steps": args.steps - first}) if first else args
 
 
 def checkpoint_if_better(model: ClefModel, opt: torch.optim.Optimizer, vals: dict, args, step: int,
