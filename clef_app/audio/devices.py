@@ -11,13 +11,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from clef_app.errors import ClefError
+
 NO_LIBRARY = "no audio: the PortAudio library is missing (install libportaudio2)"
 NO_INPUT = "no audio input device found"
 NO_OUTPUT = "no audio output device found"
 PREFERRED_RATES = (48_000, 44_100, 32_000, 22_050, 16_000)  # Hz, tried in this order
 
 
-class AudioUnavailable(Exception):
+class AudioUnavailable(ClefError):
     """PortAudio is missing or a device cannot be opened; the message says which."""
 
 

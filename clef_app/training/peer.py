@@ -12,10 +12,11 @@ import logging
 import warnings
 from pathlib import Path
 
+from clef_app.errors import ClefError
 from clef_app.notation.events import NoteEvent
 
 
-class PeerUnavailable(Exception):
+class PeerUnavailable(ClefError):
     pass
 
 
