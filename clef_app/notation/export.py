@@ -5,7 +5,7 @@
   lines up with the audio in a DAW; kind "midi_score" writes the quantised score instead,
   its first downbeat at the recording's, with a tempo event at every tracked beat.
 - .pdf: every page of the Verovio engraving, converted to vector PDF by CairoSVG and
-  joined with pypdf (no raster images).
+  joined with pypdf (no raster images), in a child process (`svg_pdf`).
 - .mei: Verovio's MEI (it declares MEI 6.0-dev) of the same MusicXML, with meter and key
   also as staffDef attributes for music21's reader. Checked: well-formed, Verovio reloads
   and lays it out without a warning, music21 reads it. Not checked: validity against the
@@ -18,7 +18,6 @@ cancellation between steps; the file is written (atomically) only at its end.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -26,6 +25,7 @@ from music21 import stream
 
 from clef_app.atomic import atomic_write_bytes, check_output
 from clef_app.errors import ClefError
+from clef_app.notation import svg_pdf
 from clef_app.notation.engrave import PAGE_OPTIONS, engrave, to_mei, to_musicxml
 from clef_app.notation.events import NoteEvent
 from clef_app.notation.midi_export import performance_midi_bytes, score_midi_bytes
@@ -97,22 +97,16 @@ def export_steps(
 
 
 def pdf_steps(score: stream.Score) -> Iterator[float]:
-    """`pdf_bytes` yielding progress: engraving, then each page converted."""
-    import cairosvg
-    from pypdf import PdfReader, PdfWriter
-
+    """`pdf_bytes` yielding progress: engraving, then each page converted (in a child
+    process, `svg_pdf`, so a window exporting on a worker thread never stalls)."""
     svgs = engrave(score, PAGE_OPTIONS).pages
     yield 0.5
-    writer = PdfWriter()
-    for i, svg in enumerate(svgs):
-        page_pdf = cairosvg.svg2pdf(bytestring=svg.encode("utf-8"), output_width=595,
-                                    output_height=842)  # A4 in points
-        for page in PdfReader(io.BytesIO(page_pdf)).pages:
-            writer.add_page(page)
-        yield 0.5 + 0.45 * (i + 1) / len(svgs)
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
+    steps = svg_pdf.pdf_steps(svgs)
+    while True:
+        try:
+            yield 0.5 + 0.45 * next(steps)
+        except StopIteration as done:
+            return done.value
 
 
 def pdf_bytes(score: stream.Score) -> bytes:

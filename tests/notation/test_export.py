@@ -130,7 +130,9 @@ def verovio_complaints(text: str, capfd) -> list[str]:
     capfd.readouterr()
     verovio.enableLog(verovio.LOG_WARNING)
     try:
-        tk = verovio.toolkit()
+        tk = verovio.toolkit(False)  # fonts load with the resource path, below
+        # set per thread at import: verovio may have been imported first on a worker thread
+        tk.setResourcePath(str(Path(verovio.__file__).parent / "data"))
         assert tk.loadData(text) and tk.getPageCount() >= 1
         for page in range(1, tk.getPageCount() + 1):
             assert "<svg" in tk.renderToSVG(page)

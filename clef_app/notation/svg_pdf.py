@@ -1,0 +1,72 @@
+"""SVG pages -> one vector PDF (CairoSVG per page, joined with pypdf), in a child process.
+
+CairoSVG parses each page in C code that holds Python's GIL for up to a quarter of a
+second per page, which would freeze a window exporting on a worker thread. So the
+conversion runs in a process of its own (`python -m clef_app.notation.svg_pdf`), which
+imports neither music21 nor Qt; it prints one line per page converted, for progress.
+"""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+A4_POINTS = (595, 842)  # page width, height in PDF points
+
+
+def pdf_steps(svgs: Sequence[str]) -> Iterator[float]:
+    """Convert the pages in a child process; yields the fraction of pages done, returns
+    the PDF's bytes. Closing the generator (a cancelled export) stops the child.
+
+    Raises:
+        RuntimeError: the child failed; the message is its last line of error output.
+    """
+    with tempfile.TemporaryDirectory(prefix="clef-pdf-") as folder:
+        pages = []
+        for i, svg in enumerate(svgs):
+            pages.append(Path(folder) / f"page{i:04d}.svg")
+            pages[-1].write_text(svg, encoding="utf-8")
+        out = Path(folder) / "score.pdf"
+        child = subprocess.Popen(
+            [sys.executable, "-m", "clef_app.notation.svg_pdf", str(out), *map(str, pages)],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            done = 0
+            for _line in child.stdout:  # one line per page
+                done += 1
+                yield done / max(len(pages), 1)
+            err = child.stderr.read()
+            if child.wait() != 0:
+                lines = err.strip().splitlines() or ["no message"]
+                raise RuntimeError(f"PDF conversion failed: {lines[-1]}")
+            return out.read_bytes()
+        finally:
+            if child.poll() is None:
+                child.kill()
+                child.wait()
+            child.stdout.close()
+            child.stderr.close()
+
+
+def convert(pages: Sequence[Path], out: Path) -> None:
+    """The child's work: each SVG page to PDF, all joined into `out`."""
+    import cairosvg
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter()
+    for page_svg in pages:
+        page_pdf = cairosvg.svg2pdf(bytestring=page_svg.read_bytes(), output_width=A4_POINTS[0],
+                                    output_height=A4_POINTS[1])
+        for page in PdfReader(io.BytesIO(page_pdf)).pages:
+            writer.add_page(page)
+        print(page_svg.name, flush=True)
+    with open(out, "wb") as f:
+        writer.write(f)
+
+
+if __name__ == "__main__":
+    convert([Path(p) for p in sys.argv[2:]], Path(sys.argv[1]))

@@ -1,0 +1,68 @@
+"""Exports run on a worker: the window keeps ticking while a PDF is written, the engraved
+score is reused, and Cancel leaves no file."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QFileDialog
+
+DEMO_NOTES = Path(__file__).resolve().parents[2] / "resources" / "demo" / "demo.notes.tsv"
+TICK_MS = 10  # the GUI timer's interval while exporting
+MAX_STALL_S = 0.100  # the longest the window may go without a tick
+
+
+@pytest.fixture
+def demo_window(window, qtbot):
+    """The window with the demo's 191 notes, their score engraved."""
+    assert window.controller.open(DEMO_NOTES)
+    view = window.score_view
+    qtbot.waitUntil(lambda: view.result is not None and len(view.result.placed) == 191,
+                    timeout=60_000)
+    return window
+
+
+def _export(window, qtbot, monkeypatch, path, kind="pdf"):
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(path), ""))
+    ticks: list[float] = []
+    timer = QTimer(interval=TICK_MS)
+    timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
+    timer.start()
+    qtbot.wait(50)
+    with qtbot.waitSignal(window.controller.exports.finished, timeout=120_000) as done:
+        window.named_actions[f"export_{kind}"].trigger()
+        ticks.append(time.perf_counter())
+    timer.stop()
+    return done.args[0], ticks
+
+
+def test_pdf_export_never_stalls_the_window_and_reuses_the_score(demo_window, qtbot,
+                                                                 monkeypatch, tmp_path):
+    path = tmp_path / "demo.pdf"
+    written, ticks = _export(demo_window, qtbot, monkeypatch, path)
+    assert written == str(path) and path.read_bytes()[:5] == b"%PDF-"
+    assert demo_window.controller.exports.reused  # the engraved score, not built again
+    gaps = [b - a for a, b in zip(ticks, ticks[1:], strict=False)]
+    assert len(ticks) > 20 and max(gaps) < MAX_STALL_S, f"longest stall {max(gaps):.3f} s"
+    assert not demo_window.export_progress.isVisible()
+
+
+def test_an_edit_means_the_score_is_built_again(demo_window, qtbot, monkeypatch, tmp_path):
+    doc = demo_window.document
+    first = doc.sorted_notes()[0]
+    doc.replace_notes("Transpose", [first], [first.moved(0.0, 1)])
+    written, _ = _export(demo_window, qtbot, monkeypatch, tmp_path / "x.musicxml", "musicxml")
+    assert written and not demo_window.controller.exports.reused
+
+
+def test_cancel_writes_nothing(demo_window, qtbot, monkeypatch, tmp_path):
+    path = tmp_path / "cancelled.pdf"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(path), ""))
+    with qtbot.waitSignal(demo_window.controller.exports.finished, timeout=120_000) as done:
+        demo_window.named_actions["export_pdf"].trigger()
+        assert demo_window.export_cancel.isVisible()
+        demo_window.export_cancel.click()
+    assert done.args == [""] and not path.exists()
