@@ -1,0 +1,116 @@
+"""Hostile files and shutdowns in the app: a damaged notes table beside a recording or a
+recording cut short still opens, with a warning; closing the app while work runs ends
+within 2 s and never aborts (the real `run_gui` in a subprocess)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def status_text(window) -> str:
+    return window.statusBar().currentMessage()
+
+
+def test_a_damaged_notes_table_beside_a_recording_warns_and_the_recording_opens(
+        window, tmp_path, qtbot):
+    take = tmp_path / "take.wav"
+    sf.write(take, (0.2 * np.sin(np.arange(16000) * 0.1)).astype(np.float32), 16000)
+    (tmp_path / "take.notes.tsv").write_text("0\t1\t60\t" + "9" * 200_000 + "\n")
+    with qtbot.waitSignal(window.spectrogram.spectrogramReady, timeout=20_000):
+        assert window.controller.open(take)
+    assert window.document.audio_path == take
+    assert window.document.notes == {} or len(window.document.notes) == 0
+    assert "take.notes.tsv" in status_text(window) and "not read" in status_text(window)
+
+
+def test_a_recording_cut_short_opens_with_a_warning_saying_how_much(window, tmp_path, qtbot):
+    rng = np.random.default_rng(1)
+    whole = tmp_path / "whole.flac"
+    sf.write(whole, (0.1 * rng.standard_normal(10 * 16000)).astype(np.float32), 16000)
+    cut = tmp_path / "cut.flac"
+    cut.write_bytes(whole.read_bytes()[: int(whole.stat().st_size * 0.9)])
+    with qtbot.waitSignal(window.spectrogram.spectrogramReady, timeout=20_000):
+        assert window.controller.open(cut)
+    assert 7.0 < window.document.duration < 10.0
+    text = status_text(window)
+    assert "cut.flac: damaged after" in text and "of 10.0 s" in text and "%" in text
+
+
+CLOSE_WHILE_BUSY = """
+import os, sys, threading, time
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+from clef_app.gui import preferences, workers
+from clef_app.gui.app import make_application, run_gui
+
+make_application()
+preferences.put("session/demo_shown", True)
+marks = {{}}
+
+def stuck_job(cancelled):
+    yield None
+    time.sleep(60)  # one step that cannot be interrupted, like one long engraving
+    return None
+
+def close():
+    if {stuck!r}:
+        workers.GeneratorWorker(stuck_job, name="stuck").start()
+    busy = [w.name for w in workers._RUNNING]
+    print("running at close:", busy, flush=True)
+    marks["closed"] = time.monotonic()
+    for w in QApplication.topLevelWidgets():
+        w.close()
+
+QTimer.singleShot({delay}, close)
+code = run_gui({path!r})
+print("exit after", round(time.monotonic() - marks["closed"], 2), flush=True)
+sys.exit(code)
+"""
+
+
+def run_app_and_close(tmp_path: Path, path: str | None, stuck: bool,
+                      delay_ms: int) -> subprocess.CompletedProcess:
+    """Start the app for real (`run_gui`) in a subprocess and close its windows after
+    `delay_ms`; it prints what was running then and how long after the close it ended."""
+    code = textwrap.dedent(CLOSE_WHILE_BUSY.format(stuck=stuck, delay=delay_ms, path=path))
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen",
+           "XDG_CONFIG_HOME": str(tmp_path / "config"),
+           "CLEF_RECOVERY_DIR": str(tmp_path / "recovery"),
+           "XDG_DATA_HOME": str(tmp_path / "data")}
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=240, cwd=ROOT, env=env)
+
+
+def seconds_to_exit(done: subprocess.CompletedProcess) -> float:
+    return float(done.stdout.split("exit after")[1].split()[0])
+
+
+def test_closing_while_a_long_spectrogram_computes_ends_at_once(tmp_path):
+    take = tmp_path / "long.wav"
+    rng = np.random.default_rng(2)
+    sf.write(take, (0.1 * rng.standard_normal(15 * 60 * 16000)).astype(np.float32), 16000)
+    done = run_app_and_close(tmp_path, str(take), stuck=False, delay_ms=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "spectrogram" in done.stdout, done.stdout  # it was still computing when closed
+    assert seconds_to_exit(done) < 2.0, done.stdout
+    assert "QThread" not in done.stderr, done.stderr[-2000:]
+
+
+def test_closing_with_a_job_stuck_in_one_step_ends_without_an_abort(tmp_path):
+    started = time.monotonic()
+    done = run_app_and_close(tmp_path, None, stuck=True, delay_ms=300)
+    assert done.returncode == 0, (done.returncode, done.stderr[-2000:])  # SIGABRT is -6
+    assert "stuck" in done.stdout, done.stdout
+    assert "QThread: Destroyed" not in done.stderr, done.stderr[-2000:]
+    assert "exit after" not in done.stdout  # run_gui ended the process itself ...
+    assert time.monotonic() - started < 30  # ... after STOP_WAIT_MS, not the job's 60 s
