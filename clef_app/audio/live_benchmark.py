@@ -135,18 +135,18 @@ def run(args: argparse.Namespace) -> int:
 
 
 def load_stream_factory(path: str | None):
-    """(factory returning a fresh StreamTranscriber, description), loaded now."""
-    from clef_app.model.checkpoint import find_checkpoint
-    from clef_app.model.inference import Transcriber
+    """(factory returning a fresh model stream, description), the pipeline loaded now."""
+    from clef_app.model.location import find_checkpoint
+    from clef_app.model.pipeline import Pipeline
 
     if path or find_checkpoint() is not None:
-        transcriber = Transcriber.load(path, device="cpu")
+        pipeline = Pipeline.load(path, device="cpu")
         name = f"checkpoint {Path(path).name if path else 'installed'}"
     else:
-        transcriber = Transcriber(random_init_model())
+        pipeline = Pipeline.from_model(random_init_model())
         name = (f"random-init, {RANDOM_INIT_TOKENS} tokens per segment "
                 "(no trained checkpoint installed)")
-    return transcriber.stream, name
+    return pipeline.stream, name
 
 
 def random_init_model(max_tokens: int = RANDOM_INIT_TOKENS):

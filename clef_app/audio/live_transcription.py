@@ -26,11 +26,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
 from clef_app.audio.resampler import StreamResampler
-from clef_app.config import SAMPLE_RATE
 from clef_app.notation.events import NoteEvent
 
 PEEK_EVERY = 0.35  # s of new audio between window decodes (at least; see live-benchmark)
@@ -115,13 +115,32 @@ def transcription_unavailable() -> str:
     return ""
 
 
-def checkpoint_stream_factory(path: str | Path | None = None) -> Callable[[], object]:
-    """A function that loads the installed model and returns a fresh StreamTranscriber."""
+class ModelStream(Protocol):
+    """What live input asks of the model's stream (`clef_app.model.inference.StreamTranscriber`,
+    made by `Pipeline.stream()`); test stand-ins provide the same."""
 
-    def make():
-        from clef_app.model.inference import Transcriber
+    sample_rate: int  # Hz: what `push` takes
+    segment_seconds: float  # s: one full segment
+    time_offset: float  # s: the stream's time 0 in the recording
+    next_segment: int  # segments decoded as final so far
 
-        return Transcriber.load(path, device="cpu").stream()
+    def push(self, samples: np.ndarray) -> list[NoteEvent]: ...
+
+    def finish(self) -> list[NoteEvent]: ...
+
+    def peek(self, context: float | None = None) -> list[NoteEvent]: ...
+
+    def provisional(self) -> list[NoteEvent]: ...
+
+
+def checkpoint_stream_factory(path: str | Path | None = None) -> Callable[[], ModelStream]:
+    """A function returning a fresh stream on the installed model's pipeline, which is
+    loaded on the first call and shared after (every take, Transcribe, "Why this note?")."""
+
+    def make() -> ModelStream:
+        from clef_app.model.pipeline import Pipeline
+
+        return Pipeline.load(path, device="cpu").stream()
 
     return make
 
@@ -130,26 +149,27 @@ class LiveTranscription:
     """Feeds a model stream with live audio; notes come back with recording-relative times.
 
     Args:
-        stream_factory: returns a `StreamTranscriber` (`push(samples_16k)`, `finish()`);
-            called on the worker thread, so loading a model there does not block the caller.
-        input_rate: rate of the samples given to `process`/`feed` (resampled to 16 kHz).
+        stream_factory: returns a `ModelStream`; called on the worker thread, so loading a
+            model there does not block the caller.
+        input_rate: rate of the samples given to `process`/`feed` (resampled to the
+            stream's own rate).
         clock: time source for latencies (the benchmark passes a simulated one).
         provisional: decode windows between full segments (see the module docstring).
         peek_every: s of audio between two windows (at least; `PEEK_LOAD` may space them).
         peek_context: what a window reads (`StreamTranscriber.peek`'s `context`).
     """
 
-    def __init__(self, stream_factory: Callable[[], object], input_rate: int,
+    def __init__(self, stream_factory: Callable[[], ModelStream], input_rate: int,
                  clock: Callable[[], float] = time.monotonic, provisional: bool = True,
                  peek_every: float = PEEK_EVERY, peek_context: float | None = PEEK_CONTEXT
                  ) -> None:
         self._factory = stream_factory
-        self._stream = None
+        self._stream: ModelStream | None = None
         self._threads_before = 0  # torch's thread count before this take (0: untouched)
         self.input_rate = input_rate
         self.clock = clock
         self.provisional = provisional
-        self._resampler = StreamResampler(input_rate, SAMPLE_RATE)
+        self._resampler: StreamResampler | None = None  # to the stream's rate, once it exists
         self._received = 0  # input samples pushed so far
         self.peek_every, self.peek_context = peek_every, peek_context
         self._peeked_at = float("-inf")  # s of audio when the last window was decoded
@@ -172,18 +192,18 @@ class LiveTranscription:
         stream = self._ensure_stream()
         self._received += len(samples)
         end = self._received / self.input_rate  # recording time of the newest sample
-        before = getattr(stream, "next_segment", None)
+        before = stream.next_segment
         started, cpu = self.clock(), time.thread_time()
-        notes = list(stream.push(self._resampler.push(samples)))
+        notes = list(stream.push(self._resample(samples)))
         now = self.clock()
-        if getattr(stream, "next_segment", None) != before:
+        if stream.next_segment != before:
             self.log.segment_delays.append(now - started)
             self.log.segment_cpu.append(time.thread_time() - cpu)
-            covered = stream.next_segment * stream.fe.segment_seconds
+            covered = stream.next_segment * stream.segment_seconds
             self.log.decodes.append((covered, now, arrival, end))
             # the last window's notes after the new final segment stay up: nothing blinks
             self._sounding = self._visible(stream, stream.provisional(), end) if (
-                self._peeks(stream)) else []
+                self.provisional) else []
         for n in notes:
             self.log.note(n, now - (arrival - (end - n.onset)), final=True)
         if self._should_peek(stream, end):
@@ -205,7 +225,7 @@ class LiveTranscription:
     def finish_now(self) -> list[NoteEvent]:
         """Decode what is left (the last, partial segment) and close every note."""
         stream = self._ensure_stream()
-        stream.push(self._resampler.flush())
+        stream.push(self._resample(None))
         self._sounding = []
         notes = list(stream.finish())
         if self._threads_before:  # the take is over: give batch transcription its threads back
@@ -213,26 +233,30 @@ class LiveTranscription:
             self._threads_before = 0
         return notes
 
-    def _ensure_stream(self):
+    def _ensure_stream(self) -> ModelStream:
         if self._stream is None:
             self._threads_before = set_torch_threads(LIVE_TORCH_THREADS)
             self._stream = self._factory()
+            self._resampler = StreamResampler(self.input_rate, self._stream.sample_rate)
         return self._stream
 
-    def _peeks(self, stream) -> bool:
-        return self.provisional and hasattr(stream, "peek")
+    def _resample(self, samples: np.ndarray | None) -> np.ndarray:
+        """Input samples at the stream's rate; None: what the resampler still holds."""
+        assert self._resampler is not None  # made with the stream
+        return self._resampler.flush() if samples is None else self._resampler.push(samples)
 
-    def _should_peek(self, stream, end: float) -> bool:
+    def _should_peek(self, stream: ModelStream, end: float) -> bool:
         """Time for a window: enough new audio since the last, and the CPU keeps up."""
-        if not self._peeks(stream) or end < PROVISIONAL_MIN:
+        if not self.provisional or end < PROVISIONAL_MIN:
             return False
         recent = self.log.provisional_delays[-3:]
         cost = float(np.median(recent)) if recent else 0.0
         return end - self._peeked_at >= max(self.peek_every, cost / PEEK_LOAD)
 
-    def _visible(self, stream, notes: list[NoteEvent], end: float) -> list[NoteEvent]:
+    def _visible(self, stream: ModelStream, notes: list[NoteEvent], end: float
+                 ) -> list[NoteEvent]:
         """The provisional notes whose onset we have heard, ended no later than now."""
-        limit = stream.stitcher.time_offset + end - PROVISIONAL_MARGIN
+        limit = stream.time_offset + end - PROVISIONAL_MARGIN
         return [_clip_offset(n, limit + PROVISIONAL_MARGIN) for n in notes if n.onset < limit]
 
     # -- threaded use (GUI) ----------------------------------------------------------------

@@ -1,8 +1,10 @@
 """The Transcribe action: the Clef model on a worker thread, notes appearing as they come.
 
 All partial results merge into one "Transcribe" undo step that replaces the notes the
-document had. The model stack (torch) is imported only inside the worker's job, and the
-loaded model is shared with "Why this note?" (`clef_app.model.shared`).
+document had. The model stack (torch) is imported only inside the worker's job, which runs
+the transcription pipeline (`clef_app.model.pipeline`): the recording goes in at its own
+rate, the loaded model is shared with "Why this note?" and live input, and progress comes
+back as `TranscriptionProgress`.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from PySide6.QtCore import QObject, Signal
 
 from clef_app.gui.document import MERGE_TRANSCRIBE, Document
 from clef_app.gui.workers import GeneratorWorker
+from clef_app.model.progress import TranscriptionProgress
 
 NO_MODEL = "no trained model installed: models/clef.safetensors missing"
 
@@ -51,20 +54,19 @@ class Transcription(QObject):
         path, why = find_model()
         if path is None:
             return why
-        samples = self.doc.samples_16k()
+        samples, rate = self.doc.samples, self.doc.sample_rate
         if samples is None:
             return "open a recording first"
         if self.running:
             return "a transcription is already running"
 
         def job(cancelled):
-            from clef_app.model.shared import transcribe_steps
+            from clef_app.model.pipeline import Pipeline
 
-            for step in transcribe_steps(path, samples, cancel=cancelled):
-                yield list(step.notes), float(step.done_seconds), float(step.total_seconds)
+            yield from Pipeline.load(path).transcribe(samples, rate, cancel=cancelled)
 
         self._replaced, self._count = False, 0
-        worker = GeneratorWorker(job, progress_of=lambda item: item[1] / max(item[2], 1e-9),
+        worker = GeneratorWorker(job, progress_of=lambda step: step.fraction,
                                  name="transcribe")
         worker.partial.connect(self._partial)
         worker.progress.connect(self.progress)
@@ -78,8 +80,8 @@ class Transcription(QObject):
         if self.worker is not None:
             self.worker.cancel()
 
-    def _partial(self, item) -> None:
-        notes = item[0]
+    def _partial(self, step: TranscriptionProgress) -> None:
+        notes = step.notes
         old = [] if self._replaced else self.doc.sorted_notes()
         self._replaced = True
         self._count += len(notes)

@@ -17,7 +17,7 @@ from PySide6.QtCore import QObject, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QPen
 from PySide6.QtWidgets import QGraphicsRectItem
 
-from clef_app.config import FRAMES_PER_SECOND
+from clef_app.config import FRAMES_PER_SECOND, SAMPLE_RATE
 from clef_app.gui.document import Document
 from clef_app.gui.spectrogram_view import ROW_RANGE
 from clef_app.gui.transcribe import find_model
@@ -134,13 +134,13 @@ class WhyThisNote(QObject):
             return why
         path, _ = find_model()
         note = self.doc.selected_notes()[0]
-        samples = self.doc.samples_16k()
+        samples = self.doc.samples_16k()  # computed once per recording; labelled with its rate
 
         def job(cancelled):
             from clef_app.model.explain import explain_selected
 
             yield None  # a cancel before the model runs stops here
-            ex = explain_selected(samples, max(note.onset, 0.0), note.pitch, path)
+            ex = explain_selected(samples, SAMPLE_RATE, max(note.onset, 0.0), note.pitch, path)
             return np.array(ex.weights), float(ex.start), float(ex.end), bool(ex.found)
 
         self.clear()

@@ -11,10 +11,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from clef_app.audio.io import AudioError, load_audio
+from clef_app.audio.io import AudioError
 from clef_app.cli import CommandError
 from clef_app.model.errors import ModelError
-from clef_app.model.inference import Transcriber
+from clef_app.model.pipeline import Pipeline
 
 STAGES = ("front end", "encoder", "decoder", "stitching")
 
@@ -29,21 +29,20 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--threads", type=int, default=0)
 
 
-def measure(t: Transcriber, samples: np.ndarray) -> dict[str, float]:
+def measure(t: Pipeline, samples: np.ndarray) -> dict[str, float]:
     """Seconds spent in front end, encoder, decoder and note assembly (stitching and the
     roll head's notes) over the recording, through the same path as `clef transcribe`."""
     spent = dict.fromkeys(STAGES, 0.0)
-    notes = sum(len(p.notes) for p in t.transcribe(samples, timings=spent))
+    notes = sum(len(p.notes) for p in t.transcribe(samples, t.sample_rate, timings=spent))
     return {**spent, "notes": notes}
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.threads:
-        torch.set_num_threads(args.threads)
     try:
-        t = Transcriber.load(args.model, device=args.device, batch_size=args.batch)
+        t = Pipeline.load(args.model, device=args.device, batch_size=args.batch,
+                          threads=args.threads)
         path = args.audio or Path(__file__).resolve().parents[2] / "resources/demo/demo.flac"
-        audio = load_audio(path, t.fe.sample_rate).samples
+        audio = t.read(path)
     except (ModelError, AudioError) as exc:
         raise CommandError(str(exc)) from exc
     want = int(args.seconds * t.fe.sample_rate)

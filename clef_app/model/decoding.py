@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 
 from clef_app.model.clef_model import ClefModel
 from clef_app.model.grammar import Grammar
+from clef_app.model.progress import Cancelled
 from clef_app.notation.codec import BOS, EOS, PAD
 
 _NEG = float("-inf")
@@ -13,12 +16,16 @@ _NEG = float("-inf")
 
 @torch.no_grad()
 def greedy_decode(model: ClefModel, memory: torch.Tensor, n_frames: int,
-                  max_tokens: int | None = None) -> tuple[list[list[int]], list[list[float]]]:
+                  max_tokens: int | None = None, cancel: Callable[[], bool] | None = None
+                  ) -> tuple[list[list[int]], list[list[float]]]:
     """Decode each segment's tokens.
 
     Args:
         memory: (B, cols, d_model) from `model.encode`.
         n_frames: frames per segment (the largest TIME token allowed).
+        cancel: checked before every token step (a batch of 16 segments takes seconds).
+    Raises:
+        Cancelled: `cancel` returned True.
     Returns:
         Per segment, the tokens (BOS .. EOS) and each token's probability.
     """
@@ -31,6 +38,8 @@ def greedy_decode(model: ClefModel, memory: torch.Tensor, n_frames: int,
     cache: dict = {}
     logits = model.step(tokens, memory, cache, 0)
     for t in range(1, limit):
+        if cancel is not None and cancel():
+            raise Cancelled
         allowed = torch.from_numpy(grammar.mask()).to(device)
         p = torch.softmax(logits.float().masked_fill(~allowed, _NEG), dim=-1)
         prob, nxt = p.max(dim=-1)

@@ -15,12 +15,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from clef_app.model.checkpoint import find_checkpoint
 from clef_app.model.decoding import greedy_decode
-from clef_app.model.errors import ModelError
 from clef_app.model.frontend import mel_to_image, segment_mels
 from clef_app.model.inference import Transcriber
-from clef_app.model.shared import using_model
 from clef_app.notation.codec import on_token, time_token
 
 
@@ -39,23 +36,21 @@ class Explanation:
         return self.start + self.weights.shape[1] * self.seconds_per_col
 
 
-def explain_selected(samples: np.ndarray, onset: float, pitch: int,
+def explain_selected(samples: np.ndarray, sample_rate: int, onset: float, pitch: int,
                      path: str | Path | None = None) -> Explanation:
-    """`explain_note` on the app's shared model (the one Transcribe uses), for one note.
+    """`explain_note` on the app's shared pipeline (the one Transcribe uses), for one note.
 
     Args:
-        samples: the whole recording, mono float32 at the model's rate (16 kHz).
+        samples: the whole recording, mono, at `sample_rate` (resampled to the model's).
         onset: s, the note's onset; its segment is the one decoded and explained.
         pitch: MIDI pitch of the note.
         path: the checkpoint (default: the installed one).
     Raises:
         ModelError: no model is installed, or it cannot be loaded.
     """
-    path = path or find_checkpoint()
-    if path is None:
-        raise ModelError("no trained model installed: models/clef.safetensors missing")
-    with using_model(path) as t:
-        return explain_note(t, np.asarray(samples, dtype=np.float32), onset, pitch)
+    from clef_app.model.pipeline import Pipeline
+
+    return Pipeline.load(path).explain(samples, sample_rate, onset, pitch)
 
 
 def explain_note(t: Transcriber, samples: np.ndarray, onset: float, pitch: int) -> Explanation:

@@ -1,4 +1,8 @@
-"""Transcribing recordings: segment, encode, decode in batches, stitch across segments."""
+"""Transcribing recordings: segment, encode, decode in batches, stitch across segments.
+
+The decoding engine behind `clef_app.model.pipeline.Pipeline`, which every caller uses: it
+loads the checkpoint (once) and fixes the options; a `Transcriber` never changes them.
+"""
 
 from __future__ import annotations
 
@@ -6,19 +10,18 @@ import copy
 import math
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
-from pathlib import Path
+from dataclasses import replace
 
 import numpy as np
 import torch
 
 from clef_app.config import DecodingConfig
-from clef_app.model.checkpoint import find_checkpoint, load_checkpoint, read_config
 from clef_app.model.clef_model import ClefModel
 from clef_app.model.decoding import greedy_decode
 from clef_app.model.device import choose_device
 from clef_app.model.frontend import mel_to_image, n_segments, window_mels
 from clef_app.model.passes import TOLERANCE, PassMerger
+from clef_app.model.progress import Cancelled, TranscriptionProgress
 from clef_app.model.rollnotes import RollNotes
 from clef_app.model.sustain import Frames, Sustain
 from clef_app.notation.codec import (
@@ -34,37 +37,22 @@ MAX_PASSES = 4  # readings of a file a checkpoint may ask for
 SAME_ONSET = 0.06  # s: a window's note this close to an open note's onset is that note
 
 
-@dataclass(frozen=True)
-class TranscriptionProgress:
-    """Notes completed since the last report, and how far the recording is done."""
-
-    notes: list[NoteEvent]
-    done_seconds: float
-    total_seconds: float
-
-
 class Transcriber:
-    """A loaded model ready to transcribe 16-kHz mono audio."""
+    """A model ready to transcribe mono audio at its own rate, with options fixed for life."""
 
     def __init__(self, model: ClefModel, options: DecodingConfig = DecodingConfig()) -> None:
         self.device = choose_device(options.device)
         self.model = model.to(self.device).eval()
-        self.options = options
+        self._options = options
         self.fe = model.cfg.front_end
 
-    @classmethod
-    def load(cls, path: str | Path | None = None, device: str = "auto",
-             weights: str | Path | None = None, batch_size: int = 16) -> Transcriber:
-        """Load a checkpoint (the bundled one by default). Raises ModelError."""
-        model = load_checkpoint(path, weights)
-        meta = read_config(path or find_checkpoint())[1]
-        options = DecodingConfig(device=device, batch_size=batch_size,
-                                 min_confidence=float(meta.get("min_confidence", 0.0)),
-                                 roll_onset=float(meta.get("roll_onset", 0.0)),
-                                 roll_sustain=float(meta.get("roll_sustain", 0.0)),
-                                 roll_confidence=roll_scale(meta.get("roll_confidence")),
-                                 **passes_of(meta.get("passes")))
-        return cls(model, options)
+    @property
+    def options(self) -> DecodingConfig:
+        return self._options
+
+    def with_options(self, **changes) -> Transcriber:
+        """Another transcriber on the same loaded model, with some options changed."""
+        return Transcriber(self.model, replace(self._options, **changes))
 
     def keep(self, notes: list[NoteEvent]) -> list[NoteEvent]:
         """The notes confident enough to show (threshold tuned on held-out synthetic data)."""
@@ -72,19 +60,23 @@ class Transcriber:
 
     @torch.no_grad()
     def decode_windows_with_roll(self, samples: np.ndarray, firsts: list[int],
-                                 timings: dict[str, float] | None = None
+                                 timings: dict[str, float] | None = None,
+                                 cancel: Callable[[], bool] | None = None
                                  ) -> tuple[list[list[int]], list[list[float]], np.ndarray | None]:
         """Tokens and their probabilities for segment-long windows whose frame 0 is centred
         on each of `firsts` (sample indices into `samples`; a segment's is a multiple of its
         length), and the roll head's (windows, frames, 2, 88) onset and frame probabilities
         (None for a model without that head). `timings` adds up the seconds spent per stage
-        (front end, encoder, decoder)."""
+        (front end, encoder, decoder). `cancel` is checked between stages and before every
+        token step; Cancelled is raised when it says stop."""
         clock = _Clock(timings)
         images = mel_to_image(window_mels(samples, firsts, self.fe), self.fe).to(self.device)
         clock.lap("front end")
+        _check(cancel)
         memory = self.model.encode(images)
         clock.lap("encoder")
-        tokens, probs = greedy_decode(self.model, memory, self.fe.segment_frames)
+        _check(cancel)
+        tokens, probs = greedy_decode(self.model, memory, self.fe.segment_frames, cancel=cancel)
         roll = self.model.roll(memory)
         clock.lap("decoder")
         if roll is None:
@@ -104,7 +96,8 @@ class Transcriber:
 
         Args:
             samples: mono float32 at the model's sample rate.
-            cancel: checked between batches; when it returns True the generator stops.
+            cancel: checked between batches and within them (before every token step);
+                when it returns True the generator stops.
             timings: if given, seconds spent per stage are added up in it (`clef benchmark`).
             frames: if given, the readings' mean frame probabilities are kept in it (with
                 `options.roll_sustain` 0; for tuning that).
@@ -114,7 +107,12 @@ class Transcriber:
         merger = PassMerger(o.pass_single, o.pass_both, o.passes) if o.passes > 1 else None
         sustain = self._sustain()
         frames = sustain.frames if sustain is not None else frames
-        for per_pass, settled, done in self._read(samples, cancel, timings, frames):
+        steps = self._read(samples, cancel, timings, frames)
+        while True:
+            try:
+                per_pass, settled, done = next(steps)
+            except (StopIteration, Cancelled):
+                return
             clock = _Clock(timings)
             if merger is None:
                 notes = self.keep(per_pass[0])
@@ -152,7 +150,7 @@ class Transcriber:
             jobs = [(w, k) for w, p in enumerate(passes)
                     for k in range(first, min(first + step, p.count))]
             firsts = [k * seg - passes[w].shift for w, k in jobs]
-            tokens, probs, roll = self.decode_windows_with_roll(samples, firsts, timings)
+            tokens, probs, roll = self.decode_windows_with_roll(samples, firsts, timings, cancel)
             got: list[list[NoteEvent]] = [[] for _ in passes]
             for i, (w, k) in enumerate(jobs):
                 got[w] += passes[w].feed(k, tokens[i], probs[i],
@@ -247,6 +245,20 @@ class StreamTranscriber:
         self._window_start = 0.0  # s: where it began (its notes tied in start there)
         self.extra = transcriber._roll_notes(time_offset)  # roll-only notes, as for a file
         self.sustain = transcriber._sustain(time_offset)  # and note ends
+
+    @property
+    def sample_rate(self) -> int:
+        """Hz: the rate `push` takes (the model's)."""
+        return self.fe.sample_rate
+
+    @property
+    def segment_seconds(self) -> float:
+        return self.fe.segment_seconds
+
+    @property
+    def time_offset(self) -> float:
+        """s: where the stream's time 0 lies in the recording."""
+        return self.stitcher.time_offset
 
     def push(self, samples: np.ndarray) -> list[NoteEvent]:
         """Add audio; return the notes completed by any segments that became full."""
@@ -346,6 +358,16 @@ class StreamTranscriber:
         return notes
 
 
+def options_from(meta: dict, **base) -> DecodingConfig:
+    """The decoding options a checkpoint's metadata asks for (its tuned thresholds and
+    readings), on top of `base` (device, batch size)."""
+    return DecodingConfig(**base, min_confidence=float(meta.get("min_confidence", 0.0)),
+                          roll_onset=float(meta.get("roll_onset", 0.0)),
+                          roll_sustain=float(meta.get("roll_sustain", 0.0)),
+                          roll_confidence=roll_scale(meta.get("roll_confidence")),
+                          **passes_of(meta.get("passes")))
+
+
 def passes_of(stored: object) -> dict:
     """`DecodingConfig` fields from the checkpoint's `passes` ({"count": N, "single": ..,
     "both": ..}; one pass when absent or malformed)."""
@@ -389,6 +411,11 @@ def note_confidences(tokens: list[int], probs: list[float], onset: np.ndarray,
             p_roll = float(onset[lo:hi, key].max()) if hi > lo else 0.0
             out[i] = float(np.sqrt(max(probs[i], 0.0) * p_roll))
     return out
+
+
+def _check(cancel: Callable[[], bool] | None) -> None:
+    if cancel is not None and cancel():
+        raise Cancelled
 
 
 class _Clock:

@@ -238,9 +238,9 @@ def transcribe(played: Sequence[NoteEvent], transcriber) -> list[NoteEvent]:
     """Render the performance with FluidSynth and transcribe it with the Clef model."""
     from clef_app.audio.synth import render_notes
 
-    audio = render_notes(played)
+    audio = render_notes(played, transcriber.sample_rate)
     notes: list[NoteEvent] = []
-    for progress in transcriber.transcribe(audio):
+    for progress in transcriber.transcribe(audio, transcriber.sample_rate):
         notes += progress.notes
     return notes
 
@@ -294,9 +294,9 @@ def run(args: argparse.Namespace) -> int:
     if not args.oracle:
         try:
             from clef_app.model.errors import ModelError
-            from clef_app.model.inference import Transcriber
+            from clef_app.model.pipeline import Pipeline
 
-            transcriber = Transcriber.load(args.model)
+            transcriber = Pipeline.load(args.model)
         except (ImportError, ModelError) as exc:
             raise CommandError(f"{exc} (use --oracle to measure the score building alone)") from exc
     methods = ("simple", "auto") if args.method == "both" else (args.method,)

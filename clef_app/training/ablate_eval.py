@@ -12,9 +12,8 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 from clef_app.audio.io import load_audio
-from clef_app.config import DecodingConfig
 from clef_app.model.checkpoint import load_checkpoint
-from clef_app.model.inference import Transcriber
+from clef_app.model.pipeline import Pipeline
 from clef_app.notation.events import NoteEvent
 from clef_app.training.chord_metrics import (
     BUCKETS,
@@ -74,9 +73,9 @@ def score_files(checkpoint: Path, files: list[Path], max_seconds: float = 0.0,
     Args:
         max_seconds: score only each file's first seconds (0 = whole files).
     """
-    t = Transcriber(load_checkpoint(checkpoint), DecodingConfig(device=device))
-    sr = t.fe.sample_rate
-    t.transcribe_all(np.zeros(sr, dtype=np.float32))  # warm-up: first-call overheads
+    t = Pipeline.load(checkpoint, device=device, tuned=False)  # every encoder alike
+    sr = t.sample_rate
+    t.transcribe_all(np.zeros(sr, dtype=np.float32), sr)  # warm-up: first-call overheads
     poly = {name: {"ref": 0, "est": 0, "tp": 0} for name, _, _ in BUCKETS}
     chords = {"all": 0, "all_right": 0, "chords": 0, "chords_right": 0}
     per_file, spent, seconds = [], 0.0, 0.0
@@ -85,7 +84,7 @@ def score_files(checkpoint: Path, files: list[Path], max_seconds: float = 0.0,
         if max_seconds:
             samples, ref = samples[: int(max_seconds * sr)], crop(ref, max_seconds)
         started = time.perf_counter()
-        est = t.transcribe_all(samples)
+        est = t.transcribe_all(samples, sr)
         spent += time.perf_counter() - started
         seconds += len(samples) / sr
         per_file.append({"file": f.name, **note_scores(ref, est)})

@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -80,15 +79,14 @@ def systems(args: argparse.Namespace) -> dict:
     """name -> function(path, samples) returning notes."""
     out = {}
     if not args.no_clef:
-        from clef_app.model.inference import Transcriber
+        from clef_app.model.pipeline import Pipeline
 
         try:
-            t = Transcriber.load(args.model, device=args.device)
+            t = Pipeline.load(args.model, device=args.device,
+                              **({"passes": 1} if args.one_pass else {}))
         except ModelError as exc:
             raise CommandError(str(exc)) from exc
-        if args.one_pass:
-            t.options = replace(t.options, passes=1)
-        out["Clef"] = lambda path, samples: t.transcribe_all(samples)
+        out["Clef"] = lambda path, samples: t.transcribe_all(samples, SAMPLE_RATE)
     if args.peer:
         from clef_app.training.peer import basic_pitch_notes
 
@@ -138,11 +136,10 @@ def tune_confidence(args: argparse.Namespace, files: list[Path]) -> int:
     config."""
     from clef_app.model.inference import passes_of
 
-    path, t = _model_to_update(args, "tune")
+    path, tuned = _model_to_update(args, "tune")
     audio = [_samples(f) for f in files]
     refs = [ground_truth(f) or [] for f in files]
-    tuned = t.options
-    t.options = replace(tuned, min_confidence=0.0)
+    t = tuned.with_options(min_confidence=0.0)
     lowest = ROLL_ONSETS[1] if t.model.roll_head is not None else 0.0
     decoded, roll_only = zip(*(by_source(t, x, lowest) for x in audio), strict=True)
     scores = {}
@@ -162,8 +159,8 @@ def tune_confidence(args: argparse.Namespace, files: list[Path]) -> int:
           f"{scores[best]:.3f} (decoder alone {scores[(best[0], 0.0)]:.3f})")
     passes, best_f1 = {"count": 1}, scores[best]
     for count in PASS_COUNTS:
-        t.options = replace(tuned, roll_onset=best[1], passes=count)
-        readings = [t.pass_notes(x) for x in audio]
+        t = tuned.with_options(roll_onset=best[1], passes=count)
+        readings = [t.pass_notes(x, SAMPLE_RATE) for x in audio]
         merged = {(single, both): _mean([note_scores(r, merge_passes(p, single, both))["onset_f1"]
                                          for r, p in zip(refs, readings, strict=True)])
                   for single in PASS_SINGLE for both in PASS_BOTH}
@@ -174,8 +171,8 @@ def tune_confidence(args: argparse.Namespace, files: list[Path]) -> int:
             passes, best_f1 = {"count": count, "single": top[0], "both": top[1]}, merged[top]
     sustain = 0.0
     if t.model.roll_head is not None:
-        t.options = replace(tuned, min_confidence=best[0], roll_onset=best[1], roll_sustain=0.0,
-                            **passes_of(passes))
+        t = tuned.with_options(min_confidence=best[0], roll_onset=best[1], roll_sustain=0.0,
+                               **passes_of(passes))
         sustain = tune_sustain(t, audio, refs)
     stored = _store_in_config(path, {"min_confidence": best[0], "roll_onset": best[1],
                                      "passes": passes, "roll_sustain": sustain})
@@ -190,7 +187,7 @@ def tune_sustain(t, audio: list[np.ndarray], refs: list[list[NoteEvent]]) -> flo
     read = []
     for samples in audio:
         frames = Frames()
-        notes = [n for p in t.transcribe(samples, frames=frames) for n in p.notes]
+        notes = [n for p in t.transcribe(samples, SAMPLE_RATE, frames=frames) for n in p.notes]
         read.append((notes, frames.mean()))
     scores = {}
     for thr in ROLL_SUSTAINS:
@@ -244,9 +241,8 @@ def calibrate(args: argparse.Namespace, files: list[Path]) -> int:
     if len(roll["confidence"]) >= 2:
         values["roll_confidence"] = {"roll": roll["confidence"],
                                      "decoder": equally_right(one_pass, roll["precision"])}
-    shown.options = replace(shown.options,
-                            roll_confidence=roll_scale(values.get("roll_confidence")))
-    cal = calibration([(ref, shown.transcribe_all(samples)) for samples, ref in audio])
+    shown = shown.with_options(roll_confidence=roll_scale(values.get("roll_confidence")))
+    cal = calibration([(ref, shown.transcribe_all(samples, SAMPLE_RATE)) for samples, ref in audio])
     if len(cal["confidence"]) < 2:
         raise CommandError("too few notes to calibrate on")
     bands = bands_from_calibration(cal["confidence"], cal["precision"])
@@ -265,16 +261,13 @@ def calibrate(args: argparse.Namespace, files: list[Path]) -> int:
 def by_source(t, samples: np.ndarray, roll_onset: float) -> tuple[list, list]:
     """One reading's decoder notes and roll-only notes (at their raw onset peak, from
     `roll_onset` up; none when it is 0), unfiltered by confidence."""
-    from clef_app.model.inference import Transcriber
-
-    raw = Transcriber(t.model, replace(t.options, min_confidence=0.0, roll_onset=0.0,
-                                          roll_confidence=(), passes=1))
-    decoded = raw.transcribe_all(samples)
+    raw = t.with_options(min_confidence=0.0, roll_onset=0.0, roll_confidence=(), passes=1)
+    decoded = raw.transcribe_all(samples, SAMPLE_RATE)
     if roll_onset <= 0:
         return decoded, []
-    raw.options = replace(raw.options, roll_onset=roll_onset)
+    raw = raw.with_options(roll_onset=roll_onset)
     known = {(n.onset, n.offset, n.pitch) for n in decoded}
-    return decoded, [n for n in raw.transcribe_all(samples)
+    return decoded, [n for n in raw.transcribe_all(samples, SAMPLE_RATE)
                      if (n.onset, n.offset, n.pitch) not in known]
 
 
@@ -296,14 +289,14 @@ def equally_right(cal: dict[str, list[float]], precision: list[float]) -> list[f
 
 def _model_to_update(args: argparse.Namespace, what: str):
     """The checkpoint `--tune-confidence`/`--calibrate` write to, and its loaded model."""
-    from clef_app.model.inference import Transcriber
     from clef_app.model.location import find_checkpoint
+    from clef_app.model.pipeline import Pipeline
 
     path = args.model or find_checkpoint()
     if path is None:
         raise CommandError(f"no checkpoint to {what}")
     try:
-        return path, Transcriber.load(path, device=args.device)
+        return path, Pipeline.load(path, device=args.device)
     except ModelError as exc:
         raise CommandError(str(exc)) from exc
 

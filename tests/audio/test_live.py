@@ -68,10 +68,19 @@ def test_session_records_and_draws_what_the_callback_copied(tmp_path):
 
 
 class ScriptedStream:
-    """A StreamTranscriber stand-in: one note at 0.5 s, completed once 2 s have arrived."""
+    """A model stream stand-in (`ModelStream`): one note at 0.5 s, completed once 2 s have
+    arrived; no provisional notes."""
+
+    sample_rate, segment_seconds, time_offset, next_segment = 16_000, 2.56, 0.0, 0
 
     def __init__(self):
         self.samples = 0
+
+    def peek(self, context=None):
+        return []
+
+    def provisional(self):
+        return []
 
     def push(self, samples):
         before, self.samples = self.samples, self.samples + len(samples)
@@ -85,7 +94,7 @@ class ScriptedStream:
 
 def test_latency_is_appearance_minus_arrival_of_the_onset():
     clock = iter([10.0, 10.3])  # the push starts at 10.0 and returns at 10.3
-    live = LiveTranscription(ScriptedStream, 48_000, clock=lambda: next(clock))
+    live = LiveTranscription(ScriptedStream, 48_000, clock=lambda: next(clock), provisional=False)
     live.process(np.zeros(48_000, np.float32), arrival=5.0)  # 0-1 s arrived by t=5
     live.clock = iter([12.0, 12.4]).__next__
     notes = live.process(np.zeros(48_100, np.float32), arrival=7.0)  # up to ~2.002 s by t=7

@@ -58,7 +58,7 @@ def _audio_cases(folder: Path) -> dict[str, str]:
     (folder / "folder.wav").mkdir()
     return {"empty.wav": "empty", "noise.wav": "not a readable audio file",
             "list.mp3": "not a readable audio file", "tune.wav": "MIDI file",
-            "nan.wav": "NaN", "none.wav": "no audio", "folder.wav": "no such file",
+            "nan.wav": "NaN", "none.wav": "no audio", "folder.wav": "no recordings in this folder",
             "missing.flac": "no such file"}
 
 

@@ -13,6 +13,7 @@ from clef_app.gui.live_panel import LivePanel
 from clef_app.notation.events import NoteEvent
 from tests.audio.pulse_server import null_sink_server
 from tests.audio.test_audio_device import RATE, best_correlation, test_signal
+from tests.audio.test_live import ScriptedStream
 
 
 def test_without_any_input_device_the_panel_says_so_and_cannot_record(qtbot, tmp_path):
@@ -35,11 +36,8 @@ def test_a_missing_portaudio_library_is_named(qtbot, tmp_path):
     assert not panel.record_button.isEnabled()
 
 
-class Scripted:
+class Scripted(ScriptedStream):
     """A model stream that writes one note per full second of audio it is given."""
-
-    def __init__(self):
-        self.samples = 0
 
     def push(self, samples):
         before, self.samples = self.samples, self.samples + len(samples)

@@ -11,7 +11,7 @@ from clef_app.audio.io import load_audio
 from clef_app.config import MIDI_MIN
 from clef_app.model.checkpoint import find_checkpoint
 from clef_app.model.frontend import segment_mels, window_context, window_mels
-from clef_app.model.inference import Transcriber
+from clef_app.model.pipeline import Pipeline
 from clef_app.model.weights import PROJECT_ROOT
 from clef_app.notation.codec import (
     BOS,
@@ -34,7 +34,7 @@ def transcriber():
     if find_checkpoint() is None:
         pytest.skip("no trained checkpoint installed")
     torch.set_num_threads(1)  # as the live path runs it
-    return Transcriber.load(device="cpu")
+    return Pipeline.load(device="cpu")
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,7 @@ import shutil
 from pathlib import Path
 
 from clef_app.cli import main
-from clef_app.model.inference import Transcriber
+from clef_app.model.pipeline import Pipeline
 from clef_app.notation.confidence import read_bands
 from clef_app.notation.events import NoteEvent
 from clef_app.training.evaluate import calibration, equally_right
@@ -46,7 +46,7 @@ def test_calibrate_stores_bands_the_app_reads(tmp_path, capsys):
     assert "doubtful below" in out and "roll-only notes, onset peak" in out
     # roll-only notes (3 of 6 right at peaks 0.21-0.31 on the demo) get the decoder scale
     stored = json.loads((tmp_path / "clef.json").read_text())["roll_confidence"]
-    loaded = Transcriber.load(model, device="cpu").options.roll_confidence
+    loaded = Pipeline.load(model, device="cpu").options.roll_confidence
     assert loaded == (tuple(stored["roll"]), tuple(stored["decoder"]))
     assert all(d < r for r, d in zip(*loaded, strict=True))
 
