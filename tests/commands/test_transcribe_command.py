@@ -6,7 +6,7 @@ import soundfile as sf
 
 from clef_app.audio.io import load_audio
 from clef_app.cli import main
-from clef_app.notation.events import read_notes_tsv
+from clef_app.notation.events import NoteEvent, read_notes_tsv
 from clef_app.training.metrics import note_scores
 
 DEMO = Path(__file__).resolve().parents[2] / "resources" / "demo"
@@ -27,3 +27,59 @@ def test_transcribe_writes_the_notes_played_in_one_pass_or_as_the_model_asks(tmp
         assert f"notes -> {out}" in capsys.readouterr().out
         scores[name] = note_scores(truth, notes)["onset_f1"]
     assert min(scores.values()) > 0.85, scores  # measured on v2: 0.93 in 2 passes, 0.88 in 1
+
+
+def test_several_recordings_load_the_model_once_and_a_bad_one_does_not_stop_the_rest(
+        tmp_path, capsys, monkeypatch):
+    """Two recordings (one at 44.1 kHz, in a folder), a damaged one and a missing one into
+    -o FOLDER: one output per good recording, one line per bad one, exit 2, one model load."""
+    from clef_app.audio.io import resample
+    from clef_app.model import checkpoint, pipeline
+
+    audio = load_audio(DEMO / "demo.flac")
+    first = tmp_path / "in" / "opening.wav"
+    first.parent.mkdir()
+    sf.write(first, audio.samples[: int(4.0 * audio.sample_rate)], audio.sample_rate)
+    folder = tmp_path / "more"
+    folder.mkdir()
+    sf.write(folder / "later.flac", resample(audio.samples[int(8.0 * audio.sample_rate):
+                                                           int(11.0 * audio.sample_rate)],
+                                             audio.sample_rate, 44_100), 44_100)
+    (folder / "broken.wav").write_bytes(b"RIFF....WAVEfmt garbage")
+    loads = []
+    real = checkpoint.load_checkpoint
+    monkeypatch.setattr(checkpoint, "load_checkpoint", lambda *a, **k: loads.append(a) or real(
+        *a, **k))
+    monkeypatch.setattr(pipeline, "_cache", {})  # loaded by this run, not an earlier test
+    out = tmp_path / "out"
+    code = main(["transcribe", str(first), str(folder), str(tmp_path / "gone.mp3"), "-o",
+                 str(out), "--format", "tsv", "--one-pass", "--device", "cpu", "--quiet"])
+    streams = capsys.readouterr()
+    assert code == 2 and len(loads) == 1
+    assert sorted(p.name for p in out.iterdir()) == ["later.tsv", "opening.tsv"]
+    assert [line.split(": ")[0] for line in streams.out.splitlines()] == [
+        "[1/3] opening.wav", "[3/3] later.flac"]
+    errors = streams.err.strip().splitlines()
+    assert any("gone.mp3: no such file" in e for e in errors)
+    assert any("broken.wav: not a readable audio file" in e for e in errors)
+    truth = [NoteEvent(n.onset - 8.0, n.offset - 8.0, n.pitch, n.velocity)
+             for n in read_notes_tsv(DEMO / "demo.notes.tsv") if 8.0 <= n.onset < 10.7]
+    later = [n for n in read_notes_tsv(out / "later.tsv") if n.onset < 2.7]
+    assert note_scores(truth, later)["onset_f1"] > 0.8  # read at 16 kHz, in its own time
+
+
+def test_output_paths_are_checked_before_any_transcribing(tmp_path, capsys, monkeypatch):
+    from clef_app.model import pipeline
+
+    monkeypatch.setattr(pipeline.Pipeline, "load", None)  # any load would fail loudly
+    wav = tmp_path / "a.wav"
+    sf.write(wav, load_audio(DEMO / "demo.flac").samples[:16000], 16000)
+    taken = tmp_path / "taken.tsv"
+    taken.write_text("")
+    for argv, needle in (([str(wav), "-o", str(tmp_path / "no" / "x.tsv")], "does not exist"),
+                         ([str(wav), "-o", str(tmp_path / "x.docx")], "x.docx"),
+                         ([str(wav), str(wav), "-o", str(taken)], "names a folder"),
+                         ([str(wav), str(tmp_path), "-o", str(tmp_path / "o")], "both write")):
+        assert main(["transcribe", *argv]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and needle in err[0], (argv, err)
