@@ -18,6 +18,7 @@ from pathlib import Path
 
 import torch
 
+from clef_app.atomic import atomic_write_text
 from clef_app.cli import CommandError
 from clef_app.model.encoders import KINDS, config_for, trains_encoder
 from clef_app.model.weights import PROJECT_ROOT
@@ -76,9 +77,9 @@ def run(args: argparse.Namespace) -> int:
         results[kind] = run_kind(kind, args, sets)
     report = {"budget": budget(args), "sets": {k: [f.name for f in v] for k, v in sets.items()},
               "max_seconds": args.max_seconds, "results": results}
-    (args.out / "ablation.json").write_text(json.dumps(report, indent=2) + "\n")
+    atomic_write_text(args.out / "ablation.json", json.dumps(report, indent=2) + "\n")
     table = markdown_report(report)
-    (args.out / "ablation.md").write_text(table)
+    atomic_write_text(args.out / "ablation.md", table)
     print(table)
     return 0
 
@@ -108,7 +109,7 @@ def run_kind(kind: str, args: argparse.Namespace, sets: dict[str, list[Path]]) -
     result["encoder"] = encoder_cost(checkpoint)
     result["scores"] = {name: score_files(checkpoint, files, args.max_seconds, args.device)
                         for name, files in sets.items()}
-    done.write_text(json.dumps(result, indent=2) + "\n")
+    atomic_write_text(done, json.dumps(result, indent=2) + "\n")
     return result
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from clef_app.atomic import atomic_write_text, atomic_writer
 from clef_app.audio.io import load_audio
 from clef_app.config import MIDI_MIN, N_PITCHES, ModelConfig
 from clef_app.model.encoder import build_encoder
@@ -162,9 +163,11 @@ class TargetWriter:
         for f in (self._tokens, self._rolls, self._index):
             f.close()
         tokens = np.fromfile(self.out / "tokens.i16.part", dtype=np.int16)
-        np.save(self.out / "tokens.npy", tokens.reshape(self.segments, self.max_len))
+        with atomic_writer(self.out / "tokens.npy") as stream:
+            np.save(stream, tokens.reshape(self.segments, self.max_len))
         rolls = np.fromfile(self.out / "rolls.u8.part", dtype=np.uint8)
-        np.save(self.out / "rolls.npy", rolls.reshape(self.segments, *(self._roll_shape or ())))
+        with atomic_writer(self.out / "rolls.npy") as stream:
+            np.save(stream, rolls.reshape(self.segments, *(self._roll_shape or ())))
         (self.out / "tokens.i16.part").unlink()
         (self.out / "rolls.u8.part").unlink()
 
@@ -207,7 +210,7 @@ def cache_split(encoder: torch.nn.Module, cfg: ModelConfig, sha: str, data: Path
             "dim": cfg.encoder_dim, "encoder_sha256": sha, "config": cfg.to_dict(),
             "truncated_targets": n_truncated, "audio_seconds": seconds,
             "cache_seconds": time.time() - started}
-    (out / "meta.json").write_text(json.dumps(meta, indent=2))
+    atomic_write_text(out / "meta.json", json.dumps(meta, indent=2))
     print(f"{out.name}: {n_rows} segments ({seconds / 3600:.2f} h audio) in "
           f"{meta['cache_seconds']:.0f} s = "
           f"{seconds / max(meta['cache_seconds'], 1e-9):.0f}x real time")

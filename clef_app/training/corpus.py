@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from clef_app.atomic import atomic_write_text
 from clef_app.training.perform import Piece
 
 PARSE_SECONDS = 60  # s: a work that takes longer to parse is skipped
@@ -134,11 +135,11 @@ def parse_one(job: tuple[str, str]) -> tuple[str, str]:
         if len(data["notes"]) < 20:
             raise ValueError("fewer than 20 notes")
         data.update(name=name, parse_seconds=round(time.perf_counter() - start, 2))
-        (works / f"{_stem(name)}.json").write_text(json.dumps(data))
+        atomic_write_text(works / f"{_stem(name)}.json", json.dumps(data))
         return name, ""
     except BaseException as exc:  # music21 fails in many ways; record and move on
         signal.alarm(0)
-        (works / f"{_stem(name)}.failed").write_text(f"{type(exc).__name__}: {exc}"[:500])
+        atomic_write_text(works / f"{_stem(name)}.failed", f"{type(exc).__name__}: {exc}"[:500])
         return name, f"{type(exc).__name__}: {str(exc)[:120]}"
 
 
@@ -174,7 +175,7 @@ def write_index(cache: Path) -> dict:
         data = json.loads(path.read_text())
         notes = np.array(data["notes"], dtype=float).reshape(-1, 3)
         index[data["name"]] = {"notes": len(notes), "polyphony": round(polyphony(notes), 3)}
-    (cache / "index.json").write_text(json.dumps(index, indent=0, sort_keys=True))
+    atomic_write_text(cache / "index.json", json.dumps(index, indent=0, sort_keys=True))
     return index
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import torch
 
+from clef_app.atomic import atomic_write_text
 from clef_app.cli import CommandError
 from clef_app.config import ModelConfig
 from clef_app.model.clef_model import ClefModel
@@ -78,7 +79,7 @@ def cache_mels(cfg: ModelConfig, data: Path, clips: list[dict], out: Path, batch
             "store": "mels", "encoder_sha256": "", "config": cfg.to_dict(),
             "truncated_targets": n_cut, "audio_seconds": n * fe.segment_seconds,
             "cache_seconds": time.time() - started}
-    (out / "meta.json").write_text(json.dumps(meta, indent=2))
+    atomic_write_text(out / "meta.json", json.dumps(meta, indent=2))
     print(f"{out.name}: {n} segments of log-mel in {meta['cache_seconds']:.0f} s", flush=True)
 
 
