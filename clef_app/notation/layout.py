@@ -12,6 +12,7 @@ note: it too ends at the next onset.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -195,7 +196,7 @@ def written_lengths(qnotes: Sequence[QNote], all_starts: Sequence[Fraction] = ()
             if nxt is None or q.end <= nxt:
                 chord.append(q)
                 continue
-            later = [g for g in groups[i + 1 :] if g[0].start < q.end]
+            later = groups[i + 1 : bisect_left(starts, q.end, i + 1)]  # start before its end
             top = k == len(group) - 1 and len(group) > 1
             bottom = k == 0 and len(group) > 1
             end = nxt
