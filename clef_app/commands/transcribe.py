@@ -141,9 +141,15 @@ def _read(source: Path):
     from clef_app.audio.io import AudioError, load_audio
 
     try:
-        return load_audio(source)
+        audio = load_audio(source)
     except AudioError as exc:
         raise _FileFailed(str(exc)) from exc
+    if audio.warning:  # damaged part-way: what decodes is transcribed, and the user told
+        from clef_app.errors import one_line
+
+        print(one_line(f"clef transcribe: warning: {audio.warning}"), file=sys.stderr,
+              flush=True)
+    return audio
 
 
 def transcribe_one(pipeline, audio, name: str, target: Path, quiet: bool) -> int:

@@ -51,3 +51,22 @@ def test_a_file_cut_inside_its_header_is_still_refused(whole, tmp_path):
     path.write_bytes(whole.read_bytes()[:30])
     with pytest.raises(AudioError, match="stub.flac"):
         load_audio(path)
+
+
+def test_clef_transcribe_of_a_cut_recording_warns_and_writes_what_decodes(tmp_path, capsys):
+    from clef_app.cli import main
+    from clef_app.notation.events import read_notes_tsv
+
+    demo = Path(__file__).resolve().parents[2] / "resources" / "demo" / "demo.flac"
+    audio = load_audio(demo)
+    whole = tmp_path / "take.flac"
+    sf.write(whole, audio.samples[: 6 * audio.sample_rate], audio.sample_rate)
+    cut = tmp_path / "cut.flac"
+    cut.write_bytes(whole.read_bytes()[: int(whole.stat().st_size * 0.8)])
+    out = tmp_path / "cut.tsv"
+    code = main(["transcribe", str(cut), "-o", str(out), "--one-pass", "--device", "cpu",
+                 "--quiet"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 0
+    assert len(err) == 1 and err[0].startswith("clef transcribe: warning: cut.flac: damaged")
+    assert read_notes_tsv(out)  # the opening's notes, from what decoded
