@@ -22,7 +22,7 @@ from clef_app.notation.events import NoteEvent
 from clef_app.notation.keys import parse_key
 from clef_app.notation.measures import Meter
 from clef_app.notation.score import ScoreResult, written_pitch
-from clef_app.notation.settings import with_override
+from clef_app.notation.settings import check_tempo, with_override
 
 MIN_SECONDS = 0.02  # s: no edit makes a note shorter
 PITCH_RANGE = (0, 127)  # MIDI pitches
@@ -215,9 +215,8 @@ def set_key_from(settings: dict, bar: int, key_name: str) -> SettingsEdit:
 
 def set_tempo_from(settings: dict, bar: int, bpm: float) -> SettingsEdit:
     """Quarter notes per minute from `bar` on."""
-    if not 10 <= bpm <= 400:
-        raise ValueError(f"tempo {bpm}: expected 10-400 quarter notes per minute")
-    new = with_override(settings, "tempo", bar, float(bpm))["tempo"]
+    bpm = check_tempo(bpm)  # the range every reader of settings accepts
+    new = with_override(settings, "tempo", bar, bpm)["tempo"]
     return SettingsEdit(f"Tempo {bpm:g} from bar {bar}", "tempo", settings.get("tempo"), new)
 
 
