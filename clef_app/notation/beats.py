@@ -112,16 +112,12 @@ def track(env: np.ndarray, period: np.ndarray) -> np.ndarray:
     local = env / (env.std() + 1e-9)
     cum = local.copy()
     back = np.full(n, -1)
-    for t in range(int(period[0] / 2), n):
-        p = period[t]
-        prev = np.arange(max(0, t - int(round(2 * p))), t - int(round(p / 2)) + 1)
-        if len(prev) == 0:
-            continue
-        cand = cum[prev] - TIGHTNESS * np.log((t - prev) / p) ** 2
-        j = int(np.argmax(cand))
-        if cand[j] > 0:
-            cum[t] = local[t] + cand[j]
-            back[t] = prev[j]
+    near = np.round(period / 2).astype(int)  # frame t looks back to t - near[t] at the latest
+    lo = np.maximum(0, np.arange(n) - np.round(2 * period).astype(int))
+    block = max(1, int(near.min())) if n else 1  # frames that never look at one another
+    for first in range(int(period[0] / 2), n, block):
+        _track_block(np.arange(first, min(n, first + block)), period, lo, near, local, cum,
+                     back)
     last_strong = np.nonzero(env > 0.1 * env.max())[0][-1]
     p = int(period[last_strong])
     end_zone = np.arange(max(0, last_strong - p), min(n, last_strong + p + 1))
@@ -131,6 +127,28 @@ def track(env: np.ndarray, period: np.ndarray) -> np.ndarray:
         t = int(back[t])
         beats.append(t)
     return np.array(beats[::-1], dtype=float)
+
+
+def _track_block(ts: np.ndarray, period: np.ndarray, lo: np.ndarray, near: np.ndarray,
+                 local: np.ndarray, cum: np.ndarray, back: np.ndarray) -> None:
+    """Ellis's step for frames `ts` at once: each looks back only to frames before ts[0],
+    whose scores are final, so the block gives what frame-by-frame steps would."""
+    hi = ts - near[ts]
+    width = hi - lo[ts] + 1
+    if width.max() <= 0:
+        return
+    prev = lo[ts][:, None] + np.arange(width.max())[None, :]
+    valid = prev <= hi[:, None]
+    prev = np.where(valid, prev, 0)
+    p = period[ts][:, None]
+    with np.errstate(divide="ignore"):
+        cand = cum[prev] - TIGHTNESS * np.log((ts[:, None] - prev) / p) ** 2
+    cand = np.where(valid, cand, -np.inf)
+    j = np.argmax(cand, axis=1)
+    best = cand[np.arange(len(ts)), j]
+    take = (width > 0) & (best > 0)
+    cum[ts[take]] = local[ts[take]] + best[take]
+    back[ts[take]] = prev[np.arange(len(ts)), j][take]
 
 
 def snap_to_onsets(beats_s: np.ndarray, onsets: np.ndarray, weights: np.ndarray) -> np.ndarray:

@@ -85,10 +85,13 @@ def choose_subdivisions(
         the subdivision of each beat.
     """
     prior = {s: _prior(s, compound) for s in subs}
-    local = np.zeros((n_beats, len(subs)))
+    empty = [np.inf if s in TUPLETS else prior[s] for s in subs]  # a beat with no onset
+    local = np.tile(np.array(empty, dtype=float), (n_beats, 1))
     idx = np.floor(beat_pos + EARLY).astype(int)
-    for b in range(n_beats):
-        x = beat_pos[idx == b] - b
+    order = np.argsort(idx, kind="stable")  # each beat's onsets in their given order
+    bounds = np.searchsorted(idx[order], np.arange(n_beats + 1))
+    for b in np.nonzero(np.diff(bounds))[0]:  # only beats with onsets: linear, not n x beats
+        x = beat_pos[order[bounds[b] : bounds[b + 1]]] - b
         for j, s in enumerate(subs):
             err = x - np.round(x * s) / s
             local[b, j] = prior[s] + float(np.sum(err**2)) / (2 * TIMING_SIGMA**2)
