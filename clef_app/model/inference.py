@@ -306,6 +306,8 @@ class StreamTranscriber:
         extra = self.t._roll_notes(self.stitcher.time_offset, start)
         if extra is not None and roll is not None:
             self._window += extra.add_segment(start, tokens[0], roll[0]) + extra.finish()
+        heard = self.stitcher.time_offset + (newest + 1) / fe.sample_rate
+        self._window = _trim(self._window, heard)  # none from the zeros after the newest sample
         self._window_start = self.stitcher.time_offset + start / window.fps
         return self.provisional()
 

@@ -112,3 +112,47 @@ def test_unknown_kind_is_refused():
         config_for("resnet")
     with pytest.raises(ModelError, match="unknown encoder kind"):
         ClefModel.build(replace(TINY, encoder_kind="resnet"))
+
+
+def test_the_vit_cut_gives_the_tokens_timms_model_gives():
+    """model/encoder.py writes ViT-Ti's layers itself (timm costs 2-3 s of every start):
+    the same parameter names, and the same tokens, bit for bit, as timm's model cut there."""
+    timm = pytest.importorskip("timm")
+    from timm.layers import resample_abs_pos_embed
+
+    from clef_app.model.encoder import ViTEncoder, resample_pos_embed
+
+    cfg = ModelConfig()  # the shipped cut: 2 blocks on the 224 x 512 image
+    torch.manual_seed(0)
+    ref = timm.create_model(cfg.encoder_name, pretrained=False, num_classes=0,
+                            img_size=(224, 512)).eval()
+    ours = ViTEncoder(cfg).eval()
+    wanted = ours.state_dict()
+    ours.load_state_dict({k: v for k, v in ref.state_dict().items() if k in wanted})
+    assert set(wanted) <= set(ref.state_dict())
+    images = torch.cat([_image(1), _image(2)])
+    with torch.no_grad():
+        x = ref.norm_pre(ref._pos_embed(ref.patch_embed(images)))
+        expected = ref.blocks[: cfg.encoder_blocks](x)[:, 1:]
+        assert torch.equal(ours(images), expected)
+    pretrained = torch.randn(1, 1 + 14 * 14, 192)
+    assert torch.equal(resample_pos_embed(pretrained, (14, 32)),
+                       resample_abs_pos_embed(pretrained, [14, 32], [14, 14], 1))
+
+
+def test_the_whisper_blocks_are_timms_blocks():
+    """Same initialisation from the same seed, same output (trained whisper checkpoints load
+    and give what they gave)."""
+    timm = pytest.importorskip("timm")
+
+    from clef_app.model.encoder import Block
+
+    torch.manual_seed(3)
+    ref = timm.models.vision_transformer.Block(192, 3, mlp_ratio=4.0, qkv_bias=True).eval()
+    torch.manual_seed(3)
+    ours = Block(192, 3).eval()
+    theirs = ref.state_dict()
+    assert all(torch.equal(v, theirs[k]) for k, v in ours.state_dict().items())
+    x = torch.randn(2, 128, 192)
+    with torch.no_grad():
+        assert torch.equal(ours(x), ref(x))

@@ -20,7 +20,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import timm
 import torch
 from torch import nn
 
@@ -111,6 +110,8 @@ class EfficientNetEncoder(nn.Module):
         self.grid = token_grid(cfg)
         self.cols = self.grid[1]
         self.sub = cfg.front_end.image_width // STAGE_STRIDES[cfg.encoder_blocks - 1] // self.cols
+        import timm  # here, not at import: only this encoder kind needs timm (2-3 s to import)
+
         net = timm.create_model(TIMM_NAME, pretrained=False, num_classes=0)
         self.conv_stem, self.bn1 = net.conv_stem, net.bn1
         self.blocks = nn.Sequential(*list(net.blocks)[: cfg.encoder_blocks])

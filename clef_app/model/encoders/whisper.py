@@ -3,7 +3,7 @@
 As in openai/whisper's `AudioEncoder`: a 1-D convolution over the mel frames (kernel 3),
 a second one with stride 2 (so one token per 20 ms), GELU after each, fixed sinusoidal
 positions, pre-norm Transformer blocks and a final LayerNorm. Width and depth are the ViT
-cut's (`encoder_dim`, `encoder_blocks`, the same timm blocks), so the parameter counts
+cut's (`encoder_dim`, `encoder_blocks`, the same blocks: model/encoder.py), so the parameter counts
 match and the comparison is of the tokenisation: 1-D frames here, 2-D patches there.
 
 It reads the same picture every Clef encoder reads (model/frontend.py `mel_to_image`):
@@ -18,10 +18,10 @@ import math
 
 import torch
 import torch.nn.functional as F
-from timm.models.vision_transformer import Block
 from torch import nn
 
 from clef_app.config import ModelConfig
+from clef_app.model.encoder import Block
 
 HEAD_DIM = 64  # per attention head, as in ViT-Ti (192 = 3 heads) and Whisper
 
@@ -54,8 +54,8 @@ class WhisperEncoder(nn.Module):
         self.conv1 = nn.Conv1d(fe.image_height, width, kernel_size=3, padding=1)
         self.conv2 = nn.Conv1d(width, width, kernel_size=3, stride=2, padding=1)
         self.register_buffer("positions", sinusoids(n_tokens, width), persistent=False)
-        self.blocks = nn.Sequential(*[Block(width, max(1, width // HEAD_DIM), mlp_ratio=4.0,
-                                            qkv_bias=True) for _ in range(cfg.encoder_blocks)])
+        self.blocks = nn.Sequential(*[Block(width, max(1, width // HEAD_DIM))
+                                      for _ in range(cfg.encoder_blocks)])
         self.ln_post = nn.LayerNorm(width)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
