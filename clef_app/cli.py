@@ -1,8 +1,9 @@
 """The `clef` command: the GUI with no arguments, headless subcommands otherwise.
 
-Each subcommand lives in the module that owns it; the module provides
-`add_arguments(parser)` and `run(args) -> int`. Modules are imported only when their
-subcommand runs, so `clef --version` stays instant.
+Each subcommand is a module of `clef_app/commands/` providing `add_arguments(parser)` and
+`run(args) -> int`; this module only parses and dispatches. A command module is imported only
+when its subcommand runs, and imports the layers' heavy code (torch) only inside `run`, so
+`clef --version` and `clef X --help` stay instant.
 """
 
 from __future__ import annotations
@@ -20,14 +21,15 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "transcribe": ("clef_app.commands.transcribe",
                    "transcribe audio to MusicXML, MIDI, PDF, MEI or TSV"),
     "export": ("clef_app.commands.export", "convert notes (.mid/.tsv) to a score file"),
-    "benchmark": ("clef_app.model.benchmark", "measure the model's real-time factor"),
-    "live-benchmark": ("clef_app.audio.live_benchmark", "live-input latency on a file"),
-    "build-data": ("clef_app.training.build", "render synthetic training data"),
-    "cache": ("clef_app.training.cache", "compute frozen encoder features for rendered data"),
-    "train": ("clef_app.training.train", "train the Clef model"),
-    "eval": ("clef_app.training.evaluate", "evaluate on a folder of audio + ground truth"),
-    "ablate": ("clef_app.training.ablate", "train and score each encoder kind the same way"),
-    "score-eval": ("clef_app.notation.quality", "measure score building on held-out corpus pieces"),
+    "benchmark": ("clef_app.commands.benchmark", "measure the model's real-time factor"),
+    "live-benchmark": ("clef_app.commands.live_benchmark", "live-input latency on a file"),
+    "build-data": ("clef_app.commands.build_data", "render synthetic training data"),
+    "cache": ("clef_app.commands.cache", "compute frozen encoder features for rendered data"),
+    "train": ("clef_app.commands.train", "train the Clef model"),
+    "eval": ("clef_app.commands.eval", "evaluate on a folder of audio + ground truth"),
+    "ablate": ("clef_app.commands.ablate", "train and score each encoder kind the same way"),
+    "score-eval": ("clef_app.commands.score_eval",
+                   "measure score building on held-out corpus pieces"),
     "why": ("clef_app.commands.why", "PNG of where the model looked to write a note"),
 }
 

@@ -18,7 +18,6 @@ written note is compared with the original after one global alignment of positio
 
 from __future__ import annotations
 
-import argparse
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -274,36 +273,3 @@ def _mean_line(label: str, method: str, rs: list[PieceScore]) -> str:
             f"{f'{sum(r.key_ok for r in rs)}/{len(rs)} ok':<12}")
 
 
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--oracle", action="store_true",
-                   help="score the played notes with timing noise instead of transcribing audio")
-    p.add_argument("--method", choices=("auto", "simple", "both"), default="both",
-                   help="auto = Clef's score building; simple = the walking skeleton's baseline")
-    p.add_argument("--pieces", type=int, default=len(PIECES),
-                   help="how many pieces to use (the first 8 are the original set)")
-    p.add_argument("--pedal", action="store_true",
-                   help="(oracle) notes sound on under a sustain pedal changed at every bar line")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--model", default=None, help="checkpoint (default: the bundled one)")
-
-
-def run(args: argparse.Namespace) -> int:
-    from clef_app.cli import CommandError
-
-    transcriber = None
-    if not args.oracle:
-        try:
-            from clef_app.model.errors import ModelError
-            from clef_app.model.pipeline import Pipeline
-
-            transcriber = Pipeline.load(args.model)
-        except (ImportError, ModelError) as exc:
-            raise CommandError(f"{exc} (use --oracle to measure the score building alone)") from exc
-    methods = ("simple", "auto") if args.method == "both" else (args.method,)
-    rows = []
-    for piece in PIECES[: args.pieces]:
-        for method in methods:
-            rows.append(evaluate_piece(piece, method, args.oracle, args.seed, transcriber,
-                                       pedal=args.pedal))
-    print(format_table(rows))
-    return 0

@@ -19,53 +19,21 @@ from pathlib import Path
 import torch
 
 from clef_app.atomic import atomic_write_text
-from clef_app.cli import CommandError
-from clef_app.model.encoders import KINDS, config_for, trains_encoder
-from clef_app.model.weights import PROJECT_ROOT
+from clef_app.errors import ClefError
+from clef_app.model.encoders import config_for, trains_encoder
 from clef_app.training import cache, kind_cache, train
 from clef_app.training.ablate_eval import encoder_cost, score_files, training_summary
 from clef_app.training.ablate_report import markdown_report
+from clef_app.training.arguments import MAPS_DEV, cache_arguments, train_arguments
 from clef_app.training.dataset import split_folders
 from clef_app.training.evaluate import find_files
-
-MAPS_DEV = PROJECT_ROOT.parent / "shared" / "data" / "maps-dev"
-
-
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--data", type=Path, required=True, help="rendered data (clef build-data)")
-    p.add_argument("--out", type=Path, required=True, help="folder for runs and tables")
-    p.add_argument("--kinds", nargs="+", default=list(KINDS), choices=KINDS)
-    p.add_argument("--caches", type=Path, default=None,
-                   help="where the caches go (default OUT/caches)")
-    p.add_argument("--vit-cache", type=Path, default=None,
-                   help="an existing ViT feature cache to reuse read-only (default DATA/cache "
-                        "if finished)")
-    p.add_argument("--minutes", type=float, default=0.0,
-                   help="training wall time per encoder (0 = none; then --samples decides)")
-    p.add_argument("--samples", type=int, default=0,
-                   help="training samples per encoder (steps = samples / batch)")
-    p.add_argument("--batch", type=int, default=32)
-    p.add_argument("--eval-every", type=int, default=500, help="validation interval, steps")
-    p.add_argument("--warmup", type=int, default=500,
-                   help="learning-rate warm-up steps (at most a tenth of --samples' steps)")
-    p.add_argument("--val-batches", type=int, default=5)
-    p.add_argument("--threads", type=int, default=1, help="torch threads for everything")
-    p.add_argument("--device", default="cpu", help="cpu | cuda | mps | auto, for all steps")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--val-files", type=int, default=0,
-                   help="held-out synthetic files to score (0 = all of DATA/clips/val)")
-    p.add_argument("--real", type=Path, nargs="*", default=None,
-                   help=f"real recordings with ground truth (default {MAPS_DEV})")
-    p.add_argument("--real-files", type=int, default=0, help="at most this many (0 = all)")
-    p.add_argument("--max-seconds", type=float, default=0.0,
-                   help="score only the first seconds of each file (0 = whole files)")
 
 
 def run(args: argparse.Namespace) -> int:
     if not args.minutes and not args.samples:
-        raise CommandError("give a budget: --samples and/or --minutes")
+        raise ClefError("give a budget: --samples and/or --minutes")
     if not (args.data / "manifest.jsonl").is_file():
-        raise CommandError(f"{args.data}: no manifest.jsonl (make data with clef build-data)")
+        raise ClefError(f"{args.data}: no manifest.jsonl (make data with clef build-data)")
     torch.set_num_threads(args.threads)
     sets = {"synthetic": find_files([args.data / "clips" / "val"], args.val_files)}
     real = args.real if args.real is not None else [MAPS_DEV] if MAPS_DEV.is_dir() else []
@@ -134,7 +102,7 @@ def train_args(kind: str, cache_dir: Path, run_dir: Path, args: argparse.Namespa
     if (run_dir / "last.safetensors").is_file():
         argv += ["--resume", str(run_dir / "last.safetensors")]
     p = argparse.ArgumentParser(prog="clef train")
-    train.add_arguments(p)
+    train_arguments(p)
     return p.parse_args(argv)
 
 
@@ -150,7 +118,7 @@ def ensure_cache(kind: str, args: argparse.Namespace) -> Path:
     if all(split_folders(folder, s) for s in ("train", "val")):
         return folder
     p = argparse.ArgumentParser(prog="clef cache")
-    cache.add_arguments(p)
+    cache_arguments(p)
     argv = ["--data", str(args.data), "--out", str(folder), "--splits", "train", "val",
             "--threads", str(args.threads)]
     argv += ["--store", "mels"] if holds == "mels" else ["--kind", kind]

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from clef_app.cli import CommandError
+from clef_app.errors import ClefError
 from clef_app.training.clips import ClipSpec, render_clip
 
 TRAIN_SOUNDFONTS = (
@@ -100,7 +100,7 @@ def soundfonts() -> tuple[list[str], str]:
             seen.add(p.resolve())
             train.append(path)
     if not train or not Path(VAL_SOUNDFONT).is_file():
-        raise CommandError(
+        raise ClefError(
             "install fluid-soundfont-gm, musescore-general-soundfont, timgm6mb-soundfont"
         )
     return train, VAL_SOUNDFONT
@@ -293,7 +293,7 @@ def run(args: argparse.Namespace) -> int:
     out = (args.out or default_out()).expanduser().resolve()
     repo = Path(__file__).resolve().parents[2]
     if (repo / ".git").exists() and out.is_relative_to(repo):
-        raise CommandError(f"{out}: data never goes inside the repository")
+        raise ClefError(f"{out}: data never goes inside the repository")
     cache = (args.corpus_cache or out.parent / "corpus-cache").expanduser().resolve()
     out.mkdir(parents=True, exist_ok=True)
     specs = plan(args, pickers_for(args, cache))

@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import ctypes
 import json
-import os
 import time
 from pathlib import Path
 
@@ -27,28 +26,6 @@ from clef_app.notation.codec import PAD, FrameNote, encode_segment, to_frames
 from clef_app.notation.events import read_notes_tsv
 
 MIN_LAST_SEGMENT = 0.4  # fraction: a clip's last, padded segment is kept if this much is audio
-
-
-def default_data_dir() -> Path:
-    return Path(os.environ.get("CLEF_DATA", Path.home() / ".cache" / "clef" / "data"))
-
-
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--data", type=Path, default=default_data_dir(), help="rendered data folder")
-    p.add_argument("--out", type=Path, default=None, help="cache folder (default DATA/cache)")
-    p.add_argument("--splits", nargs="+", default=["train", "val", "val_seen"])
-    p.add_argument("--batch", type=int, default=32, help="segments per encoder batch")
-    p.add_argument("--weights", default=None, help="ImageNet ViT weights (safetensors)")
-    p.add_argument("--threads", type=int, default=0, help="torch threads (0 = default)")
-    p.add_argument("--part-clips", type=int, default=0,
-                   help="write each split in parts of this many clips (SPLIT-00, SPLIT-01, ...), "
-                        "so training can start on the parts already finished; finished parts "
-                        "are skipped when the command runs again")
-    p.add_argument("--kind", default="vit",
-                   help="encoder whose features to store: vit | cnn (see model/encoders/)")
-    p.add_argument("--store", choices=("features", "mels"), default="features",
-                   help="mels: normalised log-mels, for the encoders that train "
-                        "(vit-scratch, whisper); default out DATA/cache-mels")
 
 
 def large_allocations_to_mmap(threshold: int = 1 << 20) -> None:

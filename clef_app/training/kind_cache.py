@@ -18,8 +18,8 @@ from pathlib import Path
 import torch
 
 from clef_app.atomic import atomic_write_text
-from clef_app.cli import CommandError
 from clef_app.config import ModelConfig
+from clef_app.errors import ClefError
 from clef_app.model.clef_model import ClefModel
 from clef_app.model.encoders import build_encoder, config_for, trains_encoder
 from clef_app.model.errors import ModelError
@@ -40,10 +40,10 @@ def run_kind(args: argparse.Namespace) -> int:
     try:
         cfg = config_for(args.kind)
     except ModelError as exc:
-        raise CommandError(str(exc)) from exc
+        raise ClefError(str(exc)) from exc
     mels = args.store == "mels"
     if not mels and trains_encoder(cfg):
-        raise CommandError(f"{args.kind} trains with the decoder: cache it with --store mels")
+        raise ClefError(f"{args.kind} trains with the decoder: cache it with --store mels")
     out = args.out or args.data / ("cache-mels" if mels else f"cache-{args.kind}")
     clips = read_manifest(args.data / "manifest.jsonl")
     encoder, sha = (None, "") if mels else build_encoder(cfg)
@@ -94,17 +94,17 @@ def model_for_cache(kind: str, meta: dict) -> ClefModel:
     """A new model of encoder `kind` for a cache (`meta` of its train split) made for it.
 
     Raises:
-        CommandError: the cache holds another encoder's features, or features where the
+        ClefError: the cache holds another encoder's features, or features where the
             encoder trains and needs mels.
     """
     try:
         cfg = config_for(kind)
     except ModelError as exc:
-        raise CommandError(str(exc)) from exc
+        raise ClefError(str(exc)) from exc
     wanted = "mels" if trains_encoder(cfg) else kind
     if cache_holds(meta) != wanted:
         how = "--store mels" if wanted == "mels" else f"--kind {kind}"
-        raise CommandError(f"this cache holds {cache_holds(meta)}; {kind} needs {wanted} "
+        raise ClefError(f"this cache holds {cache_holds(meta)}; {kind} needs {wanted} "
                            f"(make it with `clef cache {how}`)")
     if not trains_encoder(cfg):
         cfg = replace(cfg, encoder_sha256=meta.get("encoder_sha256", ""))

@@ -27,30 +27,7 @@ from clef_app.model.device import choose_device
 from clef_app.model.encoders import trains_encoder
 from clef_app.model.weights import file_sha256, resolve_weights
 from clef_app.notation.codec import PAD
-from clef_app.training.cache import default_data_dir
 from clef_app.training.dataset import CachedSplit, split_folders
-
-
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--cache", type=Path, default=default_data_dir() / "cache")
-    p.add_argument("--out", type=Path, default=Path("runs/clef"), help="run folder")
-    p.add_argument("--resume", type=Path, default=None, help="checkpoint to start from")
-    p.add_argument("--steps", type=int, default=20_000)
-    p.add_argument("--batch", type=int, default=32)
-    p.add_argument("--lr", type=float, default=5e-4)
-    p.add_argument("--warmup", type=int, default=500)
-    p.add_argument("--weight-decay", type=float, default=0.05)
-    p.add_argument("--eval-every", type=int, default=500)
-    p.add_argument("--val-batches", type=int, default=20)
-    p.add_argument("--device", default="auto")
-    p.add_argument("--threads", type=int, default=0)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--minutes", type=float, default=0, help="stop after this wall time")
-    p.add_argument("--roll-weight", type=float, default=5.0, help="weight of the roll loss")
-    p.add_argument("--encoder-kind", default="vit", help="vit | vit-scratch | whisper | cnn")
-    p.add_argument("--new-schedule", action="store_true",
-                   help="with --resume: warm-up and cosine start again at the checkpoint's step "
-                        "(fine-tuning on new data); --steps and --minutes count from there")
 
 
 def lr_at(step: int, args: argparse.Namespace, minutes: float = 0.0) -> float:

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from clef_app.cli import CommandError
+from clef_app.errors import ClefError
 from clef_app.notation.events import read_notes_tsv
 from clef_app.training import build, corpus
 
@@ -75,7 +75,7 @@ def test_corpus_clips_come_from_the_cache(tmp_path: Path) -> None:
 
 
 def test_refuses_to_write_inside_the_repository() -> None:
-    with pytest.raises(CommandError):
+    with pytest.raises(ClefError):
         build.run(_args(Path(__file__).parent / "data-here"))
 
 
