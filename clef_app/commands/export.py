@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from clef_app.cli import CommandError
@@ -56,16 +57,25 @@ def read_notes(path: Path) -> list:
 
 def run(args: argparse.Namespace) -> int:
     from clef_app.atomic import check_output
-    from clef_app.notation.export import SUFFIXES, ExportError, export
+    from clef_app.notation.export import SUFFIXES, ExportError, export_steps
+    from clef_app.notation.steps import run_to_end
 
     check_output(args.output, SUFFIXES)
     settings = settings_from_args(args)
     notes = read_notes(args.notes)
     if not notes:
         raise CommandError(f"{args.notes.name}: no notes")
+    show = sys.stderr.isatty()  # progress for a person watching, not for a log
     try:
-        export(notes, settings, args.output)
+        run_to_end(export_steps(notes, settings, args.output), _progress if show else None)
     except (ExportError, ValueError) as exc:
         raise CommandError(str(exc)) from exc
+    finally:
+        if show:
+            print(file=sys.stderr)
     print(f"{len(notes)} notes -> {args.output}")
     return 0
+
+
+def _progress(fraction: float) -> None:
+    print(f"\rexporting: {100 * fraction:3.0f} %", end="", file=sys.stderr, flush=True)

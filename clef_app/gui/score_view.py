@@ -30,7 +30,8 @@ from clef_app.gui.workers import GeneratorWorker
 from clef_app.notation import note_edits as edits
 from clef_app.notation.engrave import SCREEN_OPTIONS, engrave
 from clef_app.notation.events import NoteEvent
-from clef_app.notation.score import ScoreResult, build_score, note_id_of
+from clef_app.notation.score import ScoreResult, build_score_steps, note_id_of
+from clef_app.notation.steps import Steps, run_to_end, scaled
 
 DURATION_KEYS = {  # MuseScore's digits: 3 = 16th ... 7 = whole
     Qt.Key.Key_3: Fraction(1, 4), Qt.Key.Key_4: Fraction(1, 2), Qt.Key.Key_5: Fraction(1),
@@ -40,9 +41,15 @@ DURATION_KEYS = {  # MuseScore's digits: 3 = 16th ... 7 = whole
 
 def engrave_job(notes: list[NoteEvent], settings: dict) -> tuple[ScoreResult | None, list[str]]:
     """The score and its SVG pages (plain data: runs on a worker thread)."""
+    return run_to_end(engrave_steps(notes, settings))
+
+
+def engrave_steps(notes: list[NoteEvent], settings: dict
+                  ) -> Steps[tuple[ScoreResult | None, list[str]]]:
+    """`engrave_job` yielding progress, so a worker can stop it between steps."""
     if not notes:
         return None, []
-    result = build_score(notes, settings)
+    result = yield from scaled(build_score_steps(notes, settings), 0.0, 0.9)
     return result, engrave(result.score, SCREEN_OPTIONS).pages
 
 
@@ -108,8 +115,7 @@ class ScoreView(QScrollArea):
         notes_now, settings_now = self.notes, self.settings
 
         def job(cancelled):
-            yield from ()
-            return engrave_job(notes_now, settings_now)
+            return (yield from engrave_steps(notes_now, settings_now))
 
         self._worker = GeneratorWorker(job, name="engrave")
         self._worker.finished.connect(self._on_engraved)

@@ -29,7 +29,8 @@ from clef_app.notation import svg_pdf
 from clef_app.notation.engrave import PAGE_OPTIONS, engrave, to_mei, to_musicxml
 from clef_app.notation.events import NoteEvent
 from clef_app.notation.midi_export import performance_midi_bytes, score_midi_bytes
-from clef_app.notation.score import ScoreResult, build_score
+from clef_app.notation.score import ScoreResult, build_score_steps
+from clef_app.notation.steps import run_to_end, scaled
 
 SUFFIXES = (".musicxml", ".xml", ".mid", ".midi", ".pdf", ".mei")
 
@@ -58,12 +59,7 @@ def export(
         WriteError: the path cannot be written (checked before the score is built); the
             file is replaced atomically, so a failure leaves the old one as it was.
     """
-    steps = export_steps(notes, settings, path, result, kind)
-    while True:
-        try:
-            next(steps)
-        except StopIteration as done:
-            return done.value
+    return run_to_end(export_steps(notes, settings, path, result, kind))
 
 
 def export_steps(
@@ -81,8 +77,7 @@ def export_steps(
         data = performance_midi_bytes(notes)
     else:
         if result is None:
-            result = build_score(notes, settings)
-            yield 0.3
+            result = yield from scaled(build_score_steps(notes, settings), 0.0, 0.3)
         if suffix in (".musicxml", ".xml"):
             data = to_musicxml(result.score).encode("utf-8")
         elif suffix in (".mid", ".midi"):

@@ -235,6 +235,7 @@ def assign_voices(
     """Voices of one staff: chords of equal length share a voice, higher lines lower numbers."""
     voice_end: dict[int, Fraction] = {}
     placed: list[Placed] = []
+    sounding: dict[int, list[int]] = defaultdict(list)  # voice -> its notes that may still sound
     for group in group_by_start(written_lengths(qnotes, all_starts)):
         by_end: dict[Fraction, list[QNote]] = defaultdict(list)
         for q in group:
@@ -249,9 +250,10 @@ def assign_voices(
                 v = lowest
             elif v > MAX_VOICES:  # cut the line that is in the way
                 v = lowest + 1
-                placed = _cut_voice(placed, v, part[0].start)
+                _cut_voice(placed, sounding[v], part[0].start)
             voice_end[v] = part[0].end
             lowest = v
+            sounding[v].extend(range(len(placed), len(placed) + len(part)))
             placed.extend(Placed(q, staff, v) for q in part)
     return placed
 
@@ -263,12 +265,18 @@ def _free_voice(voice_end: dict[int, Fraction], start: Fraction, above: int) -> 
     return v
 
 
-def _cut_voice(placed: list[Placed], voice: int, at: Fraction) -> list[Placed]:
-    return [
-        replace(p, note=replace(p.note, end=at))
-        if p.voice == voice and p.note.start < at < p.note.end else p
-        for p in placed
-    ]
+def _cut_voice(placed: list[Placed], sounding: list[int], at: Fraction) -> None:
+    """End at `at` the notes of one voice sounding across it (`sounding`: their indices in
+    `placed`). Cuts come at ever later onsets, so a note that ends by `at` leaves the list
+    for good: each note is looked at a few times, not once per cut (was quadratic)."""
+    keep = []
+    for i in sounding:
+        p = placed[i]
+        if p.note.start < at < p.note.end:
+            placed[i] = replace(p, note=replace(p.note, end=at))
+        elif p.note.end > at:
+            keep.append(i)
+    sounding[:] = keep
 
 
 def layout(qnotes: Sequence[QNote], split: str | int = "auto") -> list[Placed]:

@@ -26,9 +26,11 @@ from clef_app.notation.layout import layout as place_notes
 from clef_app.notation.measures import Bar, make_bars, split_span
 from clef_app.notation.quantize import QNote, quantize
 from clef_app.notation.settings import ScoreSettings
+from clef_app.notation.steps import Steps, run_to_end, scaled
 from clef_app.notation.timemap import TempoMap
 from clef_app.notation.timing import Timing, analyse_timing
 
+BARS_PER_STEP = 50  # bars written between two progress reports (and chances to cancel)
 TEMPO_MARK_CHANGE = 0.12  # a new tempo mark when a bar's tempo differs this much (ratio)
 SIXTH = Fraction(1, 6)  # quarter notes: a 16th of a sextuplet
 _ELEMENT_ID = re.compile(r"^n(\d+)(?:-\d+)?$")
@@ -84,24 +86,36 @@ def build_score(
     Returns:
         the music21 score, the analysis, and the note id <-> element id maps.
     """
+    return run_to_end(build_score_steps(notes, settings, method))
+
+
+def build_score_steps(
+    notes: Sequence[NoteEvent], settings: dict | None = None, method: str = "auto"
+) -> Steps[ScoreResult]:
+    """`build_score` as a generator (notation.steps): yields the fraction done after each
+    stage and every BARS_PER_STEP bars written, and returns the ScoreResult."""
     s = ScoreSettings.from_dict(settings)
+    yield 0.0
     timing = analyse_timing(notes, s, method)
+    yield 0.3
     grid = s.grid if method == "auto" else (s.grid if s.grid != "auto" else "1/16")
     qnotes = quantize(notes, timing.tempo_map, grid, timing.beat_quarters, timing.first_beat)
     key_list = [(b, k) for b, k in s.key if keys.parse_key(k)]  # parse_key raises if invalid
     if not key_list or key_list[0][0] > 1:
         key_list.insert(0, (1, keys.estimate_key(qnotes) if method == "auto" else "C major"))
+    yield 0.4
     split = s.split if s.split != "auto" or method == "auto" else 60
     placed = place_notes(qnotes, split)
     until = max((p.note.end for p in placed), default=Fraction(1))
     bars = make_bars(timing.meters, timing.pickup, until)
+    yield 0.5
     result = ScoreResult(stream.Score(), timing, key_list, bars, {p.note.id: p for p in placed})
-    _fill_score(result, s)
+    yield from scaled(_fill_score(result, s), 0.5, 1.0)
     return result
 
 
-def _fill_score(result: ScoreResult, s: ScoreSettings) -> None:
-    """Write the placed notes into two PartStaffs of result.score."""
+def _fill_score(result: ScoreResult, s: ScoreSettings) -> Steps[None]:
+    """Write the placed notes into two PartStaffs of result.score (yielding progress)."""
     score = result.score
     score.insert(0, metadata.Metadata(title=s.title or "", movementName=""))
     staves = [stream.PartStaff(id="staff1"), stream.PartStaff(id="staff2")]
@@ -109,7 +123,8 @@ def _fill_score(result: ScoreResult, s: ScoreSettings) -> None:
     by_staff: dict[int, list[Placed]] = defaultdict(list)
     for p in result.placed.values():
         by_staff[p.staff].append(p)
-    for st, part in zip((UPPER, LOWER), staves, strict=True):
+    total = 2 * max(1, len(result.bars))
+    for k, (st, part) in enumerate(zip((UPPER, LOWER), staves, strict=True)):
         per_bar = _by_bar(_voices(by_staff[st]), result.bars)
         shown = None
         for i, (bar, name) in enumerate(zip(result.bars, _clefs(by_staff[st], result.bars, st),
@@ -119,10 +134,13 @@ def _fill_score(result: ScoreResult, s: ScoreSettings) -> None:
                 m.insert(0, clef.TrebleClef() if name == TREBLE else clef.BassClef())
                 shown = name
             part.append(m)
+            if i % BARS_PER_STEP == BARS_PER_STEP - 1:
+                yield (k * len(result.bars) + i + 1) / total
     _tempo_marks(result, staves[0])
     for part in staves:
         score.insert(0, part)
     score.insert(0, layout.StaffGroup(staves, symbol="brace", barTogether=True))
+    yield 1.0
 
 
 def _by_bar(voices: dict[int, list[list[QNote]]], bars: list[Bar]) -> list[dict]:

@@ -152,3 +152,38 @@ def test_settings_within_range_are_read():
     s = ScoreSettings.from_dict({"tempo": [(1, 10), (MAX_BAR, 400)], "meter": [(1, "32/16")],
                                  "pickup": 1, "split": 60})
     assert s.tempo == ((1, 10.0), (MAX_BAR, 400.0)) and s.meter == ((1, "32/16"),)
+
+
+def test_the_longest_span_builds_in_bounded_time_with_progress():
+    """Two notes 4 hours apart (the widest accepted input: 13,000 bars) build their score
+    with steady progress; it took 38 s and said nothing, and notes everywhere in it were
+    quadratic in places (each beat's onsets, written lengths, voice cuts)."""
+    from clef_app.notation.events import NoteEvent
+    from clef_app.notation.score import build_score_steps
+
+    notes = [NoteEvent(0.0, 0.5, 60), NoteEvent(MAX_NOTE_SECONDS - 1.0, MAX_NOTE_SECONDS, 62)]
+    steps = build_score_steps(notes, {})
+    fractions, started = [], time.perf_counter()
+    while True:
+        try:
+            fractions.append(next(steps))
+        except StopIteration as done:
+            result = done.value
+            break
+    assert time.perf_counter() - started < 120  # ~15 s alone on this 2-core machine
+    assert len(result.bars) > 10_000
+    assert fractions == sorted(fractions) and fractions[0] == 0.0 and fractions[-1] == 1.0
+    assert len(fractions) > 200  # a report every 50 bars written
+
+
+def test_a_score_build_stops_when_its_consumer_does():
+    from clef_app.notation.events import NoteEvent
+    from clef_app.notation.score import build_score_steps
+
+    notes = [NoteEvent(0.5 * i, 0.5 * i + 0.4, 60 + i % 5) for i in range(2000)]
+    steps = build_score_steps(notes, {})
+    seen = [next(steps) for _ in range(5)]
+    steps.close()  # what a cancelled worker does between steps
+    assert seen == sorted(seen) and seen[-1] < 1.0
+    with pytest.raises(StopIteration):
+        next(steps)
