@@ -101,7 +101,7 @@ def _default(sd, which: int, candidates: list[AudioDevice]) -> int | None:
     """PortAudio's default device index if usable, else the first candidate, else None."""
     try:
         index = sd.default.device[which]
-    except Exception:
+    except Exception:  # PortAudio has no default device here: use the first candidate
         index = -1
     ids = [d.index for d in candidates]
     if index in ids:
@@ -122,14 +122,14 @@ def negotiate_rate(device: int | None, kind: str, channels: int = 1,
     check = sd.check_input_settings if kind == "input" else sd.check_output_settings
     try:
         own = int(sd.query_devices(device, kind)["default_samplerate"])
-    except Exception as exc:
+    except Exception as exc:  # PortAudioError or a bad index (ValueError): named
         raise AudioUnavailable(f"audio {kind} device {device}: {exc}") from exc
     errors = []
     for rate in dict.fromkeys((own, *preferred)):
         try:
             check(device=device, channels=channels, samplerate=rate, dtype="float32")
             return rate
-        except Exception as exc:
+        except Exception as exc:  # PortAudioError/ValueError: this rate is refused, try the next
             errors.append(f"{rate} Hz: {exc}")
     raise AudioUnavailable(f"audio {kind} device {device} accepts no usable rate ({errors[0]})")
 
@@ -141,5 +141,5 @@ def close_stream(stream) -> None:
     try:
         stream.abort()
         stream.close()
-    except Exception:
+    except Exception:  # the device is already gone: nothing left to close
         pass

@@ -76,7 +76,7 @@ class LiveInput:
                 self._stream.start()
                 self.rate, self.channels = rate, channels
                 return
-            except Exception as exc:
+            except Exception as exc:  # PortAudioError and the like: try the next settings
                 errors.append(str(exc))
                 self._stream = None
         raise AudioUnavailable(f"cannot record from input device {self.device}: {errors[-1]}")

@@ -118,7 +118,7 @@ class Player:
         src, dac = self._heard
         try:
             ahead = self._stream.time - dac if dac > 0 else 0.0
-        except Exception:
+        except Exception:  # a stream closing under us has no time: assume nothing queued
             ahead = 0.0
         ahead = min(max(ahead, 0.0), 4 * BLOCK_FRAMES / self.rate)
         pos = src + ahead * self.rate * self._view.speed
@@ -167,7 +167,7 @@ class Player:
             sounddevice_module().check_output_settings(self.device, samplerate=rate,
                                                        channels=1, dtype="float32")
             return rate
-        except Exception:
+        except Exception:  # PortAudioError/ValueError: the rate is refused, negotiate one
             try:
                 return negotiate_rate(self.device, "output")
             except AudioUnavailable:
@@ -197,7 +197,7 @@ class Player:
             latency = float(self._stream.latency)
             self._tail = self._tail_left = int((latency + END_TAIL_SECONDS) * self.rate)
             self._stream.start()
-        except Exception as exc:
+        except Exception as exc:  # PortAudio failed to open or start: playback off, said why
             self._stream = None
             self.error = f"audio output failed: {exc}"
             raise AudioUnavailable(self.error) from exc
@@ -232,7 +232,7 @@ class Player:
         try:
             info = sd.query_devices(self.device, "output")
             return max(1, min(2, int(info["max_output_channels"])))
-        except Exception:
+        except Exception:  # PortAudio cannot describe the device: mono is always possible
             return 1
 
     def _pending_pos(self) -> float:
@@ -325,7 +325,7 @@ class Player:
         outdata[:] = block[:, None]
         try:
             dac = float(time_info.outputBufferDacTime)
-        except Exception:
+        except Exception:  # in the audio callback nothing may raise; no DAC time is 0
             dac = 0.0
         self._heard = (self._block_start, dac)
         self._tail_left = self._tail_left - frames if self._finished_source else self._tail

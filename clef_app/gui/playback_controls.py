@@ -135,7 +135,7 @@ class Playback(QObject):
             return
         try:
             self.player.play(start)
-        except Exception as exc:
+        except Exception as exc:  # PortAudioError and what a dying device raises: shown
             self.message.emit(str(exc))
             return
         self._timer.start()

@@ -25,7 +25,7 @@ def device_names() -> tuple[list[str], list[str], str]:
         from clef_app.audio.devices import list_devices
 
         devices = list_devices()
-    except Exception as exc:
+    except Exception as exc:  # PortAudio missing or failing: the dialog still opens
         return [], [], f"no audio: {exc}"
     return ([d.label for d in devices.inputs], [d.label for d in devices.outputs],
             devices.error)
@@ -39,7 +39,7 @@ def device_index(label: str, kind: str) -> int | None:
         from clef_app.audio.devices import list_devices
 
         devices = list_devices()
-    except Exception:
+    except Exception:  # PortAudio missing or failing: no device to remember
         return None
     for d in devices.inputs if kind == "input" else devices.outputs:
         if d.label == label:

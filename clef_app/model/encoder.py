@@ -16,6 +16,7 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+from safetensors import SafetensorError
 from safetensors.torch import load_file
 from torch import nn
 
@@ -66,7 +67,7 @@ class ViTEncoder(nn.Module):
         """Load ImageNet weights, resampling the 14x14 position grid to this image's grid."""
         try:
             state = load_file(str(path))
-        except Exception as exc:
+        except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
             raise ModelError(f"{path.name}: not a readable safetensors file ({exc})") from exc
         state = {k: v for k, v in state.items() if not k.startswith(("head", "norm.", "fc_norm"))}
         if "pos_embed" in state:
@@ -115,7 +116,7 @@ def _load_from_timm(encoder: ViTEncoder, cfg: ModelConfig) -> str:
 
     try:
         vit = timm.create_model(cfg.encoder_name, pretrained=True, num_classes=0)
-    except Exception as exc:
+    except Exception as exc:  # timm and the hub raise network, HTTP and file errors alike
         raise ModelError(
             "ImageNet encoder weights not found: set CLEF_ENCODER_WEIGHTS to "
             "vit_tiny_patch16_224 safetensors, put them in ../shared/weights/, or connect to "

@@ -83,7 +83,7 @@ def parse_key(text: str) -> key.Key:
         raise ValueError(f"key {text!r}: mode must be major or minor")
     try:
         return key.Key(tonic[0].upper() + tonic[1:], mode)
-    except Exception:
+    except Exception:  # music21 raises assorted types for names it does not know
         raise ValueError(f"key {text!r} is not a key music21 knows") from None
 
 
