@@ -46,6 +46,34 @@ def test_a_recording_cut_short_opens_with_a_warning_saying_how_much(window, tmp_
     assert "cut.flac: damaged after" in text and "of 10.0 s" in text and "%" in text
 
 
+def test_a_midi_note_at_a_million_seconds_is_refused_at_once(window, dialogs, tmp_path):
+    from tests.notation.test_note_bounds import midi_file
+
+    path = midi_file(tmp_path / "far.mid", [(0.0, 0.5, 60), (1_000_000.0, 1_000_001.0, 61)])
+    before = dict(window.document.notes)
+    started = time.perf_counter()
+    assert not window.controller.open(path)
+    assert time.perf_counter() - started < 2.0
+    assert dialogs and "far.mid" in dialogs[-1][2] and "14400 s" in dialogs[-1][2]
+    assert dict(window.document.notes) == before
+
+
+def test_a_project_bomb_is_refused_without_decoding(window, dialogs, tmp_path):
+
+    from tests.project.test_bombs import embedded, flac
+    from tests.project.zips import write_project
+
+    data = flac(100)
+    path = write_project(tmp_path / "bomb.clef", embedded(data, 655_350, 1_000_000_000),
+                         ("audio.flac", data))
+    before = window.document.audio_path
+    started = time.perf_counter()
+    assert not window.controller.open(path)
+    assert time.perf_counter() - started < 2.0
+    assert dialogs and "bomb.clef" in dialogs[-1][2] and "frames" in dialogs[-1][2]
+    assert window.document.audio_path == before
+
+
 CLOSE_WHILE_BUSY = """
 import os, sys, threading, time
 from PySide6.QtCore import QTimer
