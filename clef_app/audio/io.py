@@ -21,6 +21,8 @@ MAX_NATIVE_RATE = 48_000  # Hz: higher rates are resampled to this when no rate 
 BLOCK_FRAMES = 1 << 18  # frames read at a time (~5 s at 48 kHz)
 SALVAGE_FRAMES = 1 << 12  # frames read at a time after a decoding error, to keep the most
 DECODE_ERRORS = (sf.LibsndfileError, RuntimeError)  # libsndfile's "the data are damaged"
+WAV_SAMPLE_BYTES = {"PCM_U8": 1, "PCM_S8": 1, "PCM_16": 2, "PCM_24": 3, "PCM_32": 4,
+                    "FLOAT": 4, "DOUBLE": 8}  # bytes per sample of the WAV codings
 
 
 class AudioError(ClefError):
@@ -97,6 +99,7 @@ class _MonoReader:
             raise AudioError(f"{name}: the header gives no sample rate or channels")
         self.name, self.rate, self.channels = name, int(f.samplerate), int(f.channels)
         self.header_frames = max(0, int(f.frames))
+        self.announced = _wav_announced_frames(f)  # a WAV header's own count, if it has one
         self.limit = MAX_SECONDS * self.rate
         if self.header_frames > self.limit:
             raise AudioError(f"{name}: longer than {MAX_SECONDS // 3600} hours")
@@ -111,6 +114,10 @@ class _MonoReader:
             warning = ""
         except DECODE_ERRORS as exc:
             warning = self._salvage(path, exc)
+        if not warning and self.announced > self.filled > 0:  # a WAV copy cut short
+            warning = (f"{self.name}: cut short; opened {self.filled / self.rate:.1f} s of the "
+                       f"{self.announced / self.rate:.1f} s its header announces "
+                       f"({100 * self.filled / self.announced:.0f} %)")
         if self.filled < len(self.out) // 2:  # the header overcounted: give memory back
             return self.out[: self.filled].copy(), warning
         return self.out[: self.filled], warning
@@ -147,6 +154,26 @@ class _MonoReader:
                 self.out = np.resize(self.out, max(2 * len(self.out), self.filled + n))
             self.out[self.filled : self.filled + n] = mix
             self.filled += n
+
+
+def _wav_announced_frames(f: sf.SoundFile) -> int:
+    """Frames a WAV file's `data` chunk says it holds (libsndfile counts what is there);
+    0 when unknown: not a WAV, an unknown sample size, or a recorder's unfinished header."""
+    size = WAV_SAMPLE_BYTES.get(f.subtype)
+    if f.format not in ("WAV", "WAVEX") or size is None:
+        return 0
+    with contextlib.suppress(OSError), open(f.name, "rb") as raw:
+        if raw.read(12)[8:12] != b"WAVE":
+            return 0
+        for _ in range(64):  # chunks before `data` (fmt, fact, LIST, ...)
+            head = raw.read(8)
+            if len(head) < 8:
+                return 0
+            length = int.from_bytes(head[4:8], "little")
+            if head[:4] == b"data":
+                return 0 if length in (0, 0xFFFFFFFF) else length // (size * f.channels)
+            raw.seek(length + (length & 1), 1)
+    return 0
 
 
 def _not_audio(path: Path, exc: Exception) -> str:

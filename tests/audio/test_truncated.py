@@ -70,3 +70,18 @@ def test_clef_transcribe_of_a_cut_recording_warns_and_writes_what_decodes(tmp_pa
     assert code == 0
     assert len(err) == 1 and err[0].startswith("clef transcribe: warning: cut.flac: damaged")
     assert read_notes_tsv(out)  # the opening's notes, from what decoded
+
+
+@pytest.mark.parametrize("subtype", ["PCM_16", "PCM_24", "FLOAT"])
+def test_a_wav_copy_cut_short_opens_with_a_warning_against_its_header(tmp_path, subtype):
+    rng = np.random.default_rng(3)
+    whole = tmp_path / "take.wav"
+    sf.write(whole, (0.1 * rng.standard_normal((4 * RATE, 2))).astype(np.float32), RATE,
+             subtype=subtype)
+    assert load_audio(whole).warning == ""
+    cut = tmp_path / "cut.wav"
+    cut.write_bytes(whole.read_bytes()[: int(whole.stat().st_size * 0.75)])
+    audio = load_audio(cut)
+    assert audio.duration == pytest.approx(3.0, abs=0.01)
+    assert audio.warning == ("cut.wav: cut short; opened 3.0 s of the 4.0 s its header "
+                             "announces (75 %)")
