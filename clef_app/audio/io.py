@@ -18,6 +18,9 @@ from clef_app.errors import ClefError
 
 MAX_SECONDS = 4 * 3600  # s: longer files are refused rather than filling memory
 MAX_NATIVE_RATE = 48_000  # Hz: higher rates are resampled to this when no rate is asked for
+# frames held at once at most (2.8 GB of float32): 4 h at 48 kHz, 1 h at 192 kHz, read
+# before resampling; also the bound on a project's embedded audio
+MAX_FRAMES = MAX_SECONDS * MAX_NATIVE_RATE
 BLOCK_FRAMES = 1 << 18  # frames read at a time (~5 s at 48 kHz)
 SALVAGE_FRAMES = 1 << 12  # frames read at a time after a decoding error, to keep the most
 DECODE_ERRORS = (sf.LibsndfileError, RuntimeError)  # libsndfile's "the data are damaged"
@@ -100,12 +103,19 @@ class _MonoReader:
         self.name, self.rate, self.channels = name, int(f.samplerate), int(f.channels)
         self.header_frames = max(0, int(f.frames))
         self.announced = _wav_announced_frames(f)  # a WAV header's own count, if it has one
-        self.limit = MAX_SECONDS * self.rate
+        self.limit = min(MAX_SECONDS * self.rate, MAX_FRAMES)  # duration, then memory
         if self.header_frames > self.limit:
-            raise AudioError(f"{name}: longer than {MAX_SECONDS // 3600} hours")
+            raise self.too_long()
         self.out = np.empty(min(self.header_frames, self.limit), dtype=np.float32)
         self.filled, self.finite = 0, False
         self._f = f
+
+    def too_long(self) -> AudioError:
+        if self.limit == MAX_FRAMES and self.rate > MAX_NATIVE_RATE:
+            return AudioError(f"{self.name}: longer than {MAX_FRAMES / self.rate / 3600:.2g} "
+                              f"hours at {self.rate} Hz (Clef reads at most "
+                              f"{MAX_SECONDS // 3600} hours at {MAX_NATIVE_RATE} Hz)")
+        return AudioError(f"{self.name}: longer than {MAX_SECONDS // 3600} hours")
 
     def read_all(self, path: Path) -> tuple[np.ndarray, str]:
         """Every frame that decodes, and a warning if the file is damaged part-way."""
@@ -145,7 +155,7 @@ class _MonoReader:
             if n == 0:
                 return
             if self.filled + n > self.limit:
-                raise AudioError(f"{self.name}: longer than {MAX_SECONDS // 3600} hours")
+                raise self.too_long()
             mix = block[:n].mean(axis=1, dtype=np.float32) if self.channels > 1 else block[:n, 0]
             good = np.isfinite(mix)
             self.finite = self.finite or bool(good.any())

@@ -22,7 +22,7 @@ import soundfile as sf
 
 from clef_app import __version__
 from clef_app.atomic import atomic_writer
-from clef_app.audio.io import MAX_NATIVE_RATE, MAX_SECONDS
+from clef_app.audio.io import MAX_FRAMES, MAX_SECONDS
 from clef_app.notation.edits import Edit, note_to_dict
 from clef_app.notation.events import NoteEvent, sort_notes
 from clef_app.project.container import Container, write_container
@@ -47,9 +47,9 @@ MANIFEST = "project.json"
 AUDIO_MEMBER = "audio.flac"
 MAX_AUDIO_BYTES = 2**30  # B: an embedded FLAC (about 2 hours of 44.1 kHz mono)
 MAX_SAMPLE_RATE = 655_350  # Hz: FLAC's limit
-# frames of embedded audio: what load_audio keeps of the longest recording, 4 h at 48 kHz
-# (2.6 GB of float32); checked, with MAX_SECONDS, before anything is inflated or decoded
-MAX_EMBEDDED_FRAMES = MAX_SECONDS * MAX_NATIVE_RATE
+# frames of embedded audio: what load_audio holds at most (4 h at 48 kHz, 2.8 GB of
+# float32); checked, with MAX_SECONDS, before anything is inflated or decoded
+MAX_EMBEDDED_FRAMES = MAX_FRAMES
 FLAC_SLACK_BYTES = 2**16  # B: FLAC's stream header and metadata, beyond its frames
 
 
