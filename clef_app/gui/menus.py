@@ -16,6 +16,7 @@ from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QToolBar
 
 from clef_app.gui import file_actions, preferences
+from clef_app.notation import note_edits
 
 MainWindow = QMainWindow  # the window whose menus these are (gui.main_window builds them)
 
@@ -33,7 +34,8 @@ Shift locks the direction)</td></tr>
 <tr><td><b>Delete</b></td><td>delete the selected notes</td></tr>
 <tr><td><b>↑ ↓</b> / Shift+↑ ↓</td><td>transpose by a semitone / an octave</td></tr>
 <tr><td><b>← →</b></td><td>move in time by 10 ms (Shift: 100 ms)</td></tr>
-<tr><td><b>Alt+wheel</b></td><td>velocity of the selected notes</td></tr>
+<tr><td><b>Alt+wheel</b> / <b>[ ]</b></td><td>velocity of the selected notes</td></tr>
+<tr><td><b>J</b></td><td>respell enharmonically (as in the score)</td></tr>
 <tr><td><b>Right-click</b> a note</td><td>its menu: Why This Note?, Delete, Loop</td></tr>
 <tr><td><b>W</b></td><td>why this note? where the model looked (Esc hides it)</td></tr>
 <tr><td><b>Wheel</b> / Ctrl+wheel</td><td>zoom time / pitch</td></tr>
@@ -164,6 +166,7 @@ def _edit_menu(window: MainWindow) -> None:
         ("nudge_right_more", "Later by 100 ms", partial(editor.nudge, 0.1), ("Shift+Right",)),
         ("velocity_up", "Louder", partial(editor.step_velocity, 1), ("]",)),
         ("velocity_down", "Softer", partial(editor.step_velocity, -1), ("[",)),
+        ("respell", "Respell Enharmonically", partial(_respell, window), ("J",)),
     ]
     for item in items:
         if item is None:
@@ -188,6 +191,15 @@ def _edit_menu(window: MainWindow) -> None:
     menu.addSeparator()
     menu.addAction(_action(window, "preferences", "&Preferences…", window.show_preferences,
                            (QKeySequence.StandardKey.Preferences, "Ctrl+,")))
+
+
+def _respell(window: MainWindow) -> None:
+    """The next spelling of the selected notes, from the score on screen (as J there)."""
+    doc, result = window.document, window.score_view.result
+    if result is not None and doc.selection:
+        edit = note_edits.respell(doc.settings, sorted(doc.selection), result)
+        if edit is not None:
+            doc.apply(edit)
 
 
 def _set_draw(window: MainWindow, draw: bool) -> None:

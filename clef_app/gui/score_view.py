@@ -205,6 +205,9 @@ class ScoreView(QScrollArea):
         if key in (Qt.Key.Key_Up, Qt.Key.Key_Down):
             step = (12 if octave else 1) * (1 if key == Qt.Key.Key_Up else -1)
             self.request(edits.transpose(notes, ids, step))
+        elif key in (Qt.Key.Key_BracketLeft, Qt.Key.Key_BracketRight):
+            steps = 1 if key == Qt.Key.Key_BracketRight else -1
+            self.request(edits.velocity(notes, ids, steps=steps))
         elif key == Qt.Key.Key_J:
             self.request(edits.respell(self.document.settings, ids, r))
         elif key in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace):
