@@ -33,7 +33,6 @@ from clef_app.gui.velocity_box import VelocityBox
 from clef_app.gui.why_overlay import WhyOverlay, WhyThisNote
 from clef_app.notation.confidence import read_bands
 
-SCORE_DELAY_MS = 400  # ms of quiet after an edit before the score is engraved again
 LIVE_DOCK_SHARE = 1 / 3  # the live dock opens at most this share of the window's width
 
 
@@ -55,7 +54,6 @@ class MainWindow(QMainWindow):
         self.audition.device = device_index(preferences.get("audio/output_device"), "output")
         self.transport = PlaybackControls(self.playback)
         self.score_view = ScoreView(self.document)
-        self._score_timer = QTimer(self, interval=SCORE_DELAY_MS, singleShot=True)
         self.splitter = QSplitter(Qt.Orientation.Vertical)
         self.splitter.addWidget(self.spectrogram)
         self.splitter.addWidget(self.score_view)
@@ -80,22 +78,12 @@ class MainWindow(QMainWindow):
 
     # -- construction ------------------------------------------------------------------
     def _connect_score(self) -> None:
-        """The score follows the document after a quiet moment; its edits are undo steps."""
+        """The score's edits are undo steps; its engraving is kept for exports."""
         view, doc = self.score_view, self.document
-        self._score_timer.timeout.connect(self._engrave)
-        doc.notesChanged.connect(self._score_timer.start)
-        doc.settingsChanged.connect(lambda _key: self._score_timer.start())
         view.editRequested.connect(doc.apply)
         view.failed.connect(lambda msg: self.status(f"score: {msg}"))
         view.engraved.connect(lambda: self.controller.keep_score(view.notes, view.settings,
                                                                  view.result))
-
-    def _engrave(self) -> None:
-        try:
-            self.score_view.set_document_notes(self.document.sorted_notes(),
-                                               dict(self.document.settings))
-        except Exception as exc:  # a score problem must never take the workspace down
-            self.status(f"could not engrave the score: {exc}")
 
     def _make_live_dock(self) -> None:
         """The live-input panel in a dock, hidden until View › Live Input (it opens the mic);
@@ -363,7 +351,6 @@ class MainWindow(QMainWindow):
             return
         self.controller.shutdown()
         self.save_window_state()
-        self._score_timer.stop()
         self.transcription.cancel()
         self.why.clear()
         self.playback.close()

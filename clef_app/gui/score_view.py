@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from fractions import Fraction
 
-from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtCore import QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QInputDialog, QMenu, QScrollArea, QWidget
 
@@ -33,6 +33,7 @@ from clef_app.notation.events import NoteEvent
 from clef_app.notation.score import ScoreResult, build_score_steps, note_id_of
 from clef_app.notation.steps import Steps, run_to_end, scaled
 
+FOLLOW_DELAY_MS = 400  # ms of quiet after an edit before the score is engraved again
 DURATION_KEYS = {  # MuseScore's digits: 3 = 16th ... 7 = whole
     Qt.Key.Key_3: Fraction(1, 4), Qt.Key.Key_4: Fraction(1, 2), Qt.Key.Key_5: Fraction(1),
     Qt.Key.Key_6: Fraction(2), Qt.Key.Key_7: Fraction(4),
@@ -91,6 +92,12 @@ class ScoreView(QScrollArea):
         self.pages_widget.clicked.connect(self._on_click)
         self.pages_widget.contextRequested.connect(self._context_menu)
         document.selectionChanged.connect(self._selection_changed)
+        # the score follows the document's notes and settings after a quiet moment
+        self._follow = QTimer(self, interval=FOLLOW_DELAY_MS, singleShot=True)
+        self._follow.timeout.connect(lambda: self.set_document_notes(document.sorted_notes(),
+                                                                     dict(document.settings)))
+        document.notesChanged.connect(self._follow.start)
+        document.settingsChanged.connect(lambda _key: self._follow.start())
 
     @property
     def selected(self) -> set[int]:
@@ -129,6 +136,7 @@ class ScoreView(QScrollArea):
     def shutdown(self) -> None:
         """Stop a running engraving and wait for its thread (closing, application exit)."""
         self._pending = False
+        self._follow.stop()
         if self._worker is not None:
             self._worker.cancel()
             self._worker.wait()
