@@ -24,6 +24,7 @@ from clef_app.gui import menus, preferences, workers
 from clef_app.gui.audition import Audition
 from clef_app.gui.controller import AppController
 from clef_app.gui.live_panel import LivePanel
+from clef_app.gui.looping import Looping
 from clef_app.gui.playback_controls import Playback, PlaybackControls
 from clef_app.gui.score_view import ScoreView
 from clef_app.gui.settings_dialog import SettingsDialog, device_index
@@ -53,6 +54,8 @@ class MainWindow(QMainWindow):
         self.audition = Audition(self)
         self.audition.device = device_index(preferences.get("audio/output_device"), "output")
         self.transport = PlaybackControls(self.playback)
+        self.looping = Looping(self.document, self.spectrogram, self.transport, self.playback,
+                               self)
         self.score_view = ScoreView(self.document)
         self.splitter = QSplitter(Qt.Orientation.Vertical)
         self.splitter.addWidget(self.spectrogram)
@@ -178,14 +181,13 @@ class MainWindow(QMainWindow):
         doc.audioChanged.connect(self._update_transcribe_action)
         view.hoverInfo.connect(self.hover_label.setText)
         view.seekRequested.connect(self.playback.seek)
-        view.loopChanged.connect(self._loop_changed)
+        self.looping.message.connect(self.status)
         view.pitchClicked.connect(self._audition)
         self.audition.message.connect(self.status)
         self.audition.rendered.connect(lambda *_: QTimer.singleShot(
             400, lambda: view.pitch_axis.set_pressed(None)))
         self.playback.positionChanged.connect(self._position_changed)
         self.playback.message.connect(self.status)
-        self.transport.loopToggled.connect(self._loop_toggled)
         self.velocity.edited.connect(
             lambda v: self.spectrogram.editor.set_velocity(v, merge=True))
         self.velocity.stepped.connect(self.spectrogram.editor.step_velocity)
@@ -234,31 +236,6 @@ class MainWindow(QMainWindow):
     def _position_changed(self, seconds: float) -> None:
         follow = self.named_actions["follow"].isChecked() and self.playback.playing
         self.spectrogram.set_cursor(seconds, follow=follow)
-
-    def _loop_changed(self, start: float, end: float) -> None:
-        has_loop = end > start
-        if has_loop and not self.transport.loop_button.isChecked():
-            self.transport.loop_button.setChecked(True)  # marking a region means: loop it
-        self.playback.set_loop(start, end if self.transport.loop_button.isChecked() else start)
-        if not has_loop:
-            self.transport.loop_button.setChecked(False)
-
-    def _loop_toggled(self, on: bool) -> None:
-        region = self.spectrogram.loop_region()
-        if on and region is None:
-            sel = self.document.selected_notes()
-            if sel:
-                self.loop_selection()
-                return
-            self.status("mark a loop: drag on the time ruler, or select notes and press L")
-        self.spectrogram.loop.setVisible(on and region is not None)
-        a, b = region or (0.0, 0.0)
-        self.playback.set_loop(a, b if on else a)
-
-    def loop_selection(self) -> None:
-        notes = self.document.selected_notes()
-        if notes:
-            self.spectrogram.set_loop(min(n.onset for n in notes), max(n.offset for n in notes))
 
     # -- transcription ------------------------------------------------------------------------
     def _update_transcribe_action(self) -> None:

@@ -237,7 +237,7 @@ def _play_menu(window: MainWindow) -> None:
     menu.addAction(_action(window, "rewind", "Go to &Start", lambda: pb.seek(0.0), ("Home",)))
     menu.addSeparator()
     menu.addAction(_action(window, "loop_selection", "&Loop Selected Notes",
-                           window.loop_selection, ("L",)))
+                           window.looping.loop_selection, ("L",)))
     menu.addAction(_action(window, "clear_loop", "&Clear Loop",
                            lambda: window.spectrogram.set_loop(0.0, 0.0), ("Shift+L",)))
     menu.addSeparator()
