@@ -23,3 +23,9 @@ def one_line(message: object, limit: int = MAX_LINE) -> str:
     text = _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"),
                         str(message))
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def naming(name: str, error: BaseException) -> str:
+    """`error`'s message naming the file `name` once (a ClefError's names it already)."""
+    text = str(error)
+    return text if text.startswith(name) else f"{name}: {text}"

@@ -17,7 +17,7 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from clef_app.audio.io import AudioError, load_audio
-from clef_app.errors import one_line
+from clef_app.errors import naming, one_line
 from clef_app.gui import file_actions, preferences
 from clef_app.gui.document import Document
 from clef_app.gui.export_job import ExportJob
@@ -112,7 +112,7 @@ class AppController(QObject):
             self.show_error("Cannot open the recording", str(exc))
             return False
         except NOTES_ERRORS as exc:  # a broken notes file beside it: the recording opens
-            notes, warning = [], f"{beside.name} was not read: {exc}"
+            notes, warning = [], f"the notes were not read: {naming(beside.name, exc)}"
         warning = one_line("; ".join(w for w in (audio.warning, warning) if w))  # damage
         QApplication.restoreOverrideCursor()
         self._loading(lambda: self.document.load(path, audio.samples, audio.sample_rate, notes))
@@ -135,7 +135,7 @@ class AppController(QObject):
             self.show_error("Cannot import the MIDI file", str(exc))
             return False
         except NOTES_ERRORS as exc:
-            self.show_error("Cannot import the notes", f"{path.name}: {exc}")
+            self.show_error("Cannot import the notes", naming(path.name, exc))
             return False
         if not notes:
             self.show_error("Nothing to import", f"{path.name} holds no notes.")
