@@ -81,6 +81,7 @@ def run_gui(path: str | None = None) -> int:
         # a job still in a step that cannot be interrupted (closing cancelled it and waited
         # STOP_WAIT_MS): end now rather than let Qt destroy its running thread (SIGABRT).
         # Nothing is lost: every file is written atomically and the window has closed.
+        preferences.settings().sync()
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(code)
