@@ -44,7 +44,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.setWindowTitle("Clef[*]")
         self.resize(1500, 920)
-        self.controller = controller or AppController(self)
+        self.controller = controller if controller is not None else AppController(self)
         self.controller.dialog_parent = self
         self.document = self.controller.document
         self.spectrogram = SpectrogramView(self.document)
