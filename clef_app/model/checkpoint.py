@@ -13,6 +13,7 @@ from pathlib import Path
 import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save
+from torch.overrides import TorchFunctionMode
 
 from clef_app.atomic import atomic_write_bytes, atomic_write_text
 from clef_app.config import MAX_PARAMETERS, ModelConfig
@@ -139,9 +140,23 @@ def _tensor_bytes(name: str, key: str, entry: object) -> int:
 def expected_shapes(cfg: ModelConfig) -> dict[str, tuple[int, ...]]:
     """The stored tensors' shapes of the model `cfg` describes, without allocating it (the
     encoder aside: its tensors are checked once it is built)."""
-    with torch.device("meta"):
+    with torch.device("meta"), _Uninitialised():
         model = ClefModel(cfg)
     return {k: tuple(v.shape) for k, v in model.trainable_state().items() if k != _TIED}
+
+
+class _Uninitialised(TorchFunctionMode):
+    """Skips `torch.nn.init`'s initialisers on meta tensors, which hold no values anyway: on
+    the meta device they run through torch._refs, whose first use imports torch._dynamo
+    (1.7 s of every `clef transcribe`). Modes are per thread."""
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        tensor = args[0] if args else kwargs.get("tensor")  # nn.init passes it by keyword
+        if (getattr(func, "__module__", "") == "torch.nn.init"
+                and isinstance(tensor, torch.Tensor) and tensor.is_meta):
+            return tensor
+        return func(*args, **kwargs)
 
 
 def check_header(name: str, header: dict, shapes: dict[str, tuple[int, ...]],

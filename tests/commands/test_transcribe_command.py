@@ -83,3 +83,25 @@ def test_output_paths_are_checked_before_any_transcribing(tmp_path, capsys, monk
         assert main(["transcribe", *argv]) == 2
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and needle in err[0], (argv, err)
+
+
+def test_transcribing_imports_nothing_it_does_not_need(tmp_path):
+    """Start-up counts (`clef peer-benchmark` times whole processes against Basic Pitch's):
+    no timm (it pulled in torchvision and torch._dynamo, 2-3 s), no torch._dynamo (a meta
+    model's initialisers imported it, 1.7 s), no scipy for a 16-kHz file, no notation
+    engraving for a .tsv."""
+    import subprocess
+    import sys
+
+    heavy = ("timm", "torchvision", "torch._dynamo", "sympy", "scipy", "music21", "verovio",
+             "matplotlib", "PySide6", "mir_eval")
+    clip = Path(__file__).resolve().parents[1] / "data" / "opening.flac"
+    code = ("import sys\n"
+            "from clef_app.cli import main\n"
+            f"assert main(['transcribe', {str(clip)!r}, '-o', {str(tmp_path / 'o.tsv')!r},"
+            " '--one-pass', '--quiet']) == 0\n"
+            f"print(sorted(m for m in {heavy!r} if m in sys.modules))\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().splitlines()[-1] == "[]"
