@@ -12,10 +12,7 @@ import textwrap
 import time
 
 import pytest
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QMessageBox
 
-from clef_app.gui.app import start
 from clef_app.project.autosave import find_recoveries
 
 INTERVAL = 0.6  # s: the autosave interval the crashing app runs with
@@ -44,6 +41,40 @@ EDITING_APP = textwrap.dedent(f"""
 """)
 
 
+RESTARTED_APP = textwrap.dedent("""
+    import os
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QMessageBox
+    from clef_app.cli import main
+    from clef_app.gui.app import make_application
+    from clef_app.gui.main_window import MainWindow
+
+    make_application()  # `main` runs the app on this one; the timers play the user
+    Yes = QMessageBox.StandardButton.Yes
+
+    def look_for_the_offer():
+        boxes = [w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox)
+                 and w.isVisible() and w.windowTitle() == "Restore unsaved work?"]
+        if not boxes:
+            QTimer.singleShot(50, look_for_the_offer)
+            return
+        print(boxes[0].button(Yes).text(), flush=True)
+        boxes[0].button(Yes).click()
+        QTimer.singleShot(300, report)
+
+    def report():
+        (window,) = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow)]
+        doc = window.document
+        for value in (doc.audio_path, len(doc.notes), doc.undo_stack.count(),
+                      doc.undo_stack.isClean(), window.windowTitle()):
+            print(value, flush=True)
+        os._exit(0)
+
+    QTimer.singleShot(0, look_for_the_offer)
+    main([])  # what `clef` runs
+""")
+
+
 @pytest.fixture
 def env(tmp_path):
     return {**os.environ, "QT_QPA_PLATFORM": "offscreen",
@@ -53,8 +84,7 @@ def env(tmp_path):
             "XDG_DATA_HOME": str(tmp_path / "data")}
 
 
-def test_kill_9_then_restart_restores_the_edits(tmp_path, env, tiny_recording, qtbot,
-                                                 monkeypatch):
+def test_kill_9_then_restart_restores_the_edits(tmp_path, env, tiny_recording):
     app = subprocess.Popen([sys.executable, "-c", EDITING_APP, str(tiny_recording)],
                            stdout=subprocess.PIPE, text=True, env=env)
     try:
@@ -72,35 +102,14 @@ def test_kill_9_then_restart_restores_the_edits(tmp_path, env, tiny_recording, q
             app.kill()
         app.stdout.close()
     assert app.returncode == -signal.SIGKILL
-    for name in ("CLEF_RECOVERY_DIR", "CLEF_AUTOSAVE_SECONDS"):
-        monkeypatch.setenv(name, env[name])
-    window = start(None)  # the next start, as `clef` makes it
-    try:
-        box = _offer(qtbot)
-        assert "Restore" in box.button(QMessageBox.StandardButton.Yes).text()
-        qtbot.mouseClick(box.button(QMessageBox.StandardButton.Yes), Qt.MouseButton.LeftButton)
-        doc = window.document
-        qtbot.waitUntil(lambda: doc.audio_path == tiny_recording, timeout=10_000)
-        added = len(doc.notes) - 3  # the recording's own three notes came from its .tsv
-        lost = count - added
-        assert 0 <= lost <= INTERVAL * 1000 / EDIT_MS + 3, (count, added)
-        assert doc.undo_stack.count() == added  # each restored note comes with its undo step
-        assert not doc.undo_stack.isClean()
-        assert window.windowTitle().startswith("tiny.wav")
-    finally:
-        window.document.undo_stack.setClean()
-        window.close()
-        window.deleteLater()
-
-
-def _offer(qtbot) -> QMessageBox:
-    """The restore question the start put up (it does not block the window)."""
-    found: list[QMessageBox] = []
-
-    def shown() -> bool:
-        found[:] = [w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox)
-                    and w.isVisible() and w.windowTitle() == "Restore unsaved work?"]
-        return bool(found)
-
-    qtbot.waitUntil(shown, timeout=20_000)
-    return found[0]
+    done = subprocess.run([sys.executable, "-c", RESTARTED_APP], capture_output=True,
+                          text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    offer, audio, notes, history, clean, title = done.stdout.strip().splitlines()[-6:]
+    assert offer == "Restore"  # the question, with its Restore button
+    assert audio == str(tiny_recording)
+    added = int(notes) - 3  # the recording's own three notes came from its .tsv
+    lost = count - added
+    assert 0 <= lost <= INTERVAL * 1000 / EDIT_MS + 3, (count, added)
+    assert int(history) == added  # each restored note comes with its undo step
+    assert clean == "False" and title.startswith("tiny.wav")
