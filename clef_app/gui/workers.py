@@ -19,6 +19,8 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
+from clef_app.errors import ClefError, one_line
+
 Job = Callable[[Callable[[], bool]], Iterator[Any]]
 STOP_WAIT_MS = 2000  # ms: how long closing the app waits for a cancelled job to end
 
@@ -56,9 +58,11 @@ class _Runner(QObject):
                 self.partial.emit(item)
         except Cancelled:
             self.finished.emit(None)
+        except ClefError as exc:  # a file, an option or the machine: its message says it
+            self.failed.emit(one_line(exc, 300))
         except Exception as exc:  # a job failure is reported, never crashes the app
             traceback.print_exc()
-            self.failed.emit(f"{type(exc).__name__}: {exc}".splitlines()[0][:300])
+            self.failed.emit(one_line(f"{type(exc).__name__}: {exc}", 300))
 
 
 class GeneratorWorker(QObject):
