@@ -105,3 +105,24 @@ def test_transcribing_imports_nothing_it_does_not_need(tmp_path):
                           timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_the_installed_command_transcribes_several_files_into_a_folder(tmp_path):
+    """Through the real entry point: `clef transcribe GOOD MISSING -o FOLDER`."""
+    import subprocess
+    import sys
+
+    from tests.model.test_golden import unmatched
+
+    clip = Path(__file__).resolve().parents[1] / "data" / "opening.flac"
+    clef = Path(sys.executable).parent / "clef"
+    done = subprocess.run([str(clef), "transcribe", str(clip), str(tmp_path / "gone.wav"), "-o",
+                           str(tmp_path / "out"), "--format", "tsv", "--one-pass", "--quiet"],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 2, done.stderr
+    assert done.stdout.startswith("[1/1] opening.flac: ") and "notes ->" in done.stdout
+    assert "gone.wav: no such file" in done.stderr
+    golden = read_notes_tsv(Path(__file__).resolve().parents[1] / "data"
+                            / "opening.one-pass.notes.tsv")
+    got = read_notes_tsv(tmp_path / "out" / "opening.tsv")
+    assert unmatched(golden, got) == ([], [])  # the golden notes, within their tolerances
