@@ -27,6 +27,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "cache": ("clef_app.commands.cache", "compute frozen encoder features for rendered data"),
     "train": ("clef_app.commands.train", "train the Clef model"),
     "eval": ("clef_app.commands.eval", "evaluate on a folder of audio + ground truth"),
+    "peer-benchmark": ("clef_app.commands.peer_benchmark",
+                       "wall time of `clef transcribe` against `basic-pitch`, file by file"),
     "ablate": ("clef_app.commands.ablate", "train and score each encoder kind the same way"),
     "score-eval": ("clef_app.commands.score_eval",
                    "measure score building on held-out corpus pieces"),

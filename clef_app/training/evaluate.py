@@ -14,12 +14,12 @@ from pathlib import Path
 import numpy as np
 
 from clef_app.audio.io import AudioError, load_audio
-from clef_app.cli import CommandError
 from clef_app.config import SAMPLE_RATE
+from clef_app.errors import ClefError
 from clef_app.model.errors import ModelError
 from clef_app.model.passes import merge_passes
 from clef_app.notation.events import NoteEvent, read_notes_tsv
-from clef_app.training.metrics import matched_estimates, note_scores
+from clef_app.training.metrics import matched_estimates, note_scores, octave_recall
 
 AUDIO_SUFFIXES = (".flac", ".wav", ".ogg", ".mp3")
 ROLL_ONSETS = (0.0, 0.05, 0.075, 0.1, 0.125, 0.15, 0.2, 0.3)  # 0 = no roll-only notes
@@ -27,7 +27,12 @@ PASS_COUNTS = (2, 3)  # readings tried beside one
 PASS_SINGLE = (0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.7, 1.0)  # a note one pass wrote
 PASS_BOTH = tuple(np.round(np.arange(0.0, 0.151, 0.025), 3))  # two or more: mean confidence
 ROLL_SUSTAINS = (0.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)  # 0 = notes end as decoded
-COLUMNS = ("onset_f1", "onset_p", "onset_r", "onset_offset_f1", "frame_f1", "onset_dev_ms")
+COLUMNS = ("onset_f1", "onset_p", "onset_r", "onset100_f1", "onset100_r", "onset_offset_f1",
+           "frame_f1", "onset_dev_ms")
+REPORTED_OCTAVES = range(1, 8)  # A0-B0 (octave 0) has too few notes to report
+# maps-dev's two groups (its README): the eight fast, dense pieces added later; the rest slow
+FAST_PIECES = ("chpn-e01", "chpn_op25_e3", "liz_et_trans5", "mz_331_3", "deb_menu",
+               "grieg_kobold", "pathetique_3", "schub_d760_3")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -36,7 +41,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--peer", action="store_true", help="also run Basic Pitch on the same files")
     p.add_argument("--no-clef", action="store_true", help="only the peer")
     p.add_argument("--device", default="auto")
-    p.add_argument("--limit", type=int, default=0, help="at most this many files")
+    p.add_argument("--limit", type=_count, default=0, help="at most this many files")
     p.add_argument("--json", type=Path, default=None, help="write all scores here")
     p.add_argument("--markdown", type=Path, default=None, help="write the table here")
     p.add_argument("--tune-confidence", action="store_true",
@@ -50,6 +55,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="measure how often notes of each confidence are right on these files "
                         "and store it in the checkpoint's config (the app draws confidence "
                         "from it); use recordings like the ones it will transcribe")
+
+
+def _count(text: str) -> int:
+    """A file count for `--limit`: a whole number, 0 meaning all."""
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{value}: give 0 (all files) or a positive count")
+    return value
 
 
 def ground_truth(audio: Path) -> list[NoteEvent] | None:
@@ -71,7 +84,7 @@ def find_files(paths: list[Path], limit: int = 0) -> list[Path]:
         files += [f for f in found
                   if f.suffix.lower() in AUDIO_SUFFIXES and ground_truth(f) is not None]
     if not files:
-        raise CommandError("no audio files with .notes.tsv or .mid ground truth found")
+        raise ClefError("no audio files with .notes.tsv or .mid ground truth found")
     return files[:limit] if limit else files
 
 
@@ -85,7 +98,7 @@ def systems(args: argparse.Namespace) -> dict:
             t = Pipeline.load(args.model, device=args.device,
                               **({"passes": 1} if args.one_pass else {}))
         except ModelError as exc:
-            raise CommandError(str(exc)) from exc
+            raise ClefError(str(exc)) from exc
         out["Clef"] = lambda path, samples: t.transcribe_all(samples, SAMPLE_RATE)
     if args.peer:
         from clef_app.training.peer import basic_pitch_notes
@@ -112,15 +125,46 @@ def evaluate(files: list[Path], runners: dict) -> dict[str, list[dict]]:
     return results
 
 
+def group_of(file_name: str) -> str:
+    """maps-dev's group of a file (`slow` or `fast`); `all` for files outside MAPS."""
+    if not file_name.startswith("MAPS_"):
+        return "all"
+    return "fast" if any(f"-{p}_" in file_name for p in FAST_PIECES) else "slow"
+
+
+def groups(rows: list[dict]) -> dict[str, list[dict]]:
+    """Rows by group, and all of them together when there are several groups."""
+    out: dict[str, list[dict]] = {}
+    for r in rows:
+        out.setdefault(group_of(r["file"]), []).append(r)
+    if len(out) > 1:
+        out["all"] = list(rows)
+    return dict(sorted(out.items(), key=lambda kv: ("slow", "fast", "all").index(kv[0])))
+
+
 def markdown_table(results: dict[str, list[dict]]) -> str:
-    head = "| system | files | " + " | ".join(COLUMNS) + " | RTF |"
-    lines = [head, "|" + "---|" * (len(COLUMNS) + 3)]
-    for name, rows in results.items():
-        means = [_mean([r[c] for r in rows]) for c in COLUMNS]
-        rtf = sum(r["rtf"] * r["seconds"] for r in rows) / sum(r["seconds"] for r in rows)
-        lines.append(f"| {name} | {len(rows)} | " + " | ".join(f"{m:.3f}" for m in means)
-                     + f" | {rtf:.3f} |")
-    return "\n".join(lines)
+    """Mean scores per system and group (maps-dev: slow, fast, all), then recall per octave
+    (notes pooled over the group's files) at 50 and 100 ms."""
+    head = "| group | system | files | " + " | ".join(COLUMNS) + " | RTF |"
+    lines = [head, "|" + "---|" * (len(COLUMNS) + 4)]
+    octs = ["| group | system | tolerance | " + " | ".join(f"oct {k}" for k in REPORTED_OCTAVES)
+            + " |", "|" + "---|" * (len(REPORTED_OCTAVES) + 3)]
+    by_group = {name: groups(rows) for name, rows in results.items()}
+    names = list(results)
+    for group in by_group[names[0]] if names else []:
+        for name in names:
+            rows = by_group[name].get(group, [])
+            if not rows:
+                continue
+            means = [_mean([r[c] for r in rows]) for c in COLUMNS]
+            rtf = sum(r["rtf"] * r["seconds"] for r in rows) / sum(r["seconds"] for r in rows)
+            lines.append(f"| {group} | {name} | {len(rows)} | "
+                         + " | ".join(f"{m:.3f}" for m in means) + f" | {rtf:.3f} |")
+            for ms in (50, 100):
+                rec = octave_recall(rows, ms)
+                octs.append(f"| {group} | {name} | {ms} ms | " + " | ".join(
+                    f"{rec[k]:.2f}" for k in REPORTED_OCTAVES) + " |")
+    return "\n".join(lines) + "\n\nRecall per octave (octave 4 = C4-B4):\n\n" + "\n".join(octs)
 
 
 def _mean(values: list[float]) -> float:
@@ -235,7 +279,7 @@ def calibrate(args: argparse.Namespace, files: list[Path]) -> int:
         rolled.append((ref, roll_only))
     one_pass = calibration(decoded)
     if len(one_pass["confidence"]) < 2:
-        raise CommandError("too few notes to calibrate on")
+        raise ClefError("too few notes to calibrate on")
     values: dict = {}
     roll = calibration(rolled, bins=6)
     if len(roll["confidence"]) >= 2:
@@ -244,7 +288,7 @@ def calibrate(args: argparse.Namespace, files: list[Path]) -> int:
     shown = shown.with_options(roll_confidence=roll_scale(values.get("roll_confidence")))
     cal = calibration([(ref, shown.transcribe_all(samples, SAMPLE_RATE)) for samples, ref in audio])
     if len(cal["confidence"]) < 2:
-        raise CommandError("too few notes to calibrate on")
+        raise ClefError("too few notes to calibrate on")
     bands = bands_from_calibration(cal["confidence"], cal["precision"])
     measured_on = ", ".join(sorted({f.parent.name for f in files}))
     values["calibration"] = {**cal, "measured_on": measured_on}
@@ -294,17 +338,17 @@ def _model_to_update(args: argparse.Namespace, what: str):
 
     path = args.model or find_checkpoint()
     if path is None:
-        raise CommandError(f"no checkpoint to {what}")
+        raise ClefError(f"no checkpoint to {what}")
     try:
         return path, Pipeline.load(path, device=args.device)
     except ModelError as exc:
-        raise CommandError(str(exc)) from exc
+        raise ClefError(str(exc)) from exc
 
 
 def _store_in_config(path: Path, values: dict) -> Path:
     """Set `values` in the checkpoint's JSON config (written atomically); returns its path."""
+    from clef_app.atomic import atomic_write_text
     from clef_app.model.location import config_path
-    from clef_app.project.atomic import atomic_write_text
 
     target = config_path(path)
     meta = json.loads(target.read_text(encoding="utf-8"))
@@ -313,14 +357,19 @@ def _store_in_config(path: Path, values: dict) -> Path:
 
 
 def _samples(path: Path) -> np.ndarray:
-    """A file's mono samples at the model's rate; a bad file is a CommandError."""
+    """A file's mono samples at the model's rate; a bad file is a ClefError."""
     try:
         return load_audio(path, SAMPLE_RATE).samples
     except AudioError as exc:
-        raise CommandError(str(exc)) from exc
+        raise ClefError(str(exc)) from exc
 
 
 def run(args: argparse.Namespace) -> int:
+    from clef_app.atomic import atomic_write_text, check_output
+
+    for target in (args.json, args.markdown):
+        if target is not None:
+            check_output(target)  # before minutes of transcribing, not after
     files = find_files(args.folders, args.limit)
     if args.tune_confidence:
         return tune_confidence(args, files)
@@ -330,7 +379,7 @@ def run(args: argparse.Namespace) -> int:
     table = markdown_table(results)
     print(table)
     if args.json:
-        args.json.write_text(json.dumps(results, indent=2))
+        atomic_write_text(args.json, json.dumps(results, indent=2) + "\n")
     if args.markdown:
-        args.markdown.write_text(table + "\n")
+        atomic_write_text(args.markdown, table + "\n")
     return 0
