@@ -20,14 +20,33 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--key", default=None, help='key, e.g. "D major" or "F# minor"')
     p.add_argument("--grid", default="auto", help="auto, 1/8, 1/16, 1/32, 1/12 or 1/24")
     p.add_argument("--split", default="auto", help="auto or a MIDI pitch splitting the hands")
-    p.add_argument("--title", default="", help="title printed on the score")
+    add_title_arguments(p)
+
+
+def add_title_arguments(p: argparse.ArgumentParser) -> None:
+    """--title, --composer and --page-size: what the score's title block and pages say."""
+    p.add_argument("--title", default="", help="title of the score (MusicXML, MEI, PDF)")
+    p.add_argument("--composer", default="", help="composer named on the score")
+    p.add_argument("--page-size", default="", metavar="SIZE",
+                   help="PDF pages: A4 or Letter (default: the locale's, from LC_PAPER/LANG)")
+
+
+def title_settings(args: argparse.Namespace) -> dict:
+    """The score settings of --title, --composer and --page-size (CommandError if bad)."""
+    from clef_app.notation.settings import check_page_size
+
+    try:
+        size = check_page_size(args.page_size)
+    except ValueError as exc:
+        raise CommandError(f"--page-size {args.page_size}: {exc}") from exc
+    return {"title": args.title, "composer": args.composer, "page_size": size}
 
 
 def settings_from_args(args: argparse.Namespace) -> dict:
     """The score settings the options give, each checked (CommandError naming the option)."""
     from clef_app.notation.settings import ScoreSettings
 
-    settings: dict = {"grid": args.grid, "title": args.title}
+    settings: dict = {"grid": args.grid, **title_settings(args)}
     given = {"--tempo": ("tempo", args.tempo), "--meter": ("meter", args.meter),
              "--key": ("key", args.key), "--split": ("split", args.split),
              "--grid": ("grid", args.grid)}

@@ -36,9 +36,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="read each recording once, not as often as the model asks (faster, "
                         "a little less accurate; see the model card)")
     p.add_argument("--quiet", action="store_true", help="no running progress on stderr")
+    from clef_app.commands.export import add_title_arguments
+
+    add_title_arguments(p)
 
 
 def run(args: argparse.Namespace) -> int:
+    from clef_app.commands.export import title_settings
+
+    settings = title_settings(args)
     jobs, missing = plan(args.audio, args.output, "." + args.format)
     if len(jobs) + len(missing) == 1 and missing:
         raise CommandError(missing[0])
@@ -52,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
         try:
             audio = _read(source)
             pipeline = pipeline or _load(args)  # a ModelError ends the run: every file needs it
-            count = transcribe_one(pipeline, audio, source.name, target, args.quiet)
+            count = transcribe_one(pipeline, audio, source.name, target, args.quiet, settings)
         except _FileFailed as exc:
             if len(jobs) + len(missing) == 1:
                 raise CommandError(str(exc)) from exc
@@ -152,8 +158,10 @@ def _read(source: Path):
     return audio
 
 
-def transcribe_one(pipeline, audio, name: str, target: Path, quiet: bool) -> int:
-    """Transcribe `audio` (an `Audio`) into `target`; the number of notes written.
+def transcribe_one(pipeline, audio, name: str, target: Path, quiet: bool,
+                   settings: dict | None = None) -> int:
+    """Transcribe `audio` (an `Audio`) into `target` (a score with `settings`: title,
+    composer, page size); the number of notes written.
 
     Raises:
         _FileFailed: the output cannot be written.
@@ -167,11 +175,11 @@ def transcribe_one(pipeline, audio, name: str, target: Path, quiet: bool) -> int
     if not quiet:
         print(file=sys.stderr)
     notes.sort(key=lambda n: (n.onset, n.pitch))
-    write_output(notes, target)
+    write_output(notes, target, settings)
     return len(notes)
 
 
-def write_output(notes: list, path: Path) -> None:
+def write_output(notes: list, path: Path, settings: dict | None = None) -> None:
     """Write notes as TSV, or as a score through the notation layer's exporter.
 
     Raises:
@@ -188,7 +196,7 @@ def write_output(notes: list, path: Path) -> None:
         else:
             from clef_app.notation.export import export
 
-            export(notes, {}, path)
+            export(notes, settings or {}, path)
     except ClefError as exc:
         raise _FileFailed(str(exc)) from exc
     except OSError as exc:

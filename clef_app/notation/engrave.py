@@ -77,9 +77,86 @@ def _toolkit():
 
 
 def to_musicxml(score: stream.Score) -> str:
-    """The score as a MusicXML document (music21's writer)."""
+    """The score as a MusicXML 4.0 document (music21's writer, then `_tidy`): valid against
+    the MusicXML 4.0 XSD, with the title and composer of the score's metadata (none rather
+    than music21's "Music21"), unique element ids and a pickup bar marked implicit."""
     exporter = musicxml.m21ToXml.GeneralObjectExporter(score)
-    return exporter.parse().decode("utf-8")
+    wellformed = exporter.fromGeneralObject(score)  # a copy, with makeNotation run on it
+    writer = musicxml.m21ToXml.ScoreExporter(wellformed, makeNotation=exporter.makeNotation)
+    writer.parse()
+    md = score.metadata
+    _tidy(writer.xmlRoot, (md.title or "") if md else "", (md.composer or "") if md else "")
+    return writer.asBytes().decode("utf-8")
+
+
+PART_NAME, PART_ABBREVIATION = "Piano", "Pno."  # printed before the first and later systems
+
+
+def _tidy(root, title: str, composer: str) -> None:
+    """Fix music21's MusicXML in place (an ElementTree root of score-partwise)."""
+    from xml.etree.ElementTree import Element, SubElement
+
+    title, composer = title.strip(), composer.strip()
+    for tag in ("work", "movement-number", "movement-title"):
+        for el in root.findall(tag):
+            root.remove(el)
+    header = []
+    if title:
+        work = Element("work")
+        SubElement(work, "work-title").text = title
+        header.append(work)
+        header.append(Element("movement-title"))
+        header[-1].text = title
+    for i, el in enumerate(header):
+        root.insert(i, el)
+    ident = root.find("identification")
+    if ident is not None:
+        for el in ident.findall("creator"):
+            ident.remove(el)
+        if composer:
+            creator = Element("creator", type="composer")
+            creator.text = composer
+            ident.insert(0, creator)
+        software = ident.find("encoding/software")
+        if software is not None:
+            software.text = f"Clef ({software.text})"
+    for el in root.iter("instrument-abbreviation"):
+        el.text = PART_ABBREVIATION
+    for part in root.iter("score-part"):
+        for tag, text in (("part-name", PART_NAME), ("part-abbreviation", PART_ABBREVIATION)):
+            el = part.find(tag)
+            if el is None:
+                el = Element(tag)
+                part.insert(0 if tag == "part-name" else 1, el)
+            el.text = text
+    for part in root.iter("part"):
+        first = part.find("measure")
+        if first is not None and first.get("number") == "0":
+            first.set("implicit", "yes")  # a pickup: MuseScore counts bar 1 after it
+    _unique_ids(root)
+
+
+def _unique_ids(root) -> None:
+    """Give a repeated element id a fresh suffix ("n17" -> "n17-9"), which still names its
+    note (`score.note_id_of`), so the file has no duplicate xs:ID."""
+    seen: set[str] = set()
+    later = []
+    for el in root.iter():
+        ident = el.get("id")
+        if ident is None:
+            continue
+        if el.tag in ("part", "midi-instrument"):  # references (xs:IDREF), not ids
+            continue
+        if ident in seen:
+            later.append(el)
+        seen.add(ident)
+    for el in later:
+        base = re.sub(r"-\d+$", "", el.get("id"))
+        k = 2
+        while f"{base}-{k}" in seen:
+            k += 1
+        el.set("id", f"{base}-{k}")
+        seen.add(f"{base}-{k}")
 
 
 def engrave_musicxml(xml: str, options: dict | None = None) -> Engraving:

@@ -147,10 +147,12 @@ def _cut(a: Fraction, b: Fraction, meter: Meter) -> Fraction | None:
     length = b - a
     if length in WRITABLE and (on_beat or length < beat) and _tuplet_ok(a, length, beat):
         return None
-    for level in _levels(beat):
-        cut = (b // level) * level
-        if a < cut < b:
-            return cut
+    for level in _levels(beat):  # the coarsest grid point inside: after a long first piece
+        # when the span starts on its grid, else where the span first meets it
+        late, early = (b // level) * level, -((-a) // level) * level
+        for cut in ((late, early) if a % level == 0 else (early, late)):
+            if a < cut < b:
+                return cut
     return None
 
 

@@ -117,7 +117,10 @@ def build_score_steps(
 def _fill_score(result: ScoreResult, s: ScoreSettings) -> Steps[None]:
     """Write the placed notes into two PartStaffs of result.score (yielding progress)."""
     score = result.score
-    score.insert(0, metadata.Metadata(title=s.title or "", movementName=""))
+    md = metadata.Metadata(title=s.title)
+    if s.composer:
+        md.composer = s.composer
+    score.insert(0, md)
     staves = [stream.PartStaff(id="staff1"), stream.PartStaff(id="staff2")]
     staves[0].insert(0, instrument.Piano())
     by_staff: dict[int, list[Placed]] = defaultdict(list)
@@ -312,7 +315,8 @@ def _clefs(placed: list[Placed], bars: list[Bar], staff: int) -> list[str]:
 
 
 def _tempo_marks(result: ScoreResult, part: stream.Part) -> None:
-    """A metronome mark on the first bar and where the tempo changes for good.
+    """A metronome mark on the first bar (the pickup, if any: its tempo is bar 1's) and
+    where the tempo changes for good.
 
     A change counts when this bar and the next both differ from the last mark by more
     than TEMPO_MARK_CHANGE (so rubato and a final ritardando leave no marks).
@@ -331,5 +335,6 @@ def _tempo_marks(result: ScoreResult, part: stream.Part) -> None:
             continue
         per_beat = int(round(bpms[k] / float(beat)))
         mark = tempo.MetronomeMark(number=per_beat, referent=duration.Duration(float(beat)))
-        measures[i].insert(0, mark)
+        measures[i if last is not None else 0].insert(0, mark)  # the first on bar 1 or its
+        # pickup: a tempo mark stands at the start of the music
         last = bpms[k]

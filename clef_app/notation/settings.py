@@ -11,7 +11,9 @@ from 1 like in the engraved score; an override holds from its bar onwards.
      "pickup": 0.0,                     # quarter notes before the first bar line
      "split": "auto",                   # auto (voice continuity) or a MIDI pitch
      "spelling": {"17": "E-"},          # note id -> music21 pitch name (enharmonic choice)
-     "title": "Take 3"}
+     "title": "Take 3",
+     "composer": "R. Schumann",
+     "page_size": "a4"}                 # a4 | letter | "" (the locale's)
 """
 
 from __future__ import annotations
@@ -29,7 +31,8 @@ MIN_BPM, MAX_BPM = 10.0, 400.0  # quarter notes per minute a tempo override may 
 MAX_BAR = int(MAX_NOTE_SECONDS / 60 * MAX_BPM * 4)
 MAX_PICKUP = 16  # quarter notes before the first bar line at most (a full 16/4 bar)
 MAX_SPELLINGS = MAX_NOTES  # one enharmonic choice per note
-MAX_TITLE = 200  # characters
+MAX_TITLE = 200  # characters (title and composer)
+PAGE_SIZES = ("a4", "letter")
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,8 @@ class ScoreSettings:
     split: str | int = "auto"
     spelling: dict[int, str] = field(default_factory=dict)
     title: str = ""
+    composer: str = ""
+    page_size: str = ""  # "a4", "letter", or "" for the user's locale (see page_size_of)
 
     @classmethod
     def from_dict(cls, d: dict | None) -> ScoreSettings:
@@ -78,7 +83,9 @@ class ScoreSettings:
             pickup=pickup,
             split=split if split == "auto" else int(split),
             spelling={int(k): str(v)[:16] for k, v in spelling.items()},
-            title=str(d.get("title") or "")[:MAX_TITLE],
+            title=_one_line(d.get("title"))[:MAX_TITLE],
+            composer=_one_line(d.get("composer"))[:MAX_TITLE],
+            page_size=check_page_size(d.get("page_size") or ""),
         )
 
 
@@ -89,6 +96,43 @@ def check_tempo(value: object) -> float:
         raise ValueError(f"tempo {value}: must lie in {MIN_BPM:g}..{MAX_BPM:g} quarter notes "
                          "per minute")
     return bpm
+
+
+def _one_line(value: object) -> str:
+    """Text for a title block: whitespace runs (newlines too) as single spaces."""
+    return " ".join(str(value or "").split())
+
+
+def check_page_size(value: object) -> str:
+    """"a4", "letter" or "" (the locale's), case-insensitive (ValueError otherwise)."""
+    size = str(value or "").strip().lower().replace("us letter", "letter").replace("us-letter",
+                                                                                  "letter")
+    if size not in PAGE_SIZES + ("",):
+        raise ValueError(f"page size {value!r}: expected A4 or Letter")
+    return size
+
+
+def locale_page_size() -> str:
+    """US Letter where the user's locale uses it (the US, Canada, Mexico, Chile, Colombia,
+    Venezuela, the Philippines, ...), else A4. Read from LC_PAPER / LC_ALL / LANG."""
+    import os
+
+    for var in ("LC_ALL", "LC_PAPER", "LANG"):
+        value = os.environ.get(var, "")
+        if value:
+            region = value.split(".")[0].split("@")[0]
+            country = region.split("_")[1].upper() if "_" in region else ""
+            return "letter" if country in LETTER_COUNTRIES else "a4"
+    return "a4"
+
+
+LETTER_COUNTRIES = {"US", "CA", "MX", "CL", "CO", "VE", "PH", "GT", "CR", "PA", "DO", "PR", "SV",
+                    "NI", "HN", "BO"}
+
+
+def page_size_of(s: ScoreSettings) -> str:
+    """The page size to print on: the user's choice, else the locale's."""
+    return s.page_size or locale_page_size()
 
 
 def _by_bar(items) -> tuple:

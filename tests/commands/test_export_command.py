@@ -38,3 +38,15 @@ def test_bad_input_fails_with_one_line(tmp_path, capsys):
     assert len(err) == 1 and err[0].startswith("clef export: error:")
     assert main(["export", str(DEMO), "-o", str(tmp_path / "x.docx")]) == 2
     assert main(["export", str(tmp_path / "missing.mid"), "-o", str(tmp_path / "x.pdf")]) == 2
+
+
+def test_title_composer_reach_the_musicxml_and_a_bad_page_size_is_refused(tmp_path, capsys):
+    out = tmp_path / "demo.musicxml"
+    assert main(["export", str(DEMO), "-o", str(out), "--title", "Take 3",
+                 "--composer", "Clara Schumann", "--page-size", "letter"]) == 0
+    xml = out.read_text()
+    assert "<work-title>Take 3</work-title>" in xml
+    assert '<creator type="composer">Clara Schumann</creator>' in xml and "Music21" not in xml
+    capsys.readouterr()
+    assert main(["export", str(DEMO), "-o", str(out), "--page-size", "A3"]) == 2
+    assert "--page-size A3" in capsys.readouterr().err

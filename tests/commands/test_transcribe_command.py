@@ -126,3 +126,16 @@ def test_the_installed_command_transcribes_several_files_into_a_folder(tmp_path)
                             / "opening.one-pass.notes.tsv")
     got = read_notes_tsv(tmp_path / "out" / "opening.tsv")
     assert unmatched(golden, got) == ([], [])  # the golden notes, within their tolerances
+
+
+def test_transcribe_gives_the_score_its_title_and_composer(tmp_path, capsys):
+    audio = load_audio(DEMO / "demo.flac")
+    clip = tmp_path / "clip.wav"
+    sf.write(clip, audio.samples[: int(3.0 * audio.sample_rate)], audio.sample_rate)
+    out = tmp_path / "clip.musicxml"
+    assert main(["transcribe", str(clip), "-o", str(out), "--one-pass", "--device", "cpu",
+                 "--quiet", "--title", "Opening", "--composer", "Anon."]) == 0
+    xml = out.read_text()
+    assert "<work-title>Opening</work-title>" in xml
+    assert '<creator type="composer">Anon.</creator>' in xml and "Music21" not in xml
+    assert main(["transcribe", str(clip), "-o", str(out), "--page-size", "B5"]) == 2
