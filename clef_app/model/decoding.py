@@ -16,7 +16,8 @@ _NEG = float("-inf")
 
 @torch.no_grad()
 def greedy_decode(model: ClefModel, memory: torch.Tensor, n_frames: int,
-                  max_tokens: int | None = None, cancel: Callable[[], bool] | None = None
+                  max_tokens: int | None = None, cancel: Callable[[], bool] | None = None,
+                  grammar: Grammar | None = None
                   ) -> tuple[list[list[int]], list[list[float]]]:
     """Decode each segment's tokens.
 
@@ -24,6 +25,8 @@ def greedy_decode(model: ClefModel, memory: torch.Tensor, n_frames: int,
         memory: (B, cols, d_model) from `model.encode`.
         n_frames: frames per segment (the largest TIME token allowed).
         cancel: checked before every token step (a batch of 16 segments takes seconds).
+        grammar: the rows' grammar state (default: the plain token grammar); a
+            `ConstrainedGrammar` forces and forbids tokens (`model/constraints.py`).
     Raises:
         Cancelled: `cancel` returned True.
     Returns:
@@ -33,24 +36,30 @@ def greedy_decode(model: ClefModel, memory: torch.Tensor, n_frames: int,
     limit = min(max_tokens or model.cfg.max_tokens, model.cfg.max_tokens)
     tokens = torch.full((b, 1), BOS, dtype=torch.long, device=device)
     probs = torch.ones(b, 1, device=device)
-    grammar = Grammar(b, n_frames)
+    grammar = grammar if grammar is not None else Grammar(b, n_frames)
     done = torch.zeros(b, dtype=torch.bool, device=device)
+    live = torch.arange(b, device=device)  # rows still decoding; finished ones leave the batch
     cache: dict = {}
     logits = model.step(tokens, memory, cache, 0)
     for t in range(1, limit):
         if cancel is not None and cancel():
             raise Cancelled
-        allowed = torch.from_numpy(grammar.mask()).to(device)
+        allowed = torch.from_numpy(grammar.mask()).to(device)[live]
         p = torch.softmax(logits.float().masked_fill(~allowed, _NEG), dim=-1)
-        prob, nxt = p.max(dim=-1)
-        nxt = torch.where(done, torch.full_like(nxt, PAD), nxt)
+        nxt = torch.full((b,), PAD, dtype=torch.long, device=device)
+        prob = torch.ones(b, device=device)
+        prob[live], nxt[live] = p.max(dim=-1)
         grammar.update(nxt.tolist())
         tokens = torch.cat([tokens, nxt[:, None]], dim=1)
         probs = torch.cat([probs, prob[:, None]], dim=1)
         done |= nxt == EOS
         if bool(done.all()) or t == limit - 1:
             break
-        logits = model.step(nxt[:, None], memory, cache, t)
+        going = ~done[live]
+        if not bool(going.all()):  # a finished row no longer costs a decoder step
+            live, memory = live[going], memory[going]
+            cache = {name: (k[going], v[going]) for name, (k, v) in cache.items()}
+        logits = model.step(nxt[live][:, None], memory, cache, t)
     out_tokens, out_probs = [], []
     for row, prow in zip(tokens.tolist(), probs.tolist(), strict=True):
         end = row.index(EOS) + 1 if EOS in row else len(row)

@@ -20,6 +20,7 @@ from clef_app.model.clef_model import ClefModel
 from clef_app.model.decoding import greedy_decode
 from clef_app.model.device import choose_device
 from clef_app.model.frontend import mel_to_image, n_segments, window_mels
+from clef_app.model.grammar import Grammar
 from clef_app.model.passes import TOLERANCE, PassMerger
 from clef_app.model.progress import Cancelled, TranscriptionProgress
 from clef_app.model.rollnotes import RollNotes
@@ -61,14 +62,16 @@ class Transcriber:
     @torch.no_grad()
     def decode_windows_with_roll(self, samples: np.ndarray, firsts: list[int],
                                  timings: dict[str, float] | None = None,
-                                 cancel: Callable[[], bool] | None = None
+                                 cancel: Callable[[], bool] | None = None,
+                                 grammar: Grammar | None = None
                                  ) -> tuple[list[list[int]], list[list[float]], np.ndarray | None]:
         """Tokens and their probabilities for segment-long windows whose frame 0 is centred
         on each of `firsts` (sample indices into `samples`; a segment's is a multiple of its
         length), and the roll head's (windows, frames, 2, 88) onset and frame probabilities
         (None for a model without that head). `timings` adds up the seconds spent per stage
         (front end, encoder, decoder). `cancel` is checked between stages and before every
-        token step; Cancelled is raised when it says stop."""
+        token step; Cancelled is raised when it says stop. `grammar`: the rows' grammar
+        state (a `ConstrainedGrammar` for a re-read; default the plain grammar)."""
         clock = _Clock(timings)
         images = mel_to_image(window_mels(samples, firsts, self.fe), self.fe).to(self.device)
         clock.lap("front end")
@@ -76,7 +79,8 @@ class Transcriber:
         memory = self.model.encode(images)
         clock.lap("encoder")
         _check(cancel)
-        tokens, probs = greedy_decode(self.model, memory, self.fe.segment_frames, cancel=cancel)
+        tokens, probs = greedy_decode(self.model, memory, self.fe.segment_frames, cancel=cancel,
+                                      grammar=grammar)
         roll = self.model.roll(memory)
         clock.lap("decoder")
         if roll is None:

@@ -31,7 +31,9 @@ from clef_app.notation.events import NoteEvent
 
 if TYPE_CHECKING:
     from clef_app.model.explain import Explanation
+    from clef_app.model.reread import Passage, Reread
     from clef_app.model.sustain import Frames
+    from clef_app.notation.corrections import Corrections
 
 Cancel = Callable[[], bool]
 _OPTION_NAMES = {f.name for f in fields(DecodingConfig)} - {"device", "batch_size"}
@@ -181,6 +183,19 @@ class Pipeline:
         """Every note of the recording, by onset then pitch."""
         notes = [n for p in self.transcribe(samples, sample_rate, cancel) for n in p.notes]
         return sorted(notes, key=lambda n: (n.onset, n.pitch))
+
+    def reread(self, samples: np.ndarray, sample_rate: int, notes: list[NoteEvent],
+               passage: Passage, corrections: Corrections | None = None,
+               cancel: Cancel | None = None) -> Reread:
+        """Transcribe `passage` again holding the user's notes (`model/reread.py`): the
+        notes it replaces and those the model wrote instead. Raises Cancelled."""
+        from clef_app.model.reread import reread
+        from clef_app.notation.corrections import Corrections
+
+        samples = self.at_model_rate(samples, sample_rate)
+        with self.lock:
+            return reread(self._t, samples, notes, passage, corrections or Corrections(),
+                          cancel)
 
     def pass_notes(self, samples: np.ndarray, sample_rate: int) -> list[list[NoteEvent]]:
         """Every note of each reading, unfiltered and unmerged (for tuning the merge)."""

@@ -39,6 +39,7 @@ RESIZE = "Resize notes"
 VELOCITY = "Change velocity"
 RESPELL = "Respell"
 INSERT_REST = "Insert rest"
+CONFIRM = "Mark as right"  # no change: the notes become the user's, kept by "Transcribe Again"
 
 
 def _targets(notes: Sequence[NoteEvent], ids: Iterable[int]) -> list[NoteEvent]:
@@ -58,6 +59,12 @@ def _changed(text: str, old: Sequence[NoteEvent], new: Sequence[NoteEvent]
 def add(note: NoteEvent) -> NoteEdit:
     """A new note (drawn, or added by a double-click)."""
     return NoteEdit.replace(ADD, (), (note,))
+
+
+def confirm(notes: Sequence[NoteEvent], ids: Iterable[int]) -> NoteEdit | None:
+    """Mark notes as right: nothing changes but whose they are (`notation.corrections`)."""
+    old = _targets(notes, ids)
+    return NoteEdit(CONFIRM, tuple(old), tuple(old)) if old else None
 
 
 def delete(notes: Sequence[NoteEvent], ids: Iterable[int]) -> NoteEdit | None:
