@@ -23,6 +23,7 @@ import soundfile as sf
 from clef_app import __version__
 from clef_app.atomic import atomic_writer
 from clef_app.audio.io import MAX_FRAMES, MAX_SECONDS
+from clef_app.notation.corrections import Corrections, from_dict
 from clef_app.notation.edits import Edit, note_to_dict
 from clef_app.notation.events import NoteEvent, sort_notes
 from clef_app.project.container import Container, write_container
@@ -95,6 +96,9 @@ class Project:
     source_path: str | None = None
     saved_at: str = ""
     app_version: str = __version__
+    # the notes the user touched and deleted, as of the last save (`notation.corrections`);
+    # the history says the same when it holds the edits, and is what a reader trusts then
+    corrections: Corrections | None = None
 
     def decoded_edits(self) -> list[Edit]:
         """The history as `Edit` objects (ProjectError if one is malformed)."""
@@ -152,6 +156,8 @@ def _members(project: Project, path: Path) -> list[tuple[str, bytes, bool]]:
         "settings": project.settings,
         "history": {"edits": project.edits, "index": project.edit_index},
     }
+    if project.corrections is not None:
+        manifest["corrections"] = project.corrections.to_dict(project.notes)
     if project.source_path is not None:
         manifest["recovery"] = {"source_path": str(project.source_path)}
     members: list[tuple[str, bytes, bool]] = []
@@ -226,7 +232,19 @@ def _read(container: Container, name: str) -> Project:
         source_path=source,
         saved_at=top.string("saved_at", 64, ""),
         app_version=top.string("app_version", 64, ""),
+        corrections=_read_corrections(name, top) if top.has("corrections") else None,
     )
+
+
+def _read_corrections(name: str, top: Fields) -> Corrections:
+    """`corrections`: {"touched": [note ids], "deleted": [notes]} (added in Clef 0.1 without a
+    format bump: older readers skip it, and a project without it has none)."""
+    f = top.child("corrections")
+    touched = f.array("touched", MAX_NOTES) if f.has("touched") else []
+    if not all(isinstance(i, int) and not isinstance(i, bool) for i in touched):
+        raise ProjectError(f"{name}: corrections.touched must hold note ids")
+    deleted = f.array("deleted", MAX_NOTES) if f.has("deleted") else []
+    return from_dict({"touched": touched}, read_notes(name, deleted, "corrections.deleted"))
 
 
 def _read_audio(container: Container, name: str, top: Fields) -> EmbeddedAudio | ReferencedAudio:
