@@ -306,12 +306,19 @@ def written_pitch(result: ScoreResult, q: QNote, settings: dict | None):
 
 
 def _clefs(placed: list[Placed], bars: list[Bar], staff: int) -> list[str]:
-    """Each bar's clef on one staff (see `clefs.choose_clefs`)."""
+    """Each bar's clef on one staff (see `clefs.choose_clefs`): no change where a note of
+    the staff is tied into the bar."""
     starts = [b.start for b in bars]
     pitches: list[list[int]] = [[] for _ in bars]
+    tied_in = [False] * len(bars)
     for p in placed:
-        pitches[max(0, bisect_right(starts, p.note.start) - 1)].append(p.note.pitch)
-    return choose_clefs(pitches, TREBLE if staff == UPPER else BASS)
+        first = max(0, bisect_right(starts, p.note.start) - 1)
+        pitches[first].append(p.note.pitch)
+        i = first + 1
+        while i < len(bars) and starts[i] < p.note.end:  # tied over the bar line into bar i
+            tied_in[i] = True
+            i += 1
+    return choose_clefs(pitches, TREBLE if staff == UPPER else BASS, tied_in)
 
 
 def _tempo_marks(result: ScoreResult, part: stream.Part) -> None:
