@@ -8,7 +8,7 @@ reflect-padded centred frames); tests/audio/test_features.py checks that they ag
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import lru_cache
 
 import numpy as np
@@ -117,20 +117,28 @@ def display_spectrogram(samples: np.ndarray, fe: FrontEndConfig = FrontEndConfig
         None when cancelled.
     """
     x = np.asarray(samples, dtype=np.float32)
+    out = np.empty((1 + max(1, len(x)) // fe.hop_length, fe.n_mels), dtype=np.float32)
+    step = max(1, int(chunk_seconds * fe.sample_rate) // fe.hop_length)  # frames per chunk
+    for first, block in mel_blocks(x, fe, step):
+        if cancelled is not None and cancelled():
+            return None
+        out[first : first + len(block)] = block
+    return out
+
+
+def mel_blocks(samples: np.ndarray, fe: FrontEndConfig = FrontEndConfig(),
+               block_frames: int = 2048) -> Iterator[tuple[int, np.ndarray]]:
+    """`display_spectrogram` block by block: (first frame, (frames, n_mels) dB)."""
+    x = np.asarray(samples, dtype=np.float32)
     if x.size == 0:
         x = np.zeros(1, dtype=np.float32)
     hop, half = fe.hop_length, fe.n_fft // 2
     n_frames = 1 + len(x) // hop
-    out = np.empty((n_frames, fe.n_mels), dtype=np.float32)
-    step = max(1, int(chunk_seconds * fe.sample_rate) // hop)  # frames per chunk
-    for first in range(0, n_frames, step):
-        if cancelled is not None and cancelled():
-            return None
-        count = min(step, n_frames - first)
+    for first in range(0, n_frames, block_frames):
+        count = min(block_frames, n_frames - first)
         start = first * hop - half
-        out[first : first + count] = log_mel_frames(
-            _reflected(x, start, start + (count - 1) * hop + fe.n_fft), fe)
-    return out
+        yield first, log_mel_frames(_reflected(x, start, start + (count - 1) * hop + fe.n_fft),
+                                    fe)
 
 
 def _reflected(x: np.ndarray, start: int, stop: int) -> np.ndarray:

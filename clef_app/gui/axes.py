@@ -1,8 +1,8 @@
 """The spectrogram's axes: a pitch axis that is also a playable keyboard, and a time ruler.
 
-The vertical data coordinate is the fractional mel row (`pitch_to_row`), so the keyboard's
-keys have the spectrogram's own (mel-warped) heights and each key lies exactly beside the
-row where its fundamental shows.
+The vertical data coordinate is the MIDI pitch (the spectrogram's rows are on a semitone
+grid, `clef_app.audio.logfreq`), so every key has the same height and lies exactly beside
+the rows where its fundamental shows.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QFontMetricsF, QPen
 
-from clef_app.audio.features import pitch_to_row, row_to_pitch
 from clef_app.config import MIDI_MAX, MIDI_MIN
 
 NAMES = ("C", "C♯", "D", "D♯", "E", "F", "F♯", "G", "G♯", "A", "A♯", "B")
@@ -34,9 +33,9 @@ def pitch_name(pitch: int) -> str:
 
 
 def pitch_bounds(pitch: int | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Lower and upper mel row of a semitone band (p - 0.5 .. p + 0.5)."""
+    """Lower and upper y of a key's band (p - 0.5 .. p + 0.5)."""
     p = np.asarray(pitch, dtype=np.float64)
-    return pitch_to_row(p - 0.5), pitch_to_row(p + 0.5)
+    return p - 0.5, p + 0.5
 
 
 class PitchAxis(pg.AxisItem):
@@ -60,7 +59,7 @@ class PitchAxis(pg.AxisItem):
         px_per_row = size / (maxVal - minVal)
         text_px = QFontMetricsF(self.font()).height() * 0.9
         pitches = np.arange(0, 128)
-        rows = pitch_to_row(pitches)
+        rows = pitches.astype(np.float64)
         visible = (rows >= minVal) & (rows <= maxVal)
         # C's first, then the other white keys; keep a label only if it has room
         white = [p for p in pitches[visible] if p % 12 not in BLACK]
@@ -127,7 +126,7 @@ class PitchAxis(pg.AxisItem):
         """The key under an item-coordinate y, or None outside the piano range."""
         view = self.linkedView()
         row = view.mapSceneToView(self.mapToScene(QPointF(0, y_item))).y()
-        pitch = int(round(float(row_to_pitch(row))))
+        pitch = int(round(row))
         return pitch if MIDI_MIN <= pitch <= MIDI_MAX else None
 
     def mouseClickEvent(self, event) -> None:  # noqa: N802

@@ -29,7 +29,8 @@ from PySide6.QtWidgets import (
 from clef_app.audio.devices import AudioUnavailable, DeviceList, list_devices
 from clef_app.audio.live import LiveInput, LiveSession, LiveTranscription
 from clef_app.audio.live_transcription import checkpoint_stream_factory, transcription_unavailable
-from clef_app.config import FRAMES_PER_SECOND, N_MELS
+from clef_app.audio.logfreq import HIGH_EDGE, LOW_EDGE, N_ROWS, mel_on_rows
+from clef_app.config import FRAMES_PER_SECOND
 from clef_app.gui import preferences
 from clef_app.gui.axes import PitchAxis, format_time
 from clef_app.gui.level_meter import METER_FLOOR, LevelMeter
@@ -80,7 +81,7 @@ class LivePanel(QWidget):
         self._finishing = False
         self._record_t0 = 0.0  # panel time (s) at which the current take began
         self._frames_total = 0
-        self._spec = np.full((int(WINDOW_SECONDS * FRAMES_PER_SECOND), N_MELS), SILENCE_DB,
+        self._spec = np.full((int(WINDOW_SECONDS * FRAMES_PER_SECOND), N_ROWS), SILENCE_DB,
                              dtype=np.float32)
         self.redraws = 0
         self._build()
@@ -129,7 +130,7 @@ class LivePanel(QWidget):
         self.sounding_item.provisional = True  # drawn lighter: may still change
         self.plot.addItem(self.notes_item)
         self.plot.addItem(self.sounding_item)
-        self.plot.setYRange(-0.5, N_MELS - 0.5, padding=0)
+        self.plot.setYRange(LOW_EDGE, HIGH_EDGE, padding=0)  # y is the pitch, as the workspace's
 
         self.status = QLabel()
         self.status.setWordWrap(True)
@@ -308,7 +309,7 @@ class LivePanel(QWidget):
             self._frames_total += n
             keep = min(n, len(self._spec))
             self._spec = np.roll(self._spec, -keep, axis=0)
-            self._spec[-keep:] = pump.frames[-keep:]
+            self._spec[-keep:] = mel_on_rows(pump.frames[-keep:])  # on the workspace's rows
         self._take_notes(pump.notes, pump.sounding)
         self._draw_spectrogram()
         if self.session.recording:
@@ -343,8 +344,8 @@ class LivePanel(QWidget):
         top = max(float(self._spec.max()), SILENCE_DB + db_range)
         floor = top - db_range
         self.image.setImage(self._spec.T, autoLevels=False, levels=(floor, max(top, floor + 1)))
-        self.image.setRect(QRectF(end - WINDOW_SECONDS - 0.5 / FRAMES_PER_SECOND, -0.5,
-                                  WINDOW_SECONDS, N_MELS))
+        self.image.setRect(QRectF(end - WINDOW_SECONDS - 0.5 / FRAMES_PER_SECOND, LOW_EDGE,
+                                  WINDOW_SECONDS, HIGH_EDGE - LOW_EDGE))
         self.plot.setXRange(end - WINDOW_SECONDS, end, padding=0)
         self.redraws += 1
 

@@ -135,7 +135,7 @@ class MainWindow(QMainWindow):
         c.status.connect(self.status)
         c.titleChanged.connect(self.setWindowTitle)
         c.opened.connect(lambda kind: self.spectrogram.fit() if self.document.samples is None
-                         else self.spectrogram.fit_notes_pitch())
+                         else self.spectrogram.fit_opened())
         jobs.started.connect(lambda path: self._show_export(True))
         jobs.progress.connect(lambda f: self.export_progress.setValue(int(f * 1000)))
         jobs.finished.connect(lambda path: self._show_export(False))
@@ -299,6 +299,7 @@ class MainWindow(QMainWindow):
     def apply_preferences(self) -> None:
         self.spectrogram.set_look(preferences.get("spectrogram/colormap"),
                                   preferences.get("spectrogram/db_range"))
+        self.spectrogram.set_scale(preferences.get("spectrogram/scale"))
         self.named_actions["follow"].setChecked(preferences.get("playback/follow"))
 
     def _restore_window_state(self) -> None:

@@ -1,8 +1,8 @@
 """Notes drawn over the spectrogram, and the mouse editing of them.
 
-Data coordinates are (seconds, mel row). A note spans onset..offset and the mel rows of
-its semitone band, [pitch_to_row(p - 0.5), pitch_to_row(p + 0.5)]; bands are thin in the
-bass (the mel scale is nearly linear there), so a note is drawn at least MIN_NOTE_PX tall.
+Data coordinates are (seconds, MIDI pitch). A note spans onset..offset and its key's band,
+p - 0.5 .. p + 0.5; zoomed far out a band is thin, so a note is drawn at least MIN_NOTE_PX
+tall.
 `NotesItem` only paints and hit-tests; `NoteEditor` turns mouse gestures and keys into one
 document edit each, from the edit vocabulary the score shares (`notation.note_edits`),
 previewing a gesture on the item until the button is released.
@@ -18,7 +18,6 @@ import pyqtgraph as pg
 from PySide6.QtCore import QObject, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QPen
 
-from clef_app.audio.features import pitch_to_row, row_to_pitch
 from clef_app.gui.axes import format_time, pitch_bounds, pitch_name
 from clef_app.gui.document import MERGE_NUDGE, NO_MERGE, Document
 from clef_app.notation import note_edits
@@ -49,7 +48,7 @@ def confidence_colour(confidence: float) -> QColor:
 
 _PITCHES = np.arange(128)
 BAND_LO, BAND_HI = (np.asarray(b, dtype=np.float64) for b in pitch_bounds(_PITCHES))
-ROW = np.asarray(pitch_to_row(_PITCHES), dtype=np.float64)  # the fundamental's row per pitch
+ROW = _PITCHES.astype(np.float64)  # y of each pitch's fundamental
 
 
 CONFIDENCE_STEPS = 8  # notes that are not doubtful are drawn in this many shades (+1)
@@ -229,8 +228,8 @@ class NotesItem(pg.GraphicsObject):
 
 
 def snap_pitch(row: float) -> int:
-    """The semitone whose band holds a mel row."""
-    return int(np.clip(round(float(row_to_pitch(row))), *PITCH_RANGE))
+    """The key whose band holds a y."""
+    return int(np.clip(round(float(row)), *PITCH_RANGE))
 
 
 class NoteEditor(QObject):

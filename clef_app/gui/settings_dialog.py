@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from clef_app.audio.logfreq import SCALES
 from clef_app.gui import preferences
 
 SYSTEM_DEFAULT = "System default"
@@ -59,6 +60,13 @@ class SettingsDialog(QDialog):
         self.db_range = QDoubleSpinBox(minimum=20.0, maximum=120.0, singleStep=5.0, suffix=" dB")
         self.db_range.setValue(preferences.get("spectrogram/db_range"))
         self.db_range.setToolTip("how far below the loudest sound the colours reach")
+        self.scale = QComboBox()
+        self.scale.addItem("Log-frequency (3 rows per key)", SCALES[0])
+        self.scale.addItem("Mel (what the model reads)", SCALES[1])
+        chosen = self.scale.findData(preferences.get("spectrogram/scale"))
+        self.scale.setCurrentIndex(max(0, chosen))
+        self.scale.setToolTip("log-frequency gives every key the same height, down to A0; "
+                              "mel is the model's input, coarse in the bass")
         inputs, outputs, error = device_names()
         self.input_device = self._device_combo(inputs, preferences.get("audio/input_device"))
         self.output_device = self._device_combo(outputs, preferences.get("audio/output_device"))
@@ -67,6 +75,7 @@ class SettingsDialog(QDialog):
         form = QFormLayout(look)
         form.addRow("Colour map", self.colormap)
         form.addRow("Range", self.db_range)
+        form.addRow("Pitch axis", self.scale)
         audio = QGroupBox("Audio devices")
         form = QFormLayout(audio)
         form.addRow("Input (recording)", self.input_device)
@@ -97,6 +106,7 @@ class SettingsDialog(QDialog):
     def accept(self) -> None:
         preferences.put("spectrogram/colormap", self.colormap.currentText())
         preferences.put("spectrogram/db_range", float(self.db_range.value()))
+        preferences.put("spectrogram/scale", self.scale.currentData())
         preferences.put("audio/input_device", self.input_device.currentData() or "")
         preferences.put("audio/output_device", self.output_device.currentData() or "")
         super().accept()

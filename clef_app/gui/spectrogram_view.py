@@ -1,32 +1,36 @@
-"""The spectrogram workspace: log-mel image, pitch keyboard, time ruler, notes, cursor, loop.
+"""The spectrogram workspace: pitch-axis image, keyboard, time ruler, notes, cursor, loop.
 
-x is seconds, y is the fractional mel row of `clef_app.audio.features` (frame i of the
-display spectrogram is centred at i / FRAMES_PER_SECOND s, row k at y = k), so a note's
-fundamental lies on `pitch_to_row(pitch)`. Navigation: wheel zooms time, Ctrl/Shift+wheel
-zooms pitch, a middle- or right-button drag scrolls, Alt+wheel changes velocity, a right
-click on a note opens its context menu.
+x is seconds, y is the MIDI pitch: the image has `logfreq.ROWS_PER_SEMITONE` rows per key
+from A0 to C8 (frame i centred at i / FPS s), so a note's fundamental lies at y = its pitch
+and every key has the same height. The picture is the log-frequency spectrogram
+(`clef_app.audio.logfreq`) or, as an option, the model's own log-mel drawn on the same rows
+(preference "spectrogram/scale"). A long recording's picture fills in as it is computed,
+with a "computing" note in the corner (`gui.spectrogram_image`). Navigation: wheel zooms
+time, Ctrl/Shift+wheel zooms pitch, a middle- or right-button drag scrolls, Alt+wheel
+changes velocity, a right click on a note opens its context menu.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QPointF, Qt, Signal
 from PySide6.QtGui import QAction, QColor, QPen
-from PySide6.QtWidgets import QGraphicsRectItem, QMenu, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGraphicsRectItem, QLabel, QMenu, QVBoxLayout, QWidget
 
-from clef_app.audio.features import display_spectrogram, pitch_to_row
-from clef_app.config import FRAMES_PER_SECOND, N_MELS
+from clef_app.audio.logfreq import HIGH_EDGE, LOW_EDGE, SCALES
 from clef_app.gui.axes import PitchAxis, TimeAxis
 from clef_app.gui.document import Document
 from clef_app.gui.note_overlay import NoteEditor, NotesItem
-from clef_app.gui.workers import GeneratorWorker
+from clef_app.gui.spectrogram_image import SpectrogramImage
 
 BACKGROUND = QColor(14, 14, 18)
 DEFAULT_COLORMAP = "inferno"
 DEFAULT_DB_RANGE = 60.0  # dB shown below the loudest bin
 FOLLOW_MARGIN = 0.85  # fraction of the view: past it, following playback turns the page
-ROW_RANGE = (-0.5, N_MELS - 0.5)
+ROW_RANGE = (LOW_EDGE, HIGH_EDGE)  # y (pitch) of the picture's bottom and top: the piano's
+OPEN_WHOLE_SECONDS = 300.0  # s: a longer recording opens on its first OPEN_VIEW_SECONDS
+OPEN_VIEW_SECONDS = 60.0
 
 
 def colormap(name: str) -> pg.ColorMap:
@@ -42,7 +46,7 @@ class NoteViewBox(pg.ViewBox):
     """Routes left-button gestures to the note editor; other buttons scroll and zoom, and a
     right click asks for a context menu."""
 
-    menuRequested = Signal(float, float, object)  # t (s), mel row, screen position (QPointF)
+    menuRequested = Signal(float, float, object)  # t (s), pitch, screen position (QPointF)
 
     def __init__(self) -> None:
         super().__init__(enableMenu=False, defaultPadding=0.0)
@@ -109,13 +113,13 @@ class SpectrogramView(QWidget):
     def __init__(self, document: Document, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.doc = document
-        self.spectrogram: np.ndarray | None = None  # (frames, mels) dB
         self.note_actions: list[QAction] = []  # the context menu of a note (the window fills it)
         self.note_menu: QMenu | None = None  # the last one shown
-        self._worker: GeneratorWorker | None = None
         self._colormap = DEFAULT_COLORMAP
         self._db_range = DEFAULT_DB_RANGE
+        self.scale = SCALES[0]
         self._build()
+        self._apply_look()
         document.audioChanged.connect(self._audio_changed)
         document.notesChanged.connect(self._notes_changed)
         document.selectionChanged.connect(self._selection_changed)
@@ -133,12 +137,13 @@ class SpectrogramView(QWidget):
             axis.setPen(QColor(110, 110, 118))
         self.plot.hideButtons()
         self.graphics.addItem(self.plot)
-        self.image = pg.ImageItem(axisOrder="col-major")
-        self.image.setAutoDownsample(True)
-        self.image.setZValue(-10)
-        self.plot.addItem(self.image, ignoreBounds=True)
+        self.image = SpectrogramImage(self.plot)
+        self.computing = QLabel("computing the spectrogram…", self.graphics)
+        self.computing.setStyleSheet("background: rgba(20, 20, 26, 200); color: #e6e6ea; "
+                                     "padding: 3px 8px; border-radius: 3px;")
+        self.computing.hide()
         for octave in range(1, 9):  # a faint line at every C
-            line = pg.InfiniteLine(float(pitch_to_row(12 * (octave + 1))), angle=0,
+            line = pg.InfiniteLine(float(12 * (octave + 1)), angle=0,
                                    pen=pg.mkPen(255, 255, 255, 38, width=1))
             self.plot.addItem(line, ignoreBounds=True)
         self.notes_item = NotesItem()
@@ -176,6 +181,23 @@ class SpectrogramView(QWidget):
         self.vb.sigRangeChanged.connect(lambda *_: self.notes_item.update())
         self.editor.previewChanged.connect(self._sync_rubber)
         self.vb.menuRequested.connect(self._note_menu)
+        self.image.progress.connect(self._computing_progress)
+        self.image.ready.connect(self.spectrogramReady)
+        self.image.failed.connect(lambda msg: self.hoverInfo.emit(f"spectrogram failed: {msg}"))
+
+    @property
+    def spectrogram(self) -> np.ndarray | None:
+        """The picture computed so far, (frames, rows) uint8 codes (`spectrogram_image`);
+        None before a recording's first block."""
+        img = self.image
+        return None if img.codes is None or img.filled == 0 else img.codes[: img.filled]
+
+    def _computing_progress(self, fraction: float) -> None:
+        label = self.computing
+        label.setVisible(fraction < 1.0)
+        label.setText(f"computing the spectrogram… {100 * fraction:.0f} %")
+        label.adjustSize()
+        label.move(self.graphics.width() - label.width() - 14, 10)
 
     def _note_menu(self, t: float, row: float, screen_pos: QPointF) -> None:
         """Right click on a note: select it (unless it already is) and offer `note_actions`."""
@@ -198,36 +220,21 @@ class SpectrogramView(QWidget):
 
     # -- document ----------------------------------------------------------------------
     def _audio_changed(self) -> None:
-        self.spectrogram = None
         self.image.clear()
-        if self._worker is not None:
-            self._worker.cancel()
-        samples = self.doc.samples_16k()
         self._set_limits()
-        self.fit()
-        if samples is None:
-            return
+        self.fit_opened()
+        doc = self.doc
+        if doc.samples is not None:
+            self.image.start(doc.samples, doc.sample_rate, self.scale, doc.samples_16k)
 
-        def job(cancelled):
-            yield None
-            return display_spectrogram(samples, cancelled=cancelled)
-
-        worker = GeneratorWorker(job, name="spectrogram")
-        worker.finished.connect(lambda spec, w=worker: self._spectrogram_done(w, spec))
-        worker.failed.connect(lambda msg: self.hoverInfo.emit(f"spectrogram failed: {msg}"))
-        self._worker = worker.start()
-
-    def _spectrogram_done(self, worker: GeneratorWorker, spec: np.ndarray | None) -> None:
-        if worker is not self._worker or spec is None:
-            return
-        self._worker = None
-        self.spectrogram = spec
-        self.image.setImage(spec, autoLevels=False)
-        n = spec.shape[0]
-        half = 0.5 / FRAMES_PER_SECOND
-        self.image.setRect(QRectF(-half, ROW_RANGE[0], n / FRAMES_PER_SECOND, N_MELS))
-        self._apply_look()
-        self.spectrogramReady.emit()
+    def set_scale(self, scale: str) -> None:
+        """"log-frequency" or "mel" (the model's own picture); recomputes the picture."""
+        scale = scale if scale in SCALES else SCALES[0]
+        if scale != self.scale:
+            self.scale = scale
+            if self.doc.samples is not None:
+                self.image.start(self.doc.samples, self.doc.sample_rate, scale,
+                                 self.doc.samples_16k)
 
     def _notes_changed(self) -> None:
         self.notes_item.set_notes(self.doc.notes)
@@ -242,30 +249,32 @@ class SpectrogramView(QWidget):
         self._apply_look()
 
     def _apply_look(self) -> None:
-        if self.spectrogram is None:
-            return
-        self.image.setColorMap(colormap(self._colormap))
-        top = float(np.max(self.spectrogram)) if self.spectrogram.size else 0.0
-        self.image.setLevels((top - self._db_range, top))
+        self.image.set_look(colormap(self._colormap), self._db_range)
 
     # -- navigation --------------------------------------------------------------------
     def _set_limits(self) -> None:
         end = max(self.doc.duration, 1.0)
         self.vb.setLimits(xMin=-0.5, xMax=end + 2.0, yMin=ROW_RANGE[0] - 1, yMax=ROW_RANGE[1] + 1,
-                          minXRange=0.05, minYRange=3.0)
+                          minXRange=0.05, minYRange=2.0)
 
     def fit(self) -> None:
-        """Whole recording, whole pitch range."""
+        """Whole recording, the piano's whole range."""
         end = max(self.doc.duration, 1.0)
         self.vb.setRange(xRange=(0.0, end), yRange=ROW_RANGE, padding=0.0)
+
+    def fit_opened(self) -> None:
+        """What a newly opened recording shows: all of it, or the first minute of a long
+        one (whose picture fills in from the start); the pitch range of its notes."""
+        self.fit_notes_pitch()
+        if self.doc.duration > OPEN_WHOLE_SECONDS:
+            self.vb.setXRange(0.0, OPEN_VIEW_SECONDS, padding=0.0)
 
     def fit_notes_pitch(self) -> None:
         """Whole recording; pitch range of the notes with a margin (all of it if none)."""
         pitches = [n.pitch for n in self.doc.notes.values()]
         if not pitches:
             return self.fit()
-        lo = float(pitch_to_row(max(min(pitches) - 5, 0)))
-        hi = float(pitch_to_row(min(max(pitches) + 5, 127)))
+        lo, hi = min(pitches) - 5.5, max(pitches) + 5.5
         end = max(self.doc.duration, 1.0)
         self.vb.setRange(xRange=(0.0, end), yRange=(max(lo, ROW_RANGE[0]), min(hi, ROW_RANGE[1])),
                          padding=0.0)

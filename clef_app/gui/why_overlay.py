@@ -3,8 +3,9 @@
 `clef_app.model.explain.explain_selected` (run on a worker, on the model Transcribe shares)
 gives a (rows, cols) map over the encoder's patch grid of the note's 2.56-s segment, row 0
 the lowest band. The encoder's image is the whole mel range resized vertically, so the grid
-covers mel rows -0.5..127.5 of the spectrogram view linearly, and its columns are
-`seconds_per_col` wide from the segment's start (frame centres, as the view's image).
+covers the model's mel rows -0.5..127.5 linearly; `on_pitch_rows` redraws it on the view's
+pitch rows (y = MIDI pitch), and its columns are `seconds_per_col` wide from the segment's
+start (frame centres, as the view's image).
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ from PySide6.QtCore import QObject, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QPen
 from PySide6.QtWidgets import QGraphicsRectItem
 
-from clef_app.config import FRAMES_PER_SECOND, SAMPLE_RATE
+from clef_app.audio.features import pitch_to_row
+from clef_app.audio.logfreq import N_ROWS, row_pitch
+from clef_app.config import FRAMES_PER_SECOND, N_MELS, SAMPLE_RATE
 from clef_app.gui.document import Document
 from clef_app.gui.spectrogram_view import ROW_RANGE
 from clef_app.gui.transcribe import find_model
@@ -39,6 +42,18 @@ def weights_to_rgba(weights: np.ndarray) -> np.ndarray:
     rgba[..., :3] = GREEN
     rgba[..., 3] = np.round(rel.T * MAX_ALPHA).astype(np.uint8)
     return rgba
+
+
+def on_pitch_rows(weights: np.ndarray) -> np.ndarray:
+    """A (rows, cols) map over the model's mel image as (N_ROWS, cols) on the view's pitch
+    rows: each pitch row takes the grid row holding its mel position (0 below 30 Hz)."""
+    w = np.asarray(weights, dtype=np.float64)
+    mel = pitch_to_row(row_pitch(np.arange(N_ROWS)))  # fractional mel row of each pitch row
+    grid = np.floor((mel + 0.5) / N_MELS * len(w)).astype(int)
+    inside = (grid >= 0) & (grid < len(w))
+    out = np.zeros((N_ROWS, w.shape[1]))
+    out[inside] = w[grid[inside]]
+    return out
 
 
 class WhyOverlay:
@@ -67,10 +82,11 @@ class WhyOverlay:
         return self.span is not None
 
     def show(self, weights: np.ndarray, start: float, end: float, text: str) -> None:
-        """Draw `weights` over [start, end) s and the whole mel range, with a legend."""
+        """Draw `weights` (over the model's mel image) over [start, end) s, with a legend."""
         half = 0.5 / FRAMES_PER_SECOND  # frame i spans i/fps ± half, as the spectrogram image
         rect = QRectF(start - half, ROW_RANGE[0], end - start, ROW_RANGE[1] - ROW_RANGE[0])
-        self.image.setImage(weights_to_rgba(weights), levels=(0, 255), autoLevels=False)
+        self.image.setImage(weights_to_rgba(on_pitch_rows(weights)), levels=(0, 255),
+                            autoLevels=False)
         self.image.setRect(rect)
         self.frame.setRect(rect)
         self.label.setText(text)

@@ -11,8 +11,6 @@ from PySide6.QtGui import QMouseEvent, QWheelEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
-from clef_app.audio.features import pitch_to_row
-
 LEFT = Qt.MouseButton.LeftButton
 NO_MODS = Qt.KeyboardModifier.NoModifier
 SHIFT = Qt.KeyboardModifier.ShiftModifier
@@ -20,8 +18,8 @@ ALT = Qt.KeyboardModifier.AltModifier
 
 
 def at(view, t: float, pitch: float) -> QPoint:
-    """Viewport pixel of time t (s) on the row of `pitch` (MIDI)."""
-    return view.view_to_widget(t, float(pitch_to_row(pitch))).toPoint()
+    """Viewport pixel of time t (s) on the row of `pitch` (MIDI; the view's y)."""
+    return view.view_to_widget(t, float(pitch)).toPoint()
 
 
 def _send(view, kind, pos: QPoint, button, buttons, mods) -> None:

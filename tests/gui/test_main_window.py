@@ -123,7 +123,7 @@ def test_preferences_change_the_spectrogram_and_persist(window, qtbot):
     dialog.db_range.setValue(40.0)
     dialog.accept()
     window.apply_preferences()
-    levels = window.spectrogram.image.levels
+    levels = window.spectrogram.image.levels()
     assert levels[1] - levels[0] == pytest.approx(40.0)
     assert preferences.get("spectrogram/colormap") == "viridis"
     assert preferences.get("spectrogram/db_range") == 40.0

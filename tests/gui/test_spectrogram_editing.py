@@ -8,8 +8,7 @@ import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtTest import QTest
 
-from clef_app.audio.features import pitch_to_row
-from clef_app.config import FRAMES_PER_SECOND
+from clef_app.audio.logfreq import FPS, N_ROWS, pitch_row
 from clef_app.gui.axes import KEY_WIDTH
 
 from .conftest import TINY_NOTES
@@ -34,19 +33,19 @@ def test_open_draws_spectrogram_and_notes_on_their_pitch_rows(window):
     view, doc = window.spectrogram, window.document
     assert len(doc.notes) == 3
     spec = view.spectrogram
-    assert spec.shape[1] == 128 and abs(spec.shape[0] - 3.2 * FRAMES_PER_SECOND) <= 2
+    assert spec.shape[1] == N_ROWS and abs(spec.shape[0] - 3.2 * FPS) <= 2
     for onset, offset, pitch in TINY_NOTES:
         frames = spec[int(onset * 100) + 5 : int(offset * 100) - 5]
         peak_row = int(np.argmax(frames.mean(axis=0)))
-        assert abs(peak_row - pitch_to_row(pitch)) <= 1.0, (pitch, peak_row)
+        assert peak_row == pitch_row(pitch), (pitch, peak_row)  # the key's middle row
         note = _note(doc, pitch)
         lo, hi = view.notes_item.band(pitch, view.notes_item._pixel()[1])
-        assert lo <= pitch_to_row(pitch) <= hi
-        assert view.notes_item.hit(_mid(note), float(pitch_to_row(pitch)))[0] == note.id
+        assert lo <= pitch <= hi
+        assert view.notes_item.hit(_mid(note), float(pitch))[0] == note.id
     labels = view.pitch_axis._labels
     assert "C4" in labels.values()
     c4_row = next(r for r, name in labels.items() if name == "C4")
-    assert c4_row == pytest.approx(float(pitch_to_row(60)), abs=1e-5)
+    assert c4_row == pytest.approx(60.0, abs=1e-5)
 
 
 def test_click_shift_click_and_empty_click_select(window):
@@ -175,7 +174,7 @@ def test_wheel_zooms_time_ctrl_wheel_zooms_pitch_and_fit_restores(window):
     window.named_actions["fit"].trigger()
     (e0, e1), (f0, f1) = view.vb.viewRange()
     assert e0 == pytest.approx(0.0, abs=0.05) and e1 == pytest.approx(3.2, abs=0.05)
-    assert f1 - f0 > 120
+    assert (f0, f1) == pytest.approx((20.5, 108.5))  # the piano, A0 to C8
 
 
 def _ruler(view, t):
@@ -208,7 +207,7 @@ def test_loop_selected_notes(window):
 def test_keyboard_strip_click_presses_that_key(window):
     view = window.spectrogram
     x = view.pitch_axis.sceneBoundingRect().right() - KEY_WIDTH * 0.2
-    y = view.vb.mapViewToScene(QPointF(0, float(pitch_to_row(64)))).y()
+    y = view.vb.mapViewToScene(QPointF(0, 64.0)).y()
     click(view, view.graphics.mapFromScene(QPointF(x, y)))
     assert view.pitch_axis.pressed == 64
 

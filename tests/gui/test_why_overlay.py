@@ -7,7 +7,8 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
-from clef_app.config import FRAMES_PER_SECOND, N_MELS
+from clef_app.audio.logfreq import HIGH_EDGE, LOW_EDGE
+from clef_app.config import FRAMES_PER_SECOND
 from clef_app.gui.why_overlay import MAX_ALPHA, weights_to_rgba
 
 from .mouse import SHIFT, at, click
@@ -24,7 +25,7 @@ def _key(win, key):
 
 
 def _shown_rect(overlay):
-    """Where the map's image lies in data coordinates (s, mel rows)."""
+    """Where the map's image lies in data coordinates (s, pitch)."""
     image = overlay.image
     return image.mapRectToParent(image.boundingRect())
 
@@ -78,7 +79,7 @@ def test_right_click_why_draws_the_map_over_the_notes_segment_and_esc_removes_it
     rect = _shown_rect(overlay)
     half = 0.5 / FRAMES_PER_SECOND
     assert rect.left() == pytest.approx(-half) and rect.right() == pytest.approx(SEGMENT_S - half)
-    assert rect.top() == pytest.approx(-0.5) and rect.bottom() == pytest.approx(N_MELS - 0.5)
+    assert rect.top() == pytest.approx(LOW_EDGE) and rect.bottom() == pytest.approx(HIGH_EDGE)
     assert overlay.image.image[..., 3].max() == MAX_ALPHA  # the strongest patch shows
     assert "decoder attention × patch evidence, segment 0.00–2.56 s" in overlay.label.toPlainText()
     window.activateWindow()  # the offscreen platform does not give it back after the popup
