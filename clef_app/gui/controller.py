@@ -22,6 +22,7 @@ from clef_app.gui import file_actions, preferences
 from clef_app.gui.document import Document
 from clef_app.gui.export_job import ExportJob
 from clef_app.gui.recovery import Autosave, RestoreQuestion, recovery_dir
+from clef_app.gui.reread import Rereading
 from clef_app.notation.events import read_notes_tsv
 from clef_app.notation.midi_io import MidiError, read_midi_notes
 from clef_app.notation.score import ScoreResult
@@ -66,6 +67,9 @@ class AppController(QObject):
         self.exports = ExportJob(self)
         self.exports.message.connect(lambda msg: self.status.emit(msg, 8000))
         self.exports.failed.connect(lambda msg: self.show_error("Export failed", msg))
+        self.rereading = Rereading(self.document, self)
+        self.rereading.finished.connect(lambda msg: msg and self.status.emit(msg, 8000))
+        self.rereading.failed.connect(lambda msg: self.show_error("Transcribe Again", msg))
         self.restore_question: RestoreQuestion | None = None
         self._recoveries: list[Recovery] = []
         app = QApplication.instance()
@@ -190,6 +194,7 @@ class AppController(QObject):
         def load() -> None:
             self.document.load(audio_path, samples, rate, project.notes, project.settings)
             self.document.restore_history(edits, project.edit_index)
+            self.document.stored_corrections = project.corrections
         self._loading(load)
 
     # -- recent files ------------------------------------------------------------------
@@ -259,7 +264,8 @@ class AppController(QObject):
             else:
                 audio = ReferencedAudio(str(doc.audio_path))
         return Project(notes=doc.sorted_notes(), audio=audio, settings=dict(doc.settings),
-                       edits=[e.to_dict() for e in edits], edit_index=index)
+                       edits=[e.to_dict() for e in edits], edit_index=index,
+                       corrections=doc.corrections())
 
     def _set_path(self, path: Path | None, name: str | None = None) -> None:
         """The project file (None: none yet); the title names it, or `name` without one."""
@@ -278,6 +284,16 @@ class AppController(QObject):
         if answer == Button.Save:
             return self.save()
         return answer == Button.Discard
+
+    # -- transcribe again --------------------------------------------------------------
+    def reread(self, passage) -> bool:
+        """Re-read a passage (`gui.reread`); False, with the reason shown, if it cannot."""
+        why = self.rereading.start(passage)
+        if why:
+            self.status.emit(f"Transcribe Again: {why}", 8000)
+            return False
+        self.status.emit(f"reading {passage.start:.2f}-{passage.end:.2f} s again…", 0)
+        return True
 
     # -- exports -----------------------------------------------------------------------
     def keep_score(self, notes: list, settings: dict, result: ScoreResult | None) -> None:
@@ -359,6 +375,7 @@ class AppController(QObject):
         """The app is quitting after the user saved or discarded: stop exports, drop the
         recovery file."""
         self.exports.cancel()
+        self.rereading.cancel()
         self.autosave.shutdown()
 
 

@@ -17,6 +17,7 @@ from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from clef_app.audio.io import resample
 from clef_app.config import SAMPLE_RATE
+from clef_app.notation.corrections import Corrections, of_history
 from clef_app.notation.edits import Edit, NoteEdit, SettingsEdit, compose
 from clef_app.notation.events import NoteEvent, sort_notes
 
@@ -68,6 +69,7 @@ class Document(QObject):
         self.settings: dict[str, Any] = {}
         self.selection: frozenset[int] = frozenset()
         self.undo_stack = QUndoStack(self)
+        self.stored_corrections: Corrections | None = None  # a project's, for no history
         self._samples_16k: np.ndarray | None = None
         # a dying stack clears itself and signals; its observers may already be gone
         stack = self.undo_stack
@@ -99,6 +101,7 @@ class Document(QObject):
         self.notes = {n.id: n for n in notes}
         self.settings = dict(settings or {})
         self.selection = frozenset()
+        self.stored_corrections = None
         self.undo_stack.clear()
         self.undo_stack.setClean()
         self.audioChanged.emit()
@@ -147,6 +150,11 @@ class Document(QObject):
             self.selectionChanged.emit()
 
     # -- history (for project files) ---------------------------------------------------
+    def corrections(self) -> Corrections:
+        """The notes the user touched and deleted, as the applied edits say."""
+        edits, index = self.history()
+        return of_history(edits, index, self.stored_corrections)
+
     def history(self) -> tuple[list[Edit], int]:
         """The undo history as plain edits, and how many of them are applied."""
         stack = self.undo_stack

@@ -36,6 +36,7 @@ Shift locks the direction)</td></tr>
 <tr><td><b>← →</b></td><td>move in time by 10 ms (Shift: 100 ms)</td></tr>
 <tr><td><b>Alt+wheel</b> / <b>[ ]</b></td><td>velocity of the selected notes</td></tr>
 <tr><td><b>J</b></td><td>respell enharmonically (as in the score)</td></tr>
+<tr><td><b>K</b></td><td>mark as right: Transcribe Again (Ctrl+Shift+T) keeps them</td></tr>
 <tr><td><b>Right-click</b> a note</td><td>its menu: Why This Note?, Delete, Loop</td></tr>
 <tr><td><b>W</b></td><td>why this note? where the model looked (Esc hides it)</td></tr>
 <tr><td><b>Wheel</b> / Ctrl+wheel</td><td>zoom time / pitch</td></tr>
@@ -167,6 +168,7 @@ def _edit_menu(window: MainWindow) -> None:
         ("velocity_up", "Louder", partial(editor.step_velocity, 1), ("]",)),
         ("velocity_down", "Softer", partial(editor.step_velocity, -1), ("[",)),
         ("respell", "Respell Enharmonically", partial(_respell, window), ("J",)),
+        ("confirm", "&Mark as Right", partial(_confirm, window), ("K",)),
     ]
     for item in items:
         if item is None:
@@ -191,6 +193,28 @@ def _edit_menu(window: MainWindow) -> None:
     menu.addSeparator()
     menu.addAction(_action(window, "preferences", "&Preferences…", window.show_preferences,
                            (QKeySequence.StandardKey.Preferences, "Ctrl+,")))
+
+
+def _confirm(window: MainWindow) -> None:
+    """The selected notes become the user's: Transcribe Again keeps them."""
+    doc = window.document
+    edit = note_edits.confirm(doc.sorted_notes(), doc.selection)
+    if edit is not None:
+        doc.apply(edit)
+        window.controller.status.emit(f"{len(edit.added)} notes marked as right: Transcribe "
+                                      "Again keeps them", 5000)
+
+
+def _reread(window: MainWindow) -> None:
+    """Transcribe the marked region, or the box of the selected notes, again."""
+    from clef_app.gui.reread import passage_of
+
+    passage = passage_of(window.spectrogram.loop_region(), window.document.selected_notes())
+    if passage is None:
+        window.controller.status.emit("Transcribe Again: mark a region on the time ruler or "
+                                      "select notes first", 8000)
+        return
+    window.controller.reread(passage)
 
 
 def _respell(window: MainWindow) -> None:
@@ -242,6 +266,10 @@ def _play_menu(window: MainWindow) -> None:
                            lambda: window.spectrogram.set_loop(0.0, 0.0), ("Shift+L",)))
     menu.addSeparator()
     menu.addAction(_action(window, "transcribe", "&Transcribe", window.transcribe, ("Ctrl+T",)))
+    menu.addAction(_action(window, "reread", "Transcribe &Again", partial(_reread, window),
+                           ("Ctrl+Shift+T",), "transcribe the marked region (or the selected "
+                           "notes' box) again, keeping the notes you added, moved, resized or "
+                           "marked as right (K), never writing those you deleted"))
 
 
 def _help_menu(window: MainWindow) -> None:

@@ -26,24 +26,12 @@ from clef_app.model.inference import Transcriber
 from clef_app.model.passes import merge_passes
 from clef_app.model.progress import Cancelled
 from clef_app.notation.codec import FrameNote, NoteStitcher, to_frames
-from clef_app.notation.corrections import NONE, Corrections
+from clef_app.notation.corrections import NONE, Corrections, Passage
 from clef_app.notation.events import NoteEvent, sort_notes
 
 LEAD = 1.0  # s: audio read before and after the passage (context for its first notes)
 SAME_NOTE = 0.05  # s: a written note this close to a kept or deleted one (same pitch) is it
-
-
-@dataclass(frozen=True)
-class Passage:
-    """What to re-read: onsets in [start, end) s, pitches low..high (MIDI)."""
-
-    start: float
-    end: float
-    low: int = 0
-    high: int = 127
-
-    def holds(self, n: NoteEvent) -> bool:
-        return self.start <= n.onset < self.end and self.low <= n.pitch <= self.high
+__all__ = ["Passage", "Reread", "reread", "split"]
 
 
 @dataclass

@@ -28,6 +28,19 @@ SAME_ONSET = 0.05  # s: a note added this close to a deleted one (same pitch) un
 
 
 @dataclass(frozen=True)
+class Passage:
+    """What "Transcribe Again" re-reads: onsets in [start, end) s, pitches low..high (MIDI)."""
+
+    start: float
+    end: float
+    low: int = 0
+    high: int = 127
+
+    def holds(self, n: NoteEvent) -> bool:
+        return self.start <= n.onset < self.end and self.low <= n.pitch <= self.high
+
+
+@dataclass(frozen=True)
 class Corrections:
     """Ids of the notes the user touched, and the notes they deleted (as they were)."""
 
