@@ -33,6 +33,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "score-eval": ("clef_app.commands.score_eval",
                    "measure score building on held-out corpus pieces"),
     "why": ("clef_app.commands.why", "PNG of where the model looked to write a note"),
+    "adapt": ("clef_app.commands.adapt",
+              "fine-tune the model on your corrected projects into a personal checkpoint"),
+    "correction-eval": ("clef_app.commands.correction_eval",
+                        "corrections Transcribe Again saves a simulated user"),
     "reread": ("clef_app.commands.reread",
                "transcribe a passage of a project again, keeping the notes you fixed"),
 }

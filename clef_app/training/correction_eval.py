@@ -1,0 +1,109 @@
+"""A simulated user measures Transcribe Again: how many corrections it saves.
+
+Each recording is transcribed (the shipped pipeline), cut into passages, and every passage
+is compared with the ground truth (mir_eval: same pitch, onset within 50 ms). An error is a
+written note that is wrong (the user deletes it) or a true note that is missing (the user
+adds it with its true times): one correction each by hand. The simulated user fixes the
+first k errors of the passage in time order, then re-reads it (`Pipeline.reread`), which
+keeps the added notes, never writes the deleted ones again and rewrites the rest. What is
+left wrong then is compared with fixing by hand alone (E - k corrections still to make):
+
+    saved = (E - k) - errors left after the re-read, summed over passages, per minute.
+
+Passages with at most k errors are fixed by hand alone (nothing saved, nothing lost). k = 0
+(a re-read without fixes) shows what re-reading alone changes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import mir_eval
+import numpy as np
+
+from clef_app.notation.corrections import Corrections, Passage
+from clef_app.notation.events import NoteEvent
+from clef_app.training.metrics import ONSET_TOLERANCE
+
+KS = (0, 1, 3, 5)
+
+
+@dataclass(frozen=True)
+class Errors:
+    """A passage's wrong written notes and missing true notes."""
+
+    wrong: list[NoteEvent]
+    missing: list[NoteEvent]
+
+    @property
+    def count(self) -> int:
+        return len(self.wrong) + len(self.missing)
+
+    def first(self, k: int) -> Errors:
+        """The first k errors in time order (the ones the user fixes first)."""
+        both = sorted([(n.onset, 0, i) for i, n in enumerate(self.wrong)]
+                      + [(n.onset, 1, i) for i, n in enumerate(self.missing)])[:k]
+        return Errors([self.wrong[i] for _, kind, i in both if kind == 0],
+                      [self.missing[i] for _, kind, i in both if kind == 1])
+
+
+def errors(ref: list[NoteEvent], est: list[NoteEvent]) -> Errors:
+    """Unmatched written and true notes (pitch, onset within 50 ms, one to one)."""
+    if not ref or not est:
+        return Errors(list(est), list(ref))
+    ri, rp = _arrays(ref)
+    ei, ep = _arrays(est)
+    pairs = mir_eval.transcription.match_notes(ri, rp, ei, ep, onset_tolerance=ONSET_TOLERANCE,
+                                               offset_ratio=None)
+    hit_r, hit_e = {i for i, _ in pairs}, {j for _, j in pairs}
+    return Errors([n for j, n in enumerate(est) if j not in hit_e],
+                  [n for i, n in enumerate(ref) if i not in hit_r])
+
+
+def fix_by_hand(notes: list[NoteEvent], fixes: Errors) -> tuple[list[NoteEvent], Corrections]:
+    """The notes after the user deleted `fixes.wrong` and added `fixes.missing`, and what
+    the document remembers of it."""
+    gone = {n.id for n in fixes.wrong}
+    added = [NoteEvent(n.onset, n.offset, n.pitch, n.velocity) for n in fixes.missing]
+    return ([n for n in notes if n.id not in gone] + added,
+            Corrections(frozenset(n.id for n in added), tuple(fixes.wrong)))
+
+
+def simulate(pipeline, samples: np.ndarray, rate: int, ref: list[NoteEvent],
+             est: list[NoteEvent], passage_seconds: float, ks=KS) -> list[dict]:
+    """One row per passage and k: errors before, by hand after k fixes, after the re-read."""
+    total = len(samples) / rate
+    rows = []
+    for start in np.arange(0.0, total - 1.0, passage_seconds):
+        passage = Passage(float(start), float(min(total, start + passage_seconds)))
+        ref_p = [n for n in ref if passage.holds(n)]
+        found = errors(ref_p, [n for n in est if passage.holds(n)])
+        for k in ks:
+            row = {"start": passage.start, "errors": found.count, "k": k,
+                   "hand": max(0, found.count - k), "reread": max(0, found.count - k)}
+            if found.count > k:
+                notes, fixes = fix_by_hand(est, found.first(k))
+                got = pipeline.reread(samples, rate, notes, passage, fixes)
+                gone = {n.id for n in got.removed}
+                after = [n for n in notes if n.id not in gone] + got.added
+                row["reread"] = errors(ref_p, [n for n in after if passage.holds(n)]).count
+            rows.append(row)
+    return rows
+
+
+def summary(rows: list[dict], minutes: float) -> dict[int, dict[str, float]]:
+    """Per k: errors per minute before, by hand after the k fixes, after the re-read, and
+    corrections saved per minute of audio."""
+    out = {}
+    for k in sorted({r["k"] for r in rows}):
+        mine = [r for r in rows if r["k"] == k]
+        hand, left = sum(r["hand"] for r in mine), sum(r["reread"] for r in mine)
+        out[k] = {"errors_per_min": sum(r["errors"] for r in mine) / minutes,
+                  "hand_left_per_min": hand / minutes, "reread_left_per_min": left / minutes,
+                  "saved_per_min": (hand - left) / minutes}
+    return out
+
+
+def _arrays(notes: list[NoteEvent]) -> tuple[np.ndarray, np.ndarray]:
+    intervals = np.array([[n.onset, max(n.offset, n.onset + 0.01)] for n in notes])
+    return intervals, mir_eval.util.midi_to_hz(np.array([n.pitch for n in notes], dtype=float))
