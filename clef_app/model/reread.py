@@ -68,7 +68,8 @@ def reread(t: Transcriber, samples: np.ndarray, notes: Sequence[NoteEvent], pass
     fe = t.fe
     fps = fe.sample_rate // fe.hop_length
     total = len(samples) / fe.sample_rate
-    origin = round(max(0.0, passage.start - LEAD) * fps)  # frame where pass 0 begins
+    # pass 0 begins on the file's segment grid, so the windows are those of a whole reading
+    origin = round(max(0.0, passage.start - LEAD) * fps) // fe.segment_frames * fe.segment_frames
     end = round(min(total, passage.end + LEAD) * fps)
     count = max(1, t.options.passes)
     passes = [_Reading(t, origin, k * fe.segment_frames // count, end) for k in range(count)]
