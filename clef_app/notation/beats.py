@@ -30,11 +30,20 @@ TEMPO_HOP = 1.0  # s between local tempo estimates
 TEMPO_JUMP = 20.0  # cost of changing the beat period by an octave between estimates
 TIGHTNESS = 300.0  # Ellis's penalty on log tempo deviation between beats
 SNAP = 0.2  # beats: a beat moves to an onset this close
+SNAP_TATUM = 0.4  # ... and closer than this share of the piece's tatum
 ACCENT_WINDOW = 0.2  # beats: onsets this close to a beat count for its accent
 GROUPS = (4, 3, 2)  # beats per bar tried, in order of preference on ties
 PREFER_FOUR = 1.1  # 2 beats per bar win over 4 only by this factor
 VELOCITY_POWER = 4.0  # a note's accent grows with this power of its velocity ratio
 PICKUP_PRIOR = {0: 0.03, 1: 0.03}  # added downbeat score for a pickup of 0 or 1 beats
+CHORD_SPREAD = 0.05  # s: attacks this close are one chord (for the tatum)
+MIN_TATUM, MAX_TATUM = 0.07, 0.8  # s: gaps between attacks that may be the tatum
+TATUM_MIN_GAPS = 8  # gaps a window needs to tell its tatum
+TATUM_WIDTH = 0.06  # octaves: kernel width of the gap histogram
+ODD_TATUMS = (5, 7)  # tatums no beat holds
+TATUM_SLACK = 0.06  # octaves (4 %): how near five or seven tatums a beat lag is suspect
+TATUM_FLOOR = 0.05  # weight left to a lag that fits no tatum multiple
+FAST_TATUM = 0.145  # of a tracked beat: a tatum this short (an eighth of it) halves the beats
 
 
 def note_weights(notes: Sequence[NoteEvent]) -> np.ndarray:
@@ -78,19 +87,62 @@ def estimate_period(env: np.ndarray) -> float:
     return float(lags[int(np.argmax(_lag_scores(env, lags)))])
 
 
-def local_periods(env: np.ndarray) -> np.ndarray:
+def tatum(onsets: np.ndarray) -> float | None:
+    """The performance's fastest common pulse in seconds (its most frequent gap between
+    successive attacks, chords counted once), or None with too few attacks to tell."""
+    t = np.sort(onsets)
+    if len(t) < 2:
+        return None
+    attacks = t[np.concatenate([[True], np.diff(t) > CHORD_SPREAD])]
+    gaps = np.diff(attacks)
+    gaps = gaps[(gaps >= MIN_TATUM) & (gaps <= MAX_TATUM)]
+    if len(gaps) < TATUM_MIN_GAPS:
+        return None
+    grid = np.log2(np.geomspace(MIN_TATUM, MAX_TATUM, 200))
+    density = np.exp(-0.5 * ((grid[:, None] - np.log2(gaps)[None, :]) / TATUM_WIDTH) ** 2)
+    return float(2.0 ** grid[int(np.argmax(density.sum(axis=1)))])
+
+
+def tatum_fit(lags: np.ndarray, pulse_frames: float | None) -> np.ndarray:
+    """(len(lags),) weight of each beat lag given the tatum: small (TATUM_FLOOR) within
+    TATUM_SLACK octaves of five or seven tatums, which no beat holds (a beat of five 16ths
+    is a beat tracked wrongly, and writes quintuplets), else 1."""
+    if pulse_frames is None:
+        return np.ones(len(lags))
+    ratio = np.log2(lags[:, None] / (pulse_frames * np.array(ODD_TATUMS)[None, :]))
+    near = np.exp(-0.5 * (np.min(np.abs(ratio), axis=1) / TATUM_SLACK) ** 2)
+    return 1.0 - (1.0 - TATUM_FLOOR) * near
+
+
+def local_tatums(onsets: np.ndarray, times: np.ndarray) -> np.ndarray:
+    """(len(times),) the tatum (s) of the TEMPO_WINDOW around each time; NaN where there
+    are too few attacks to tell."""
+    out = np.full(len(times), np.nan)
+    half = TEMPO_WINDOW / 2
+    for i, c in enumerate(times):
+        pulse = tatum(onsets[(onsets >= c - half) & (onsets < c + half)])
+        out[i] = np.nan if pulse is None else pulse
+    return out
+
+
+def local_periods(env: np.ndarray, onsets: np.ndarray | None = None,
+                  t0: float = 0.0) -> np.ndarray:
     """(frames,) beat period in frames, following tempo changes.
 
-    Windows of TEMPO_WINDOW seconds each pick a lag; a Viterbi pass keeps the choice
-    continuous (a jump costs TEMPO_JUMP per squared octave), so the metrical level does
-    not flip while the tempo may change.
+    Windows of TEMPO_WINDOW seconds each pick a lag, among whole numbers of the window's
+    tatum (`tatum_fit`: a beat of five 16ths is no beat) when the onsets (seconds) are
+    given; a Viterbi pass keeps the choice continuous (a jump costs TEMPO_JUMP per squared
+    octave), so the metrical level does not flip while the tempo may change.
     """
     lags = _lags()
     half, hop = int(TEMPO_WINDOW * FPS / 2), int(TEMPO_HOP * FPS)
     centres = np.arange(0, len(env), hop)
     cost = []
-    for c in centres:
+    pulses = (local_tatums(onsets, t0 + centres / FPS) if onsets is not None
+              else np.full(len(centres), np.nan))
+    for c, pulse in zip(centres, pulses, strict=True):
         s = _lag_scores(env[max(0, c - half) : c + half], lags)
+        s = s * tatum_fit(lags, None if np.isnan(pulse) else pulse * FPS)
         cost.append(-np.log(s / (s.max() + 1e-12) + 1e-3))
     cost = np.array(cost)
     jump = TEMPO_JUMP * np.log2(lags[:, None] / lags[None, :]) ** 2
@@ -151,12 +203,19 @@ def _track_block(ts: np.ndarray, period: np.ndarray, lo: np.ndarray, near: np.nd
     back[ts[take]] = prev[np.arange(len(ts)), j][take]
 
 
-def snap_to_onsets(beats_s: np.ndarray, onsets: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """Each beat moved to the strongest onset within SNAP beats, if any; stays increasing."""
+def snap_to_onsets(beats_s: np.ndarray, onsets: np.ndarray, weights: np.ndarray,
+                   pulse: float | None = None) -> np.ndarray:
+    """Each beat moved to the strongest onset within SNAP beats (and less than SNAP_TATUM
+    of the local tatum, so no beat moves to a neighbouring 16th's loud bass note; not
+    when `pulse`, the piece's tatum, is None), if any; stays increasing."""
     out = beats_s.copy()
     period = np.median(np.diff(beats_s)) if len(beats_s) > 1 else 0.5
+    pulses = local_tatums(onsets, beats_s) if pulse is not None else np.full(len(beats_s), np.nan)
     for i, b in enumerate(beats_s):
-        near = np.abs(onsets - b) < SNAP * period
+        reach = SNAP * period
+        if not np.isnan(pulses[i]):
+            reach = min(reach, SNAP_TATUM * pulses[i])
+        near = np.abs(onsets - b) < reach
         if near.any():
             cand = np.nonzero(near)[0]
             score = weights[cand] - 2.0 * np.abs(onsets[cand] - b) / period
@@ -169,13 +228,26 @@ def track_beats(notes: Sequence[NoteEvent]) -> np.ndarray:
     """Beat times in seconds (at least two), following tempo changes."""
     t0 = min(n.onset for n in notes)
     env = onset_envelope(notes, t0)
-    period = local_periods(env)
+    period = local_periods(env, np.array([n.onset for n in notes]), t0)
     if len(env) < 3 * period[0]:
         return t0 + np.array([0.0, period[0] / FPS])
     beats = t0 + track(env, period) / FPS
     onsets = np.array([n.onset for n in notes])
-    beats = snap_to_onsets(beats, onsets, note_weights(notes))
-    return beats if len(beats) >= 2 else t0 + np.array([0.0, period[0] / FPS])
+    pulse = tatum(onsets)
+    beats = snap_to_onsets(beats, onsets, note_weights(notes), pulse)
+    if len(beats) < 2:
+        return t0 + np.array([0.0, period[0] / FPS])
+    return split_slow_beats(beats, pulse)
+
+
+def split_slow_beats(beats_s: np.ndarray, pulse: float | None) -> np.ndarray:
+    """Beats halved when the piece's tatum is an eighth of them or less: the tracker
+    followed half notes of fast music (a 200-BPM quarter is out of its prior), which
+    would write every 16th as a 32nd."""
+    if pulse is None or pulse > FAST_TATUM * float(np.median(np.diff(beats_s))):
+        return beats_s
+    mids = (beats_s[:-1] + beats_s[1:]) / 2
+    return np.sort(np.concatenate([beats_s, mids]))
 
 
 def beat_accents(notes: Sequence[NoteEvent], beat_pos: np.ndarray, n_beats: int) -> np.ndarray:

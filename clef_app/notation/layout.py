@@ -36,6 +36,7 @@ CONTINUITY = 0.15  # cost per semitone a hand's inner edge jumps between onsets
 GAP_COST = 0.6  # per semitone the split's gap is narrower than the chord's widest gap
 LINE_STEP = 2  # semitones: an outer line goes on at a note this close beyond it
 MAX_VOICES = 2  # per staff; a third simultaneous line is cut to fit
+SHORT_REST = Fraction(1, 4)  # quarter notes: a rest shorter than a 16th is held over
 
 
 @dataclass(frozen=True)
@@ -285,5 +286,25 @@ def layout(qnotes: Sequence[QNote], split: str | int = "auto") -> list[Placed]:
     all_starts = sorted({q.start for q in qnotes})
     out: list[Placed] = []
     for s in (UPPER, LOWER):
-        out.extend(assign_voices([q for q in qnotes if staff[q.id] == s], s, all_starts))
+        out.extend(absorb_short_rests(
+            assign_voices([q for q in qnotes if staff[q.id] == s], s, all_starts)))
+    return out
+
+
+def absorb_short_rests(placed: list[Placed]) -> list[Placed]:
+    """Notes of a voice held on over a rest shorter than SHORT_REST before the voice's
+    next note: a released key a 32nd early is a performance, not a rest to read (a
+    staccato is written as the note value with its rest only from a 16th on)."""
+    by_voice: dict[int, list[int]] = defaultdict(list)
+    for i, p in enumerate(placed):
+        by_voice[p.voice].append(i)
+    out = list(placed)
+    for idx in by_voice.values():
+        starts = sorted({placed[i].note.start for i in idx})
+        for i in idx:
+            q = placed[i].note
+            k = bisect_left(starts, q.end)
+            nxt = starts[k] if k < len(starts) else None
+            if nxt is not None and q.end < nxt and nxt - q.end < SHORT_REST:
+                out[i] = replace(placed[i], note=replace(q, end=nxt))
     return out

@@ -28,10 +28,14 @@ PEDAL_STRIKES = 3  # notes struck at this many times ending together: a pedal re
 PEDAL_TOLERANCE = 0.05  # s
 PEDAL_IN_USE = 0.12  # share of notes ending at releases that shows a pedalled performance
 EARLY = 0.12  # beats: an onset this close before a beat belongs to that beat
+CHORD_GAP = 0.035  # s between successive attacks of one (spread) chord at most
+CHORD_SPREAD = 0.12  # s from a chord's first attack to its last at most
+CHORD_BEATS = 0.2  # beats from a chord's first attack to its last at most
 # subdivision -> prior cost in nats (simple grids are likelier)
 SUB_PRIOR = {1: 0.0, 2: 0.3, 4: 0.9, 8: 3.0, 3: 1.8, 6: 3.5, 5: 2.0, 7: 2.0}
 TUPLETS = (5, 7)  # quintuplets and septuplets: only where every note of one is played
 TUPLET_SLACK = 0.3  # of a tuplet step: how far each of its notes may lie from its place
+SAME_PULSE = 0.15  # a quintuplet's notes within this ratio of a neighbour beat's pace are none
 GRID_SUBS = {  # settings grid -> allowed subdivisions of a quarter-note beat
     "auto": (1, 2, 4, 8, 3, 6, 5, 7),
     "1/8": (1, 2),
@@ -71,7 +75,8 @@ def ternary(sub: int) -> bool:
 
 
 def choose_subdivisions(
-    beat_pos: np.ndarray, n_beats: int, subs: Sequence[int], compound: bool = False
+    beat_pos: np.ndarray, n_beats: int, subs: Sequence[int], compound: bool = False,
+    seconds: np.ndarray | None = None,
 ) -> list[int]:
     """Viterbi choice of one subdivision per beat.
 
@@ -80,6 +85,9 @@ def choose_subdivisions(
         n_beats: beats 0..n_beats-1 are chosen for.
         subs: allowed subdivisions.
         compound: a dotted-quarter beat, where thirds are the plain case.
+        seconds: the same onsets in seconds, if known: then a quintuplet (septuplet) whose
+            notes come as fast as the notes of a neighbouring beat is no tuplet but that
+            beat's pulse in a beat tracked too long (`same_pulse`).
 
     Returns:
         the subdivision of each beat.
@@ -90,14 +98,37 @@ def choose_subdivisions(
     idx = np.floor(beat_pos + EARLY).astype(int)
     order = np.argsort(idx, kind="stable")  # each beat's onsets in their given order
     bounds = np.searchsorted(idx[order], np.arange(n_beats + 1))
+    beat_ioi = _beat_iois(seconds[order], bounds, n_beats) if seconds is not None else None
     for b in np.nonzero(np.diff(bounds))[0]:  # only beats with onsets: linear, not n x beats
         x = beat_pos[order[bounds[b] : bounds[b + 1]]] - b
         for j, s in enumerate(subs):
             err = x - np.round(x * s) / s
             local[b, j] = prior[s] + float(np.sum(err**2)) / (2 * TIMING_SIGMA**2)
-            if s in TUPLETS and not is_tuplet(x, s):
+            if s in TUPLETS and (not is_tuplet(x, s) or same_pulse(beat_ioi, b)):
                 local[b, j] = np.inf
     return [subs[j] for j in _viterbi(local, subs)]
+
+
+def _beat_iois(seconds: np.ndarray, bounds: np.ndarray, n_beats: int) -> np.ndarray:
+    """(n_beats,) median gap in seconds between the attacks (chords once) of each beat
+    with at least three of them; NaN elsewhere. `seconds` in beat order, `bounds` each
+    beat's slice of it."""
+    out = np.full(n_beats, np.nan)
+    for b in np.nonzero(np.diff(bounds) >= 3)[0]:
+        t = np.sort(seconds[bounds[b] : bounds[b + 1]])
+        gaps = np.diff(t)
+        gaps = gaps[gaps > CHORD_GAP]
+        if len(gaps) >= 2:
+            out[b] = float(np.median(gaps))
+    return out
+
+
+def same_pulse(beat_ioi: np.ndarray | None, b: int) -> bool:
+    """Whether beat b's notes come as fast (within SAME_PULSE) as a neighbouring beat's."""
+    if beat_ioi is None or np.isnan(beat_ioi[b]):
+        return False
+    near = [beat_ioi[k] for k in (b - 1, b + 1) if 0 <= k < len(beat_ioi)]
+    return any(abs(v / beat_ioi[b] - 1) < SAME_PULSE for v in near if not np.isnan(v))
 
 
 def is_tuplet(x: np.ndarray, n: int) -> bool:
@@ -165,10 +196,12 @@ def quantize(
     off_q = tmap.to_quarters([n.offset for n in notes])
     bq = float(beat_quarters)
     on_b = (on_q - float(first_beat)) / bq
+    on_b = chord_onsets(np.array([n.onset for n in notes]), on_b)
     off_b = (off_q - float(first_beat)) / bq
     b0 = int(np.floor(min(on_b.min(), off_b.min()))) - 1
     n_beats = int(np.ceil(max(on_b.max(), off_b.max()))) - b0 + 2
-    beat_subs = choose_subdivisions(on_b - b0, n_beats, subs, compound)
+    beat_subs = choose_subdivisions(on_b - b0, n_beats, subs, compound,
+                                    np.array([n.onset for n in notes]))
     pedal = pedal_released(notes)
     if len(pedal) >= PEDAL_IN_USE * len(notes):  # the pedal is in use: any note may ring on
         pedal = {n.id for n in notes}
@@ -181,6 +214,27 @@ def quantize(
         q1 = (end + b0) * beat_quarters + first_beat
         out.append(QNote(n.id, n.pitch, q0, q1, n.velocity, n.id in pedal))
     return resolve_overlaps(out)
+
+
+def chord_onsets(seconds: np.ndarray, pos: np.ndarray) -> np.ndarray:
+    """Onset positions with each spread chord (attacks each within CHORD_GAP of the last,
+    spanning at most CHORD_SPREAD s and CHORD_BEATS of a beat: an arpeggiated or
+    unevenly struck chord) moved to one place, its median: one chord, not a 32nd run."""
+    order = np.argsort(seconds, kind="stable")
+    out = pos.copy()
+    start = 0
+    for k in range(1, len(order) + 1):
+        i = order[k - 1]
+        if k < len(order):
+            j, first = order[k], order[start]
+            if (seconds[j] - seconds[i] <= CHORD_GAP and seconds[j] - seconds[first]
+                    <= CHORD_SPREAD and pos[j] - pos[first] <= CHORD_BEATS):
+                continue
+        group = order[start:k]
+        if len(group) > 1:
+            out[group] = float(np.median(pos[group]))
+        start = k
+    return out
 
 
 def pedal_released(notes: Sequence[NoteEvent]) -> set[int]:
