@@ -27,6 +27,7 @@ import numpy as np
 
 from clef_app.notation.corpus import WrittenNote, performance, written_notes
 from clef_app.notation.events import NoteEvent
+from clef_app.notation.readability import Readability, readability
 from clef_app.notation.score import ScoreResult, build_score, written_pitch
 
 ONSET_JITTER = 0.015  # s: standard deviation of played onsets around the tempo curve
@@ -92,6 +93,7 @@ class PieceScore:
     key_ok: bool
     meter: str  # "estimated/true"
     key: str
+    read: Readability | None = None  # the score's readability counts
 
 
 def load_piece(piece: Piece):
@@ -109,25 +111,72 @@ def load_piece(piece: Piece):
     return excerpt, written_notes(excerpt), meter, (ks[0].sharps if ks else 0), pickup
 
 
+STYLES = ("gentle", "rubato", "drift", "spread")  # how a corpus piece is performed
+PHRASE_RUBATO = 0.12  # "rubato": tempo swing over a 4-bar phrase (a pianist's, not a metronome's)
+PHRASE_RIT = 0.75  # ... tempo ratio reached at each phrase's end
+DRIFT = 0.04  # "drift": random-walk step of log tempo per bar (the tempo wanders 20-40 %)
+SPREAD_STEP = 0.02  # "spread": s between successive notes of a spread chord, bottom up
+MELODY_LEAD = 0.02  # s a chord's top note sounds before the rest (melody lead)
+REAL_JITTER = 0.02  # s: onset noise of the rubato, drift and spread styles
+
+
 def play(
-    written: list[WrittenNote], piece: Piece, seed: int, bar: Fraction, pickup: Fraction
+    written: list[WrittenNote], piece: Piece, seed: int, bar: Fraction, pickup: Fraction,
+    style: str = "gentle",
 ) -> list[NoteEvent]:
-    """A performance with rubato, a final ritardando and (for the oracle) timing noise."""
+    """A performance of the written notes (timing noise is `jitter`'s).
+
+    Styles: "gentle", a slow 4 % swing and a final ritardando (the earlier benchmark);
+    "rubato", phrases of four bars that push on and hold back 12 % with a ritardando into
+    each phrase end; "drift", that rubato on a tempo wandering as a random walk bar by
+    bar; "spread", the rubato with chords of three or more notes spread from the bottom
+    up and melody notes played early, as pianists play them.
+    """
     end = float(max(w.start + w.length for w in written))
+    rng = np.random.default_rng(seed + 1000)
+    bar_q = float(bar)
+    walk = np.exp(np.cumsum(rng.normal(0, DRIFT, int(end / bar_q) + 3)))
 
     def bpm(q: float) -> float:
-        swing = 1.0 + RUBATO * np.sin(2 * np.pi * q / 16.0 + seed)
         rit = 1.0 - (1.0 - FINAL_RIT) * min(max((q - (end - 4)) / 4, 0.0), 1.0)
-        return piece.bpm * swing * rit
+        if style == "gentle":
+            return piece.bpm * (1.0 + RUBATO * np.sin(2 * np.pi * q / 16.0 + seed)) * rit
+        phrase = ((q - float(pickup)) / (4 * bar_q)) % 1.0  # 0..1 through a 4-bar phrase
+        arc = 1.0 + PHRASE_RUBATO * np.sin(2 * np.pi * phrase)
+        hold = 1.0 - (1.0 - PHRASE_RIT) * max(0.0, (phrase - 0.85) / 0.15)
+        drift = walk[int(max(q, 0.0) / bar_q)] if style == "drift" else 1.0
+        return piece.bpm * arc * hold * drift * rit
 
-    return performance(written, bpm, bar_quarters=float(bar), first_bar_line=float(pickup))
+    notes = performance(written, bpm, bar_quarters=bar_q, first_bar_line=float(pickup))
+    return spread_chords(notes, rng) if style == "spread" else notes
 
 
-def jitter(notes: Sequence[NoteEvent], seed: int) -> list[NoteEvent]:
+def spread_chords(notes: Sequence[NoteEvent], rng: np.random.Generator) -> list[NoteEvent]:
+    """Chords of three or more notes spread bottom up (SPREAD_STEP each, varied), and the
+    top note of every chord played MELODY_LEAD early."""
+    by_onset: dict[float, list[NoteEvent]] = {}
+    for n in notes:
+        by_onset.setdefault(round(n.onset, 4), []).append(n)
+    out = []
+    for group in by_onset.values():
+        group = sorted(group, key=lambda n: n.pitch)
+        for k, n in enumerate(group):
+            shift = 0.0
+            if len(group) >= 3 and rng.random() < 0.5:
+                shift = k * SPREAD_STEP * rng.uniform(0.6, 1.4)
+            if len(group) >= 2 and k == len(group) - 1:
+                shift -= MELODY_LEAD
+            out.append(replace(n, onset=max(0.0, n.onset + shift),
+                               offset=max(n.offset, n.onset + shift + 0.03)))
+    return out
+
+
+def jitter(notes: Sequence[NoteEvent], seed: int, onset_jitter: float = ONSET_JITTER
+           ) -> list[NoteEvent]:
     rng = np.random.default_rng(seed)
     out = []
     for n in notes:
-        on = n.onset + rng.normal(0, ONSET_JITTER)
+        on = n.onset + rng.normal(0, onset_jitter)
         off = max(on + 0.03, n.offset + rng.normal(0, RELEASE_JITTER))
         vel = int(np.clip(round(n.velocity + rng.normal(0, VELOCITY_JITTER)), 1, 127))
         out.append(replace(n, onset=max(0.0, on), offset=off, velocity=vel))
@@ -202,12 +251,13 @@ def compare(
 
 
 def evaluate_piece(
-    piece: Piece, method: str, oracle: bool, seed: int, transcriber=None, pedal: bool = False
+    piece: Piece, method: str, oracle: bool, seed: int, transcriber=None, pedal: bool = False,
+    style: str = "gentle",
 ):
     excerpt, written, (true_meter, bar), sharps, pickup = load_piece(piece)
-    played = play(written, piece, seed, bar, pickup)
+    played = play(written, piece, seed, bar, pickup, style)
     if oracle:
-        heard = jitter(played, seed)
+        heard = jitter(played, seed, ONSET_JITTER if style == "gentle" else REAL_JITTER)
         if pedal:
             heard = pedalled(heard, bar_times(played, written, bar, pickup))
         pairs = {n.id: n.id for n in heard}
@@ -219,7 +269,7 @@ def evaluate_piece(
         result, written, pairs, true_meter, sharps, pickup, len(excerpt.parts))
     name = piece.work.rsplit(".", 1)[0] + ("*" if in_training(piece.work) else "")
     return PieceScore(name, method, piece.group, len(written), len(pairs), pitch, onset, dur, hands,
-                      meter_ok, key_ok, meter, key)
+                      meter_ok, key_ok, meter, key, readability(result.score, true_meter))
 
 
 def bar_times(
@@ -245,15 +295,17 @@ def transcribe(played: Sequence[NoteEvent], transcriber) -> list[NoteEvent]:
 
 
 def format_table(rows: list[PieceScore]) -> str:
+    """Agreement with the original, then the readability counts, per piece and per set."""
     head = (f"{'piece':<36} {'method':<7} {'notes':>5} {'match':>5} {'pitch':>6} {'onset':>6} "
-            f"{'dur':>6} {'hands':>6}  {'meter est/true':<15} {'key est/true':<12}")
+            f"{'dur':>6} {'hands':>6}  {'meter est/true':<15} {'key est/true':<12}"
+            f"{READ_HEAD}")
     lines = [head, "-" * len(head)]
     for r in rows:
         lines.append(
             f"{r.name:<36} {r.method:<7} {r.notes:>5} {r.matched:>5} {r.pitch:>6.1%} "
             f"{r.onset:>6.1%} {r.duration:>6.1%} {r.hands:>6.1%}  "
             f"{('ok ' if r.meter_ok else 'NO ') + r.meter:<15} "
-            f"{('ok ' if r.key_ok else 'NO ') + r.key:<12}")
+            f"{('ok ' if r.key_ok else 'NO ') + r.key:<12}{read_cells(r.read)}")
     lines.append("-" * len(head))
     groups = list(dict.fromkeys(r.group for r in rows))
     for group in groups + (["all"] if len(groups) > 1 else []):
@@ -261,15 +313,30 @@ def format_table(rows: list[PieceScore]) -> str:
             rs = [r for r in rows if r.method == method and group in ("all", r.group)]
             lines.append(_mean_line(f"mean {group} ({len(rs)})", method, rs))
     lines.append("* the model trained on this work (other performances and renders of it)")
+    lines.append(READ_LEGEND)
     return "\n".join(lines)
 
 
+READ_HEAD = f" {'<16th':>6} {'tup/bar':>7} {'in tup':>6} {'rest/bar':>8} {'clef/10':>7} {'meter':>6}"
+READ_LEGEND = ("<16th: written notes drawn shorter than a 16th; tup/bar: tuplet brackets per bar; "
+               "in tup: notes in tuplets; rest/bar: printed rests per bar; clef/10: clef changes "
+               "per staff per 10 bars; meter: bars in the piece's time signature")
+
+
+def read_cells(read: Readability | None) -> str:
+    if read is None:
+        return ""
+    meter = f"{read.meter_share:>6.0%}" if read.meter_known else f"{'?':>6}"
+    return (f" {read.short_share:>6.1%} {read.tuplets_per_bar:>7.2f} {read.tuplet_share:>6.1%} "
+            f"{read.rests_per_bar:>8.2f} {read.clef_changes_per_10:>7.2f} {meter}")
+
+
 def _mean_line(label: str, method: str, rs: list[PieceScore]) -> str:
+    pooled = sum((r.read for r in rs if r.read is not None), Readability())
     return (f"{label:<36} {method:<7} {sum(r.notes for r in rs):>5} "
             f"{sum(r.matched for r in rs):>5} {np.mean([r.pitch for r in rs]):>6.1%} "
             f"{np.mean([r.onset for r in rs]):>6.1%} {np.mean([r.duration for r in rs]):>6.1%} "
             f"{np.mean([r.hands for r in rs]):>6.1%}  "
             f"{f'{sum(r.meter_ok for r in rs)}/{len(rs)} ok':<15} "
-            f"{f'{sum(r.key_ok for r in rs)}/{len(rs)} ok':<12}")
-
-
+            f"{f'{sum(r.key_ok for r in rs)}/{len(rs)} ok':<12}"
+            f"{read_cells(pooled) if any(r.read for r in rs) else ''}")

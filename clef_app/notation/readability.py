@@ -36,13 +36,14 @@ class Readability:
     staff_bars: int = 0  # bars times staves
     clef_changes: int = 0  # on all staves
     meter_bars: int = 0  # bars in the piece's meter (when it is known)
+    known_bars: int = 0  # bars of scores whose piece's meter is known
 
     def __add__(self, other: Readability) -> Readability:
         return Readability(*(a + b for a, b in zip(self._values(), other._values(), strict=True)))
 
     def _values(self) -> tuple[int, ...]:
         return (self.notes, self.short, self.tuplet_notes, self.tuplets, self.rests, self.bars,
-                self.staff_bars, self.clef_changes, self.meter_bars)
+                self.staff_bars, self.clef_changes, self.meter_bars, self.known_bars)
 
     @property
     def short_share(self) -> float:
@@ -66,8 +67,13 @@ class Readability:
         return 10 * self.clef_changes / max(self.staff_bars, 1)
 
     @property
+    def meter_known(self) -> bool:
+        return self.known_bars > 0
+
+    @property
     def meter_share(self) -> float:
-        return self.meter_bars / max(self.bars, 1)
+        """Of the bars of pieces whose meter is known, the share written in it."""
+        return self.meter_bars / max(self.known_bars, 1)
 
 
 def same_meter(a: str, b: str) -> bool:
@@ -86,6 +92,7 @@ def readability(score: stream.Score, true_meter: str | None = None) -> Readabili
         measures = list(part.getElementsByClass(stream.Measure))
         if k == 0:
             out.bars = len(measures)
+            out.known_bars = len(measures) if true_meter else 0
         out.staff_bars += len(measures)
         shown = None
         current = None
