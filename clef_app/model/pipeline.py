@@ -66,14 +66,14 @@ class Pipeline:
 
     @classmethod
     def load(cls, path: str | Path | None = None, *, device: str = "auto",
-             batch_size: int = 16, threads: int = 0, tuned: bool = True,
+             batch_size: int = DecodingConfig.batch_size, threads: int = 0, tuned: bool = True,
              **overrides) -> Pipeline:
         """The checkpoint at `path` (default: `$CLEF_MODEL` or the bundled one), loaded once
         per process and device, with its decoding options fixed now.
 
         Args:
             device: auto | cpu | cuda | mps.
-            batch_size: segments decoded together.
+            batch_size: windows decoded together, all readings' counted.
             threads: torch intra-op threads for this process (0: torch's default).
             tuned: use the thresholds and readings stored with the checkpoint (False: plain
                 `DecodingConfig` defaults, for scoring untuned training runs).

@@ -41,6 +41,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--peer", action="store_true", help="also run Basic Pitch on the same files")
     p.add_argument("--no-clef", action="store_true", help="only the peer")
     p.add_argument("--device", default="auto")
+    p.add_argument("--threads", type=int, default=1,
+                   help="torch threads for Clef (1: fastest on a busy 2-core machine; 0: "
+                        "torch's default)")
     p.add_argument("--limit", type=_count, default=0, help="at most this many files")
     p.add_argument("--json", type=Path, default=None, help="write all scores here")
     p.add_argument("--markdown", type=Path, default=None, help="write the table here")
@@ -95,7 +98,7 @@ def systems(args: argparse.Namespace) -> dict:
         from clef_app.model.pipeline import Pipeline
 
         try:
-            t = Pipeline.load(args.model, device=args.device,
+            t = Pipeline.load(args.model, device=args.device, threads=args.threads,
                               **({"passes": 1} if args.one_pass else {}))
         except ModelError as exc:
             raise ClefError(str(exc)) from exc
@@ -340,7 +343,7 @@ def _model_to_update(args: argparse.Namespace, what: str):
     if path is None:
         raise ClefError(f"no checkpoint to {what}")
     try:
-        return path, Pipeline.load(path, device=args.device)
+        return path, Pipeline.load(path, device=args.device, threads=args.threads)
     except ModelError as exc:
         raise ClefError(str(exc)) from exc
 

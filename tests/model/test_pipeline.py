@@ -51,7 +51,7 @@ def test_options_are_fixed_at_load_and_others_share_the_model(checkpoint):
     with pytest.raises(AttributeError):
         once.options = base.options  # nothing changes a pipeline after it is made
     other = once.with_options(batch_size=2)
-    assert other.options.batch_size == 2 and once.options.batch_size == 16
+    assert other.options.batch_size == 2 and once.options.batch_size == 48
     with pytest.raises(TypeError, match="one_pass"):
         Pipeline.load(checkpoint, device="cpu", one_pass=True)
 
