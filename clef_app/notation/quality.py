@@ -317,7 +317,8 @@ def format_table(rows: list[PieceScore]) -> str:
     return "\n".join(lines)
 
 
-READ_HEAD = f" {'<16th':>6} {'tup/bar':>7} {'in tup':>6} {'rest/bar':>8} {'clef/10':>7} {'meter':>6}"
+READ_HEAD = (f" {'<16th':>6} {'tup/bar':>7} {'in tup':>6} {'rest/bar':>8} {'clef/10':>7} "
+             f"{'meter':>6}")
 READ_LEGEND = ("<16th: written notes drawn shorter than a 16th; tup/bar: tuplet brackets per bar; "
                "in tup: notes in tuplets; rest/bar: printed rests per bar; clef/10: clef changes "
                "per staff per 10 bars; meter: bars in the piece's time signature")
