@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from clef_app.gui import menus, preferences, workers
 from clef_app.gui.audition import Audition
+from clef_app.gui.axes import format_time
 from clef_app.gui.controller import AppController
 from clef_app.gui.live_panel import LivePanel
 from clef_app.gui.looping import Looping
@@ -155,18 +156,24 @@ class MainWindow(QMainWindow):
         self.progress = QProgressBar(maximum=1000, textVisible=True)
         self.progress.setFixedWidth(220)
         self.progress.setFormat("transcribing %p%")
-        self.cancel_button = QToolButton(text="Cancel", toolTip="stop transcribing")
+        self.cancel_button = QToolButton(text="Cancel", toolTip="stop transcribing (the "
+                                         "notes you had stay)")
         self.cancel_button.clicked.connect(self.transcription.cancel)
+        self.use_partial_button = QToolButton(toolTip="put the notes the cancelled "
+                                              "transcription found in place of yours up to "
+                                              "where it stopped (undoable)")
+        self.use_partial_button.clicked.connect(self._use_partial)
         self.export_progress = QProgressBar(maximum=1000, textVisible=True)
         self.export_progress.setFixedWidth(180)
         self.export_progress.setFormat("exporting %p%")
         self.export_cancel = QToolButton(text="Cancel", toolTip="stop exporting (nothing is "
                                          "written)")
         self.audio_label = QLabel()
-        for w in (self.hover_label, self.progress, self.cancel_button, self.export_progress,
-                  self.export_cancel, self.audio_label):
+        for w in (self.hover_label, self.progress, self.cancel_button, self.use_partial_button,
+                  self.export_progress, self.export_cancel, self.audio_label):
             bar.addPermanentWidget(w)
-        for w in (self.progress, self.cancel_button, self.export_progress, self.export_cancel):
+        for w in (self.progress, self.cancel_button, self.use_partial_button,
+                  self.export_progress, self.export_cancel):
             w.hide()
         if not self.playback.available:
             self.audio_label.setText("no audio output")
@@ -192,7 +199,9 @@ class MainWindow(QMainWindow):
             lambda v: self.spectrogram.editor.set_velocity(v, merge=True))
         self.velocity.stepped.connect(self.spectrogram.editor.step_velocity)
         self.transcription.started.connect(self._transcription_started)
-        self.transcription.progress.connect(lambda f: self.progress.setValue(int(f * 1000)))
+        self.transcription.progress.connect(self._transcription_progress)
+        self.transcription.found.connect(self.spectrogram.show_found)
+        doc.audioChanged.connect(self.use_partial_button.hide)
         self.transcription.finished.connect(self._transcription_ended)
         self.transcription.failed.connect(self._transcription_failed)
         self.spectrogram.note_actions = [self.named_actions[name] for name in
@@ -271,19 +280,46 @@ class MainWindow(QMainWindow):
 
     def _transcription_started(self) -> None:
         self.progress.setValue(0)
+        self.progress.setFormat("transcribing %p%")
         self.progress.show()
         self.cancel_button.show()
+        self.use_partial_button.hide()
         self.named_actions["transcribe"].setEnabled(False)
 
-    def _transcription_ended(self, summary: str) -> None:
+    def _transcription_progress(self, fraction: float) -> None:
+        self.progress.setValue(int(fraction * 1000))
+        left = self.transcription.remaining()
+        if left is not None and fraction < 1.0:
+            self.progress.setFormat(f"transcribing %p%, about {format_time(left)} left")
+
+    def _transcription_stopped(self) -> None:
         self.progress.hide()
         self.cancel_button.hide()
+        self.spectrogram.show_found([])
         self._update_transcribe_action()
         self._update_why_action()
-        self.status(summary or "transcription cancelled (the notes found so far are kept)")
+
+    def _transcription_ended(self, summary: str) -> None:
+        self._transcription_stopped()
+        if summary:
+            self.spectrogram.fit_notes_pitch()
+            self.status(summary)
+            return
+        self.status("transcription cancelled: your notes are as they were", 0)
+        partial = self.transcription.partial
+        if partial is not None:
+            notes, until = partial
+            self.use_partial_button.setText(f"Use the {len(notes)} notes found up to "
+                                            f"{format_time(until)}")
+            self.use_partial_button.show()
+
+    def _use_partial(self) -> None:
+        self.use_partial_button.hide()
+        count = self.transcription.use_partial()
+        self.status(f"{count} notes of the cancelled transcription used (Ctrl+Z undoes it)")
 
     def _transcription_failed(self, message: str) -> None:
-        self._transcription_ended("")
+        self._transcription_stopped()
         self.show_error("Transcription failed", message)
 
     # -- preferences and state -------------------------------------------------------------

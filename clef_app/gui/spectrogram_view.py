@@ -148,6 +148,9 @@ class SpectrogramView(QWidget):
             self.plot.addItem(line, ignoreBounds=True)
         self.notes_item = NotesItem()
         self.plot.addItem(self.notes_item, ignoreBounds=True)
+        self.found_item = NotesItem()  # a running transcription's notes, not in the document
+        self.found_item.provisional = True
+        self.plot.addItem(self.found_item, ignoreBounds=True)
         self.editor = NoteEditor(self.doc, self.notes_item)
         self.vb.editor = self.editor
         self.rubber = QGraphicsRectItem()
@@ -235,6 +238,10 @@ class SpectrogramView(QWidget):
             if self.doc.samples is not None:
                 self.image.start(self.doc.samples, self.doc.sample_rate, scale,
                                  self.doc.samples_16k)
+
+    def show_found(self, notes: list) -> None:
+        """Draw a running transcription's notes as provisional ([] hides them)."""
+        self.found_item.set_notes({n.id: n for n in notes})
 
     def _notes_changed(self) -> None:
         self.notes_item.set_notes(self.doc.notes)

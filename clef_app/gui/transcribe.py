@@ -1,21 +1,29 @@
 """The Transcribe action: the Clef model on a worker thread, notes appearing as they come.
 
-All partial results merge into one "Transcribe" undo step that replaces the notes the
-document had. The model stack (torch) is imported only inside the worker's job, which runs
-the transcription pipeline (`clef_app.model.pipeline`): the recording goes in at its own
-rate, the loaded model is shared with "Why this note?" and live input, and progress comes
-back as `TranscriptionProgress`.
+While the model runs, the document is left alone: the notes found so far are shown on the
+spectrogram as provisional (`found`), and only the complete result enters the document, as
+one "Transcribe" undo step. So a run costs what `clef transcribe` costs: no re-engraving,
+re-synthesis or autosave of a growing note list batch after batch (they made the app 2x
+slower than the CLI and its window stall), and cancelling keeps the previous notes; the
+partial result is offered (`use_partial`), never forced.
+
+The model stack (torch) is imported only inside the worker's job, which runs the
+transcription pipeline (`clef_app.model.pipeline`): the recording goes in at its own rate,
+the loaded model is shared with "Why this note?" and live input, and progress comes back as
+`TranscriptionProgress` after every batch of segments (the CLI's batches: its speed).
 """
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
-from clef_app.gui.document import MERGE_TRANSCRIBE, Document
+from clef_app.gui.document import Document
 from clef_app.gui.workers import GeneratorWorker
 from clef_app.model.progress import TranscriptionProgress
+from clef_app.notation.events import NoteEvent
 
 NO_MODEL = "no trained model installed: models/clef.safetensors missing"
 
@@ -31,19 +39,32 @@ def find_model() -> tuple[Path | None, str]:
 
 
 class Transcription(QObject):
-    """Runs one transcription at a time for a document."""
+    """Runs one transcription at a time for a document.
+
+    Signals:
+        progress(float): share of the recording read, 0..1 (each batch of segments).
+        found(list): every NoteEvent found so far (not in the document yet).
+        finished(str): a summary; "" when cancelled (`partial` then holds what was found).
+    """
 
     started = Signal()
-    progress = Signal(float)  # 0..1
-    finished = Signal(str)  # summary ("" when cancelled)
+    progress = Signal(float)
+    found = Signal(list)
+    finished = Signal(str)
     failed = Signal(str)
+
+    batch_size: int | None = None  # windows per batch (None: the pipeline's, as the CLI's)
 
     def __init__(self, document: Document, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.doc = document
         self.worker: GeneratorWorker | None = None
-        self._replaced = False
-        self._count = 0
+        self.notes: list[NoteEvent] = []  # found by the running (or last) transcription
+        self.done_seconds = 0.0  # s of the recording read so far
+        self.partial: tuple[list[NoteEvent], float] | None = None  # a cancelled run's notes
+        self._started_at = 0.0
+        self._fraction = 0.0
+        document.audioChanged.connect(self._forget_partial)
 
     @property
     def running(self) -> bool:
@@ -60,16 +81,19 @@ class Transcription(QObject):
         if self.running:
             return "a transcription is already running"
 
+        batch = {} if self.batch_size is None else {"batch_size": self.batch_size}
+
         def job(cancelled):
             from clef_app.model.pipeline import Pipeline
 
-            yield from Pipeline.load(path).transcribe(samples, rate, cancel=cancelled)
+            yield from Pipeline.load(path, **batch).transcribe(samples, rate, cancel=cancelled)
 
-        self._replaced, self._count = False, 0
+        self.notes, self.done_seconds, self.partial = [], 0.0, None
+        self._started_at, self._fraction = time.monotonic(), 0.0
         worker = GeneratorWorker(job, progress_of=lambda step: step.fraction,
                                  name="transcribe")
         worker.partial.connect(self._partial)
-        worker.progress.connect(self.progress)
+        worker.progress.connect(self._progress)
         worker.finished.connect(self._finished)
         worker.failed.connect(self._failed)
         self.worker = worker.start()
@@ -80,18 +104,46 @@ class Transcription(QObject):
         if self.worker is not None:
             self.worker.cancel()
 
+    def remaining(self) -> float | None:
+        """s still to go, extrapolated from the rate so far (None before the first batch)."""
+        f = self._fraction
+        if not self.running or f <= 0.0:
+            return None
+        return max(0.0, (time.monotonic() - self._started_at) * (1.0 - f) / f)
+
+    def _progress(self, fraction: float) -> None:
+        self._fraction = fraction
+        self.progress.emit(fraction)
+
     def _partial(self, step: TranscriptionProgress) -> None:
-        notes = step.notes
-        old = [] if self._replaced else self.doc.sorted_notes()
-        self._replaced = True
-        self._count += len(notes)
-        self.doc.replace_notes("Transcribe", old, notes, MERGE_TRANSCRIBE)
+        self.notes += step.notes
+        self.done_seconds = step.done_seconds
+        self.found.emit(self.notes)
 
     def _finished(self, _result) -> None:
         cancelled = self.worker is not None and self.worker.is_cancelled()
         self.worker = None
-        self.finished.emit("" if cancelled else f"transcribed {self._count} notes")
+        if cancelled:
+            self.partial = (list(self.notes), self.done_seconds) if self.notes else None
+            self.finished.emit("")
+            return
+        self.doc.replace_notes("Transcribe", self.doc.sorted_notes(), self.notes)
+        self.finished.emit(f"transcribed {len(self.notes)} notes")
 
     def _failed(self, message: str) -> None:
         self.worker = None
         self.failed.emit(message)
+
+    def use_partial(self) -> int:
+        """Put a cancelled run's notes in the document in place of the notes up to where
+        it stopped (the later ones stay), as one undo step; how many notes it added."""
+        if self.partial is None:
+            return 0
+        notes, until = self.partial
+        self.partial = None
+        old = [n for n in self.doc.sorted_notes() if n.onset < until]
+        self.doc.replace_notes("Transcribe (part)", old, notes)
+        return len(notes)
+
+    def _forget_partial(self) -> None:
+        self.partial = None

@@ -1,0 +1,104 @@
+"""Transcribing in the app: the window keeps responding, progress comes every batch with the
+time left, and Cancel acts within a second, keeps the notes the document had and offers the
+partial result. The shipped model runs where the notes matter; a tiny random one where only
+the plumbing does."""
+
+import time
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt, QTimer
+
+from clef_app.gui.transcribe import find_model
+
+MAX_GAP_S = 0.100  # s: the longest the window may go without handling a timer event
+CANCEL_S = 1.0  # s: from Cancel to the transcription's end
+
+
+@pytest.fixture
+def shipped_model():
+    path, why = find_model()
+    if path is None:
+        pytest.skip(why)
+    from clef_app.model.pipeline import Pipeline
+
+    Pipeline.load(path)  # the model stack loads once per process; its import is not the run
+    return path
+
+
+class Heartbeat:
+    """A 10-ms timer on the GUI thread; the longest gap between its ticks."""
+
+    def __init__(self) -> None:
+        self.ticks: list[float] = []
+        self.timer = QTimer(interval=10, timerType=Qt.TimerType.PreciseTimer)
+        self.timer.timeout.connect(lambda: self.ticks.append(time.perf_counter()))
+
+    def longest_gap(self) -> float:
+        return float(np.max(np.diff(self.ticks)))
+
+
+def test_the_window_never_stalls_while_the_shipped_model_transcribes(window, shipped_model,
+                                                                     qtbot):
+    doc, view, job = window.document, window.spectrogram, window.transcription
+    found = []
+    job.found.connect(lambda notes: found.append(len(notes)))
+    beat = Heartbeat()
+    beat.timer.start()
+    with qtbot.waitSignal(job.finished, timeout=300_000) as done:
+        window.named_actions["transcribe"].trigger()
+    beat.timer.stop()
+    assert len(beat.ticks) > 20
+    assert beat.longest_gap() <= MAX_GAP_S, f"the window stalled {beat.longest_gap():.3f} s"
+    assert done.args[0].startswith("transcribed") and found
+    assert doc.undo_stack.undoText() == "Transcribe" and doc.undo_stack.count() == 1
+    assert not view.found_item.notes  # the provisional notes went with the run
+    pitches = {n.pitch for n in doc.notes.values()}
+    _, (y0, y1) = view.vb.viewRange()
+    assert y0 <= min(pitches) and max(pitches) <= y1  # the view is fitted to the notes
+
+
+def test_progress_every_batch_with_the_time_left_and_notes_shown_before_the_end(
+        window, tiny_checkpoint, qtbot):
+    doc, job = window.document, window.transcription
+    job.batch_size = 1  # one 2.56-s window per batch: two batches for the 3.2-s recording
+    before = dict(doc.notes)
+    reports, shown = [], []
+    job.progress.connect(lambda f: reports.append((f, window.progress.format())))
+    job.found.connect(lambda notes: shown.append(dict(doc.notes) == before))
+    with qtbot.waitSignal(job.finished, timeout=120_000):
+        window.transcribe()
+    fractions = [f for f, _ in reports]
+    assert len(fractions) == 2 and fractions == sorted(fractions) and fractions[-1] == 1.0
+    assert "left" in reports[0][1]  # "transcribing 80%, about 0:01 left"
+    assert shown and all(shown)  # found notes reach the view, not the document, mid-run
+
+
+def test_cancel_acts_within_a_second_keeps_the_notes_and_offers_the_partial_result(
+        window, shipped_model, qtbot):
+    doc, job = window.document, window.transcription
+    job.batch_size = 1  # a report after every segment
+    before = dict(doc.notes)
+    took = []
+
+    def cancel_once(notes):
+        if notes and not took:
+            took.append(time.perf_counter())
+            job.cancel()
+
+    job.found.connect(cancel_once)
+    with qtbot.waitSignal(job.finished, timeout=300_000) as done:
+        window.transcribe()
+    assert took, "no notes before the end"
+    assert time.perf_counter() - took[0] <= CANCEL_S
+    assert done.args[0] == "" and doc.notes == before  # the previous notes stand
+    assert "your notes are as they were" in window.statusBar().currentMessage()
+    button = window.use_partial_button
+    assert button.isVisibleTo(window) and button.text().startswith("Use the ")
+    partial, until = job.partial
+    button.click()
+    kept = {n.id for n in before.values() if n.onset >= until}
+    assert set(doc.notes) == {n.id for n in partial} | kept
+    assert doc.undo_stack.undoText() == "Transcribe (part)" and not button.isVisibleTo(window)
+    doc.undo_stack.undo()
+    assert doc.notes == before
