@@ -10,7 +10,9 @@ continuation of a transcription. Note-ons of notes the user deleted are masked o
 `ConstrainedRow` narrows `RowState.allowed()` so that every requirement stays reachable: time
 never passes a required event, the ascending orders of note-offs and of (velocity bin, key)
 note-ons never skip one, a model-written note of a key that a forced note needs is closed
-first, and a forced note is never ended early. EOS waits until every forced token is written.
+first. A forced note may be ended early (a kept note's end often holds the pedal over later
+strikes of its key, which the model must still be able to write); its note-off is then not
+needed. EOS waits until every forced token is written.
 """
 
 from __future__ import annotations
@@ -136,8 +138,6 @@ class ConstrainedRow(RowState):
         if ons_here or must_off:
             ok[TIME_OFFSET:TIME_OFFSET + self.n_frames + 1] = False
         keys = np.arange(N_PITCHES)
-        early = [k for k, off in self.forced_open.items() if off > t]
-        ok[OFF_OFFSET + np.array(early, dtype=int)] = False  # a forced note ends at its frame
         if must_off:
             ok[OFF_OFFSET:] &= keys <= must_off[0]
             ok[VEL_OFFSET:OFF_OFFSET] = False
@@ -168,7 +168,9 @@ class ConstrainedRow(RowState):
         elif OFF_OFFSET <= tok:
             key = tok - OFF_OFFSET
             self.pending_offs.discard((time, key))
-            self.forced_open.pop(key, None)
+            # the model may end a forced note early (to strike its key again: a kept note's
+            # written end often holds the pedal); then its own note-off is not needed
+            self.pending_offs.discard((self.forced_open.pop(key, -1), key))
 
     @property
     def satisfied(self) -> bool:

@@ -7,9 +7,8 @@ the model continues a transcription that holds them, and notes the user deleted 
 out of it; the model writes the rest. The passage's unlocked notes are what it replaces.
 
 The passage is read as a file is (`Transcriber`): the checkpoint's readings on shifted
-segment grids, merged, with the roll head's extra notes and note ends, but windows are decoded
-one after another so each continues the last (its sounding keys may be tied in, nothing
-else), from `LEAD` before the passage to `LEAD` after it.
+segment grids, merged, with the roll head's extra notes and note ends), on the file's own
+segment grid from the grid line before `LEAD` ahead of the passage to `LEAD` after it.
 """
 
 from __future__ import annotations
@@ -88,8 +87,7 @@ def reread(t: Transcriber, samples: np.ndarray, notes: Sequence[NoteEvent], pass
         tokens, probs, roll = t.decode_windows_with_roll(samples, firsts, cancel=cancel,
                                                          grammar=grammar)
         for i, p in enumerate(rows):
-            p.feed(j, tokens[i], probs[i], None if roll is None else roll[i],
-                   grammar.open_keys(i))
+            p.feed(j, tokens[i], probs[i], None if roll is None else roll[i])
             unsatisfied += not grammar.rows[i].satisfied
             if sustain is not None and roll is not None:
                 sustain.frames.add(p.window_start(j) - origin, roll[i, :, 1])
@@ -115,7 +113,6 @@ class _Reading:
         merged = t.options.passes > 1
         self.roll = t._roll_notes(self.first / fps, 0, 0.0 if merged else None)
         self.notes: list[NoteEvent] = []
-        self.sounding: set[int] = set()  # keys sounding at the end of the last window
 
     def window_start(self, j: int) -> int:
         return self.first + j * self.frames
@@ -123,16 +120,14 @@ class _Reading:
     def constraints(self, j: int, forced: list[FrameNote], gone: list[FrameNote]
                     ) -> WindowConstraints:
         w0 = self.window_start(j)
-        return WindowConstraints.build(self.frames, _shift(forced, w0), _shift(gone, w0),
-                                       may_tie=set(self.sounding))
+        return WindowConstraints.build(self.frames, _shift(forced, w0), _shift(gone, w0))
 
-    def feed(self, j: int, tokens: list[int], probs: list[float], roll: np.ndarray | None,
-             sounding: set[int]) -> None:
+    def feed(self, j: int, tokens: list[int], probs: list[float], roll: np.ndarray | None
+             ) -> None:
         start = j * self.frames
         self.notes += self.stitcher.feed(start, self.frames, tokens, probs)
         if self.roll is not None and roll is not None:
             self.notes += self.roll.add_segment(start, tokens, roll)
-        self.sounding = sounding
 
     def finish(self) -> list[NoteEvent]:
         notes = self.notes + self.stitcher.finish()
@@ -144,7 +139,7 @@ class _Reading:
 def _fit(written: Iterable[NoteEvent], passage: Passage, kept: Sequence[NoteEvent],
          deleted: Sequence[NoteEvent]) -> list[NoteEvent]:
     """The written notes that belong in the passage: in it, none where a kept note of the
-    same key sounds or a deleted note began, ended before the next kept note of their key."""
+    same key or a deleted note began, ended before the next kept note of their key."""
     by_key: dict[int, list[NoteEvent]] = {}
     for k in kept:
         by_key.setdefault(k.pitch, []).append(k)
@@ -153,8 +148,8 @@ def _fit(written: Iterable[NoteEvent], passage: Passage, kept: Sequence[NoteEven
         if not passage.holds(n) or any(_same(n, d) for d in deleted):
             continue
         same_key = by_key.get(n.pitch, [])
-        if any(_same(n, k) or k.onset <= n.onset < k.offset for k in same_key):
-            continue
+        if any(_same(n, k) for k in same_key):
+            continue  # a strike inside a kept note's (pedalled) length is a new note
         later = [k.onset for k in same_key if k.onset > n.onset]
         offset = min([n.offset, *later])
         if offset - n.onset >= 0.02:

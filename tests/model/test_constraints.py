@@ -72,7 +72,8 @@ def test_forced_notes_are_written_at_their_frames_and_deleted_never(seed):
     want = decode_segment(expected)
     assert set(want.ties) <= set(seg.ties)
     assert {(t, p) for t, on, p, _, _ in want.events if on} <= ons
-    assert {(t, p) for t, on, p, _, _ in want.events if not on} <= offs
+    for t, on, p, _, _ in want.events:  # released at its frame, or earlier (to strike again)
+        assert on or any(q == p and u <= t for u, q in offs)
     for n in gone:
         assert not any(p == n.pitch and abs(t - n.on) <= 5 for t, p in ons)
 
