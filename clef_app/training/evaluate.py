@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -45,6 +47,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="torch threads for Clef (1: fastest on a busy 2-core machine; 0: "
                         "torch's default)")
     p.add_argument("--limit", type=_count, default=0, help="at most this many files")
+    p.add_argument("--seconds", type=float, default=0.0,
+                   help="score the first this many seconds of each file (0: whole files); "
+                        "every system reads the same excerpt")
     p.add_argument("--json", type=Path, default=None, help="write all scores here")
     p.add_argument("--markdown", type=Path, default=None, help="write the table here")
     p.add_argument("--tune-confidence", action="store_true",
@@ -89,6 +94,32 @@ def find_files(paths: list[Path], limit: int = 0) -> list[Path]:
     if not files:
         raise ClefError("no audio files with .notes.tsv or .mid ground truth found")
     return files[:limit] if limit else files
+
+
+def excerpts(files: list[Path], seconds: float, folder: Path) -> list[Path]:
+    """The first `seconds` of each file, written to `folder` under the same name (audio at
+    its own rate, as FLAC) beside its ground truth cut to the excerpt (notes starting in it,
+    ended at its end), so that every system, the peer's own file reader included, reads the
+    same audio."""
+    import soundfile as sf
+
+    from clef_app.notation.events import write_notes_tsv
+
+    out = []
+    for f in files:
+        try:
+            with sf.SoundFile(f) as src:
+                audio = src.read(int(seconds * src.samplerate), dtype="float32", always_2d=True)
+                rate = src.samplerate
+        except (sf.LibsndfileError, RuntimeError) as exc:
+            raise ClefError(f"{f.name}: cannot read ({exc})") from exc
+        cut = folder / (f.stem + ".flac")
+        sf.write(cut, audio, rate)
+        notes = [replace(n, offset=min(n.offset, seconds)) for n in ground_truth(f) or []
+                 if n.onset < seconds]
+        write_notes_tsv(notes, cut.with_name(f.stem + ".notes.tsv"))
+        out.append(cut)
+    return out
 
 
 def systems(args: argparse.Namespace) -> dict:
@@ -374,11 +405,14 @@ def run(args: argparse.Namespace) -> int:
         if target is not None:
             check_output(target)  # before minutes of transcribing, not after
     files = find_files(args.folders, args.limit)
-    if args.tune_confidence:
-        return tune_confidence(args, files)
-    if args.calibrate:
-        return calibrate(args, files)
-    results = evaluate(files, systems(args))
+    with tempfile.TemporaryDirectory(prefix="clef-eval-") as tmp:
+        if args.seconds > 0:
+            files = excerpts(files, args.seconds, Path(tmp))
+        if args.tune_confidence:
+            return tune_confidence(args, files)
+        if args.calibrate:
+            return calibrate(args, files)
+        results = evaluate(files, systems(args))
     table = markdown_table(results)
     print(table)
     if args.json:

@@ -1,5 +1,7 @@
 """`clef eval`'s report: maps-dev's two groups, both onset tolerances, recall per octave."""
 
+from pathlib import Path
+
 import pytest
 
 from clef_app.cli import main
@@ -56,3 +58,19 @@ def test_bad_limit_and_unwritable_outputs_are_refused_before_any_work(tmp_path, 
 def test_peer_benchmark_refuses_missing_files(tmp_path, capsys):
     assert main(["peer-benchmark", str(tmp_path / "none.flac")]) != 0
     assert "no audio files" in capsys.readouterr().err
+
+
+def test_excerpts_cut_audio_and_ground_truth_alike(tmp_path):
+    import soundfile as sf
+
+    from clef_app.notation.events import read_notes_tsv
+    from clef_app.training.evaluate import excerpts, ground_truth
+
+    demo = Path(__file__).resolve().parents[2] / "resources" / "demo" / "demo.flac"
+    (cut,) = excerpts([demo], 4.0, tmp_path)
+    info = sf.info(cut)
+    assert cut.name == demo.name and info.duration == pytest.approx(4.0, abs=1e-3)
+    whole = ground_truth(demo)
+    notes = read_notes_tsv(tmp_path / "demo.notes.tsv")
+    assert notes and len(notes) == sum(n.onset < 4.0 for n in whole) < len(whole)
+    assert max(n.offset for n in notes) <= 4.0
