@@ -28,6 +28,8 @@ PEDAL_STRIKES = 3  # notes struck at this many times ending together: a pedal re
 PEDAL_TOLERANCE = 0.05  # s
 PEDAL_IN_USE = 0.12  # share of notes ending at releases that shows a pedalled performance
 EARLY = 0.12  # beats: an onset this close before a beat belongs to that beat
+SAME_ATTACK = 0.02  # beats: onsets this close are one attack (a chord's notes), one piece
+# of evidence for the beat's grid
 CHORD_GAP = 0.035  # s between successive attacks of one (spread) chord at most
 CHORD_SPREAD = 0.12  # s from a chord's first attack to its last at most
 CHORD_BEATS = 0.2  # beats from a chord's first attack to its last at most
@@ -76,7 +78,7 @@ def ternary(sub: int) -> bool:
 
 def choose_subdivisions(
     beat_pos: np.ndarray, n_beats: int, subs: Sequence[int], compound: bool = False,
-    seconds: np.ndarray | None = None,
+    seconds: np.ndarray | None = None, chords_once: bool = False,
 ) -> list[int]:
     """Viterbi choice of one subdivision per beat.
 
@@ -101,6 +103,9 @@ def choose_subdivisions(
     beat_ioi = _beat_iois(seconds[order], bounds, n_beats) if seconds is not None else None
     for b in np.nonzero(np.diff(bounds))[0]:  # only beats with onsets: linear, not n x beats
         x = beat_pos[order[bounds[b] : bounds[b + 1]]] - b
+        if chords_once:
+            xs = np.sort(x)
+            x = xs[np.concatenate([[True], np.diff(xs) > SAME_ATTACK])]
         for j, s in enumerate(subs):
             err = x - np.round(x * s) / s
             local[b, j] = prior[s] + float(np.sum(err**2)) / (2 * TIMING_SIGMA**2)
@@ -201,7 +206,7 @@ def quantize(
     b0 = int(np.floor(min(on_b.min(), off_b.min()))) - 1
     n_beats = int(np.ceil(max(on_b.max(), off_b.max()))) - b0 + 2
     beat_subs = choose_subdivisions(on_b - b0, n_beats, subs, compound,
-                                    np.array([n.onset for n in notes]))
+                                    np.array([n.onset for n in notes]), chords_once=True)
     pedal = pedal_released(notes)
     if len(pedal) >= PEDAL_IN_USE * len(notes):  # the pedal is in use: any note may ring on
         pedal = {n.id for n in notes}

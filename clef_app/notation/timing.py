@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 
 import numpy as np
@@ -56,7 +56,8 @@ def analyse_timing(notes: Sequence[NoteEvent], s: ScoreSettings, method: str = "
     pos = beat_map.to_quarters(onsets)
     first_user = user_meters[0][1] if user_meters and user_meters[0][0] == 1 else None
     bpm = 60.0 / float(np.median(np.diff(beat_s)))
-    choice = estimate_meter(notes, pos, len(beat_s), bpm, first_user)
+    choice = estimate_meter(steady_lengths(notes, beat_map, 60.0 / bpm), pos, len(beat_s), bpm,
+                            first_user)
     meters = _meters(user_meters, choice.meter)
     beat_q = Fraction(3, 2) if choice.meter.compound else Fraction(1)
     # eighth `bar_line` is bar 1's bar line; earlier notes form the pickup (less than a bar)
@@ -73,6 +74,17 @@ def analyse_timing(notes: Sequence[NoteEvent], s: ScoreSettings, method: str = "
         tmap = TempoMap(tmap.seconds, tmap.quarters + (-float(s.pickup) - first_q))
     timing = Timing(tmap, meters, pickup, beat_q)
     return _apply_tempo_overrides(timing, s)
+
+
+def steady_lengths(notes: Sequence[NoteEvent], beat_map: TempoMap, period: float
+                   ) -> list[NoteEvent]:
+    """The notes with each length measured in tracked beats and given back at the median
+    beat `period` (s): a note held into a phrase's ritardando is not the longer for it
+    (meter estimation weighs long notes as accents)."""
+    on = beat_map.to_quarters([n.onset for n in notes])
+    off = beat_map.to_quarters([n.offset for n in notes])
+    return [replace(n, offset=n.onset + max(float(b - a), 0.01) * period)
+            for n, a, b in zip(notes, on, off, strict=True)]
 
 
 def _simple(notes, s: ScoreSettings, user_meters) -> Timing:

@@ -113,3 +113,21 @@ def test_readability_counts_short_notes_tuplets_rests_clefs_and_meter():
     assert (r.notes, r.short, r.tuplets, r.tuplet_notes, r.rests) == (8, 1, 1, 5, 1)
     assert r.clef_changes == 1 and r.clef_changes_per_10 == 5.0
     assert r.meter_share == 1.0 and readability(s, "3/8").meter_share == 0.0
+
+
+def test_a_lone_chord_a_third_into_a_beat_is_no_triplet():
+    from clef_app.notation.quantize import choose_subdivisions
+
+    x = np.array([0.0, 0.5, 1.0, 1.31, 1.31, 1.31, 2.0, 2.5])  # a 3-note chord at 1.31
+    assert choose_subdivisions(x, 3, (1, 2, 4, 3, 6), chords_once=True)[1] == 4
+    assert choose_subdivisions(x, 3, (1, 2, 4, 3, 6))[1] == 3  # counted thrice: "triplet"
+
+
+def test_note_lengths_for_meter_estimation_are_measured_in_beats():
+    from clef_app.notation.timemap import TempoMap
+    from clef_app.notation.timing import steady_lengths
+
+    beat_map = TempoMap(np.array([0.0, 1.0, 3.0]), np.array([0.0, 1.0, 2.0]))  # 1 s, then 2 s
+    notes = [NoteEvent(0.0, 0.5, 60), NoteEvent(1.0, 2.0, 62)]
+    out = steady_lengths(notes, beat_map, 1.0)
+    assert [round(n.duration, 6) for n in out] == [0.5, 0.5]  # half a beat each
