@@ -118,9 +118,9 @@ def test_readability_counts_short_notes_tuplets_rests_clefs_and_meter():
 def test_a_lone_chord_a_third_into_a_beat_is_no_triplet():
     from clef_app.notation.quantize import choose_subdivisions
 
-    x = np.array([0.0, 0.5, 1.0, 1.31, 1.31, 1.31, 2.0, 2.5])  # a 3-note chord at 1.31
+    x = np.array([0.0, 0.5, 1.0] + [1.31] * 4 + [2.0, 2.5])  # a 4-note chord at 1.31
     assert choose_subdivisions(x, 3, (1, 2, 4, 3, 6), chords_once=True)[1] == 4
-    assert choose_subdivisions(x, 3, (1, 2, 4, 3, 6))[1] == 3  # counted thrice: "triplet"
+    assert choose_subdivisions(x, 3, (1, 2, 4, 3, 6))[1] == 3  # counted 4 times: "triplet"
 
 
 def test_note_lengths_for_meter_estimation_are_measured_in_beats():
