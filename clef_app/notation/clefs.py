@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 TREBLE, BASS = "treble", "bass"
-CHANGE_COST = 12  # ledger lines a clef change must save
+CHANGE_COST = 16  # ledger lines a clef change must save
 HOME_BONUS = 2  # ledger lines the staff's own clef is granted per bar with notes
-MIN_RUN = 3  # bars a clef holds at least once set (the last bars of a piece excepted)
+MIN_RUN = 4  # bars a clef holds at least once set (the last bars of a piece excepted)
 # (bottom line, top line) as MIDI pitches of natural notes
 STAFF_LINES = {TREBLE: (64, 77), BASS: (43, 57)}  # E4..F5, G2..A3
 _STEP_IN_OCTAVE = (0, 0, 1, 1, 2, 3, 3, 4, 4, 5, 5, 6)  # C C# D D# E F F# G G# A A# B
