@@ -17,7 +17,9 @@ from music21 import musicxml, stream
 
 from clef_app.errors import ClefError
 
-# A4 portrait in Verovio units (tenths of a millimetre)
+# page sizes in Verovio units (tenths of a millimetre), portrait
+PAGE_SIZES = {"a4": (2100, 2970), "letter": (2159, 2794)}
+# A4 portrait
 PAGE_OPTIONS = {
     "pageWidth": 2100,
     "pageHeight": 2970,
@@ -43,6 +45,15 @@ SCREEN_OPTIONS = {
     "header": "none",
     "adjustPageHeight": True,
 }
+
+TRANSCRIBED_BY = "transcribed by Clef"
+
+
+def page_options(size: str = "a4") -> dict:
+    """Verovio's options for printed pages of `size` ("a4" or "letter")."""
+    width, height = PAGE_SIZES[size]
+    return {**PAGE_OPTIONS, "pageWidth": width, "pageHeight": height}
+
 
 _local = threading.local()
 # SMuFL metronome glyphs (Verovio writes them in its Leipzig text font, which SVG renderers
@@ -76,23 +87,26 @@ def _toolkit():
     return tk
 
 
-def to_musicxml(score: stream.Score) -> str:
+def to_musicxml(score: stream.Score, page_size: str | None = None) -> str:
     """The score as a MusicXML 4.0 document (music21's writer, then `_tidy`): valid against
     the MusicXML 4.0 XSD, with the title and composer of the score's metadata (none rather
-    than music21's "Music21"), unique element ids and a pickup bar marked implicit."""
+    than music21's "Music21") also as a title block (credits: title, composer, "transcribed
+    by Clef"), unique element ids, a pickup bar marked implicit, and the page size if given
+    ("a4" or "letter")."""
     exporter = musicxml.m21ToXml.GeneralObjectExporter(score)
     wellformed = exporter.fromGeneralObject(score)  # a copy, with makeNotation run on it
     writer = musicxml.m21ToXml.ScoreExporter(wellformed, makeNotation=exporter.makeNotation)
     writer.parse()
     md = score.metadata
-    _tidy(writer.xmlRoot, (md.title or "") if md else "", (md.composer or "") if md else "")
+    _tidy(writer.xmlRoot, (md.title or "") if md else "", (md.composer or "") if md else "",
+          page_size)
     return writer.asBytes().decode("utf-8")
 
 
 PART_NAME, PART_ABBREVIATION = "Piano", "Pno."  # printed before the first and later systems
 
 
-def _tidy(root, title: str, composer: str) -> None:
+def _tidy(root, title: str, composer: str, page_size: str | None = None) -> None:
     """Fix music21's MusicXML in place (an ElementTree root of score-partwise)."""
     from xml.etree.ElementTree import Element, SubElement
 
@@ -120,6 +134,8 @@ def _tidy(root, title: str, composer: str) -> None:
         software = ident.find("encoding/software")
         if software is not None:
             software.text = f"Clef ({software.text})"
+    page = _page_layout(root, page_size)
+    _title_block(root, title.strip(), composer.strip(), page)
     for el in root.iter("instrument-abbreviation"):
         el.text = PART_ABBREVIATION
     for part in root.iter("score-part"):
@@ -134,6 +150,60 @@ def _tidy(root, title: str, composer: str) -> None:
         if first is not None and first.get("number") == "0":
             first.set("implicit", "yes")  # a pickup: MuseScore counts bar 1 after it
     _unique_ids(root)
+
+
+def _page_layout(root, page_size: str | None) -> tuple[float, float, float] | None:
+    """<defaults><page-layout> for the page size, in the file's tenths (its <scaling>).
+
+    Returns:
+        (width, height, margin) in tenths, or None without a page size.
+    """
+    from xml.etree.ElementTree import SubElement
+
+    defaults = root.find("defaults")
+    if page_size is None or defaults is None or defaults.find("page-layout") is not None:
+        return None
+    scaling = defaults.find("scaling")
+    mm = float(scaling.findtext("millimeters", "7")) if scaling is not None else 7.0
+    tenths = float(scaling.findtext("tenths", "40")) if scaling is not None else 40.0
+    width, height = (v / 10 * tenths / mm for v in PAGE_SIZES[page_size])  # mm -> tenths
+    layout = SubElement(defaults, "page-layout")
+    for tag, value in (("page-height", height), ("page-width", width)):
+        SubElement(layout, tag).text = f"{value:.1f}"
+    margins = SubElement(layout, "page-margins", type="both")
+    for tag in ("left-margin", "right-margin", "top-margin", "bottom-margin"):
+        SubElement(margins, tag).text = f"{10 * tenths / mm:.1f}"  # 1 cm
+    if scaling is not None:  # page-layout follows scaling in <defaults>
+        defaults.remove(layout)
+        defaults.insert(list(defaults).index(scaling) + 1, layout)
+    return width, height, 10 * tenths / mm
+
+
+def _title_block(root, title: str, composer: str,
+                 page: tuple[float, float, float] | None = None) -> None:
+    """Credits of page 1 (which Verovio and MuseScore print as the title block): the title
+    centred, the composer on the right, "transcribed by Clef" on the left; placed on the
+    `page` (width, height, margin in tenths) when the file gives its size."""
+    from xml.etree.ElementTree import Element, SubElement
+
+    items = [("title", title, "center", "top", "20", 0.5, 0),
+             ("composer", composer, "right", "bottom", "11", 1.0, 1),
+             ("arranger", TRANSCRIBED_BY, "left", "bottom", "9", 0.0, 1)]
+    at = list(root).index(root.find("part-list"))
+    for kind, text, justify, valign, size, across, line in items:
+        if not text:
+            continue
+        credit = Element("credit", page="1")
+        SubElement(credit, "credit-type").text = kind
+        words = SubElement(credit, "credit-words", justify=justify, valign=valign)
+        if page is not None:
+            width, height, margin = page
+            words.set("default-x", f"{margin + across * (width - 2 * margin):.1f}")
+            words.set("default-y", f"{height - margin - line * 100:.1f}")
+        words.set("font-size", size)
+        words.text = text
+        root.insert(at, credit)
+        at += 1
 
 
 def _unique_ids(root) -> None:
@@ -170,6 +240,21 @@ def engrave_musicxml(xml: str, options: dict | None = None) -> Engraving:
     if n < 1:
         raise EngraveError("Verovio laid out no pages")
     return Engraving([portable_svg(tk.renderToSVG(i)) for i in range(1, n + 1)])
+
+
+def engrave_pages(score: stream.Score, size: str = "a4") -> Engraving:
+    """Printed pages of `size` ("a4", "letter") with the title block: the MusicXML's
+    credits, read by Verovio into its page head, the title set large."""
+    tk = _toolkit()
+    tk.resetOptions()
+    tk.setOptions(page_options(size))
+    if not tk.loadData(to_musicxml(score)):
+        raise EngraveError("Verovio could not read the score")
+    mei = _TITLE_REND.sub(r'\1 fontsize="x-large"\2', tk.getMEI({"pageNo": 0}), count=1)
+    return engrave_musicxml(mei, page_options(size))
+
+
+_TITLE_REND = re.compile(r'(<pgHead\b[^>]*>\s*<rend\b[^>]*halign="center"[^>]*?)(\s*/?>)')
 
 
 def portable_svg(svg: str) -> str:

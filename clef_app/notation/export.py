@@ -4,8 +4,10 @@
 - .mid / .midi: by default the notes in the recording's time (`midi_export`), so the file
   lines up with the audio in a DAW; kind "midi_score" writes the quantised score instead,
   its first downbeat at the recording's, with a tempo event at every tracked beat.
-- .pdf: every page of the Verovio engraving, converted to vector PDF by CairoSVG and
-  joined with pypdf (no raster images), in a child process (`svg_pdf`).
+- .pdf: every page of the Verovio engraving on A4 or US Letter (the settings' page_size,
+  else the locale's), with a title block (title, composer, "transcribed by Clef"),
+  converted to vector PDF by CairoSVG and joined with pypdf (no raster images), in a child
+  process (`svg_pdf`).
 - .mei: Verovio's MEI (it declares MEI 6.0-dev) of the same MusicXML, with meter and key
   also as staffDef attributes for music21's reader. Checked: well-formed, Verovio reloads
   and lays it out without a warning, music21 reads it. Not checked: validity against the
@@ -26,10 +28,11 @@ from music21 import stream
 from clef_app.atomic import atomic_write_bytes, check_output
 from clef_app.errors import ClefError
 from clef_app.notation import svg_pdf
-from clef_app.notation.engrave import PAGE_OPTIONS, engrave, to_mei, to_musicxml
+from clef_app.notation.engrave import engrave_pages, to_mei, to_musicxml
 from clef_app.notation.events import NoteEvent
 from clef_app.notation.midi_export import performance_midi_bytes, score_midi_bytes
 from clef_app.notation.score import ScoreResult, build_score_steps
+from clef_app.notation.settings import ScoreSettings, page_size_of
 from clef_app.notation.steps import run_to_end, scaled
 
 SUFFIXES = (".musicxml", ".xml", ".mid", ".midi", ".pdf", ".mei")
@@ -78,12 +81,13 @@ def export_steps(
     else:
         if result is None:
             result = yield from scaled(build_score_steps(notes, settings), 0.0, 0.3)
+        size = page_size_of(ScoreSettings.from_dict(settings))
         if suffix in (".musicxml", ".xml"):
-            data = to_musicxml(result.score).encode("utf-8")
+            data = to_musicxml(result.score, size).encode("utf-8")
         elif suffix in (".mid", ".midi"):
             data = score_midi_bytes(result)
         elif suffix == ".pdf":
-            data = yield from pdf_steps(result.score)
+            data = yield from pdf_steps(result.score, size)
         else:
             data = to_mei(result.score).encode("utf-8")
     yield 1.0
@@ -91,12 +95,13 @@ def export_steps(
     return path
 
 
-def pdf_steps(score: stream.Score) -> Iterator[float]:
-    """`pdf_bytes` yielding progress: engraving, then each page converted (in a child
-    process, `svg_pdf`, so a window exporting on a worker thread never stalls)."""
-    svgs = engrave(score, PAGE_OPTIONS).pages
+def pdf_steps(score: stream.Score, size: str = "a4") -> Iterator[float]:
+    """`pdf_bytes` yielding progress: engraving on pages of `size` ("a4", "letter"), then
+    each page converted (in a child process, `svg_pdf`, so a window exporting on a worker
+    thread never stalls)."""
+    svgs = engrave_pages(score, size).pages
     yield 0.5
-    steps = svg_pdf.pdf_steps(svgs)
+    steps = svg_pdf.pdf_steps(svgs, size)
     while True:
         try:
             yield 0.5 + 0.45 * next(steps)
@@ -104,9 +109,9 @@ def pdf_steps(score: stream.Score) -> Iterator[float]:
             return done.value
 
 
-def pdf_bytes(score: stream.Score) -> bytes:
+def pdf_bytes(score: stream.Score, size: str = "a4") -> bytes:
     """Every engraved page as one vector PDF."""
-    steps = pdf_steps(score)
+    steps = pdf_steps(score, size)
     while True:
         try:
             next(steps)

@@ -15,10 +15,11 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-A4_POINTS = (595, 842)  # page width, height in PDF points
+PAGE_POINTS = {"a4": (595.28, 841.89), "letter": (612.0, 792.0)}  # width, height in PDF points
+PX_PER_POINT = 96 / 72  # CairoSVG sizes its output in CSS pixels (96 an inch); PDF in points
 
 
-def pdf_steps(svgs: Sequence[str]) -> Iterator[float]:
+def pdf_steps(svgs: Sequence[str], size: str = "a4") -> Iterator[float]:
     """Convert the pages in a child process; yields the fraction of pages done, returns
     the PDF's bytes. Closing the generator (a cancelled export) stops the child.
 
@@ -32,7 +33,8 @@ def pdf_steps(svgs: Sequence[str]) -> Iterator[float]:
             pages[-1].write_text(svg, encoding="utf-8")
         out = Path(folder) / "score.pdf"
         child = subprocess.Popen(
-            [sys.executable, "-m", "clef_app.notation.svg_pdf", str(out), *map(str, pages)],
+            [sys.executable, "-m", "clef_app.notation.svg_pdf", size, str(out),
+             *map(str, pages)],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:
             done = 0
@@ -52,15 +54,17 @@ def pdf_steps(svgs: Sequence[str]) -> Iterator[float]:
             child.stderr.close()
 
 
-def convert(pages: Sequence[Path], out: Path) -> None:
-    """The child's work: each SVG page to PDF, all joined into `out`."""
+def convert(pages: Sequence[Path], out: Path, size: str = "a4") -> None:
+    """The child's work: each SVG page to a PDF page of `size`, all joined into `out`."""
     import cairosvg
     from pypdf import PdfReader, PdfWriter
 
     writer = PdfWriter()
     for page_svg in pages:
-        page_pdf = cairosvg.svg2pdf(bytestring=page_svg.read_bytes(), output_width=A4_POINTS[0],
-                                    output_height=A4_POINTS[1])
+        width, height = PAGE_POINTS[size]
+        page_pdf = cairosvg.svg2pdf(bytestring=page_svg.read_bytes(),
+                                    output_width=width * PX_PER_POINT,
+                                    output_height=height * PX_PER_POINT)
         for page in PdfReader(io.BytesIO(page_pdf)).pages:
             writer.add_page(page)
         print(page_svg.name, flush=True)
@@ -69,4 +73,4 @@ def convert(pages: Sequence[Path], out: Path) -> None:
 
 
 if __name__ == "__main__":
-    convert([Path(p) for p in sys.argv[2:]], Path(sys.argv[1]))
+    convert([Path(p) for p in sys.argv[3:]], Path(sys.argv[2]), sys.argv[1])
