@@ -15,7 +15,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QToolBar
 
-from clef_app.gui import file_actions, preferences
+from clef_app.gui import file_actions, model_menu, preferences, score_properties
 from clef_app.notation import note_edits
 
 MainWindow = QMainWindow  # the window whose menus these are (gui.main_window builds them)
@@ -69,7 +69,9 @@ def build(window: MainWindow) -> dict[str, QAction]:
     _file_menu(window)
     _edit_menu(window)
     _view_menu(window)
+    score_properties.build_menu(window, _action)
     _play_menu(window)
+    model_menu.build_menu(window, _action)
     _help_menu(window)
     _toolbars(window)
     return window.named_actions
