@@ -42,6 +42,10 @@ def train_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--new-schedule", action="store_true",
                    help="with --resume: warm-up and cosine start again at the checkpoint's step "
                         "(fine-tuning on new data); --steps and --minutes count from there")
+    p.add_argument("--bf16", action="store_true",
+                   help="on the CPU, matrix products in bfloat16 (autocast; weights and optimizer "
+                        "stay float32): on a CPU with AVX512-BF16 a step took 4.2 CPU-s "
+                        "against 6.5-7.2 with the same losses to 0.03 (always on with CUDA)")
 
 
 def cache_arguments(p: argparse.ArgumentParser) -> None:

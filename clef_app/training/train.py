@@ -140,7 +140,9 @@ def run(args: argparse.Namespace) -> int:
     schedule_start = tick if args.new_schedule else started
     if args.new_schedule:
         args.steps += step
-    amp = torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" else _null()
+    amp = _null()
+    if device.type == "cuda" or (device.type == "cpu" and getattr(args, "bf16", False)):
+        amp = torch.autocast(device.type, dtype=torch.bfloat16)
     while step < args.steps:
         for g in opt.param_groups:
             g["lr"] = lr_at(step - first, args_from(args, first),
