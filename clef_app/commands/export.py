@@ -1,4 +1,8 @@
-"""`clef export NOTES -o OUT`: notes (.mid or .tsv) to a score (.musicxml, .mid, .pdf, .mei)."""
+"""`clef export NOTES -o OUT`: notes (.mid or .tsv) to a score (.musicxml, .mid, .pdf, .mei).
+
+A .mid output holds the notes in the recording's time unless `--midi score` asks for the
+quantised score's MIDI (the app's two choices, "MIDI (recording's time)" and "MIDI (score)").
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from pathlib import Path
 from clef_app.cli import CommandError
 
 IN_SUFFIXES = (".mid", ".midi", ".tsv", ".txt")
+MIDI_KINDS = ("recording", "score")  # --midi: the app's "MIDI (recording's time)", "MIDI (score)"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -20,6 +25,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--key", default=None, help='key, e.g. "D major" or "F# minor"')
     p.add_argument("--grid", default="auto", help="auto, 1/8, 1/16, 1/32, 1/12 or 1/24")
     p.add_argument("--split", default="auto", help="auto or a MIDI pitch splitting the hands")
+    p.add_argument("--midi", choices=MIDI_KINDS, default="recording",
+                   help="what a .mid output holds: 'recording' (default), the notes at their "
+                        "times in the recording; 'score', the quantised score, its first "
+                        "downbeat at the recording's and a tempo event at every tracked beat")
     add_title_arguments(p)
 
 
@@ -62,6 +71,16 @@ def settings_from_args(args: argparse.Namespace) -> dict:
     return settings
 
 
+def midi_kind(choice: str, output: Path) -> str | None:
+    """The exporter's kind for `--midi` ("midi_score" or None); CommandError when `score` is
+    asked of an output that is not MIDI."""
+    if choice != "score":
+        return None
+    if output.suffix.lower() not in (".mid", ".midi"):
+        raise CommandError(f"--midi score: {output.name} is not a .mid file")
+    return "midi_score"
+
+
 def read_notes(path: Path) -> list:
     from clef_app.notation.events import read_notes_tsv
     from clef_app.notation.midi_io import read_midi_notes
@@ -80,13 +99,15 @@ def run(args: argparse.Namespace) -> int:
     from clef_app.notation.steps import run_to_end
 
     check_output(args.output, SUFFIXES)
+    kind = midi_kind(args.midi, args.output)
     settings = settings_from_args(args)
     notes = read_notes(args.notes)
     if not notes:
         raise CommandError(f"{args.notes.name}: no notes")
     show = sys.stderr.isatty()  # progress for a person watching, not for a log
     try:
-        run_to_end(export_steps(notes, settings, args.output), _progress if show else None)
+        run_to_end(export_steps(notes, settings, args.output, kind=kind),
+                   _progress if show else None)
     except (ExportError, ValueError) as exc:
         raise CommandError(str(exc)) from exc
     finally:

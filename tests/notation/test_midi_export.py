@@ -41,12 +41,9 @@ def late_demo(seconds: float) -> list[NoteEvent]:
 
 def test_clef_export_writes_midi_in_the_recordings_time(tmp_path):
     notes = late_demo(3.37)
-    tsv = tmp_path / "take.tsv"
-    tsv.write_text("".join(f"{n.onset}\t{n.offset}\t{n.pitch}\t{n.velocity}\n" for n in notes))
+    tsv = _write_tsv(notes, tmp_path / "take.tsv")
     out = tmp_path / "take.mid"
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
-    done = subprocess.run([sys.executable, "-m", "clef_app", "export", str(tsv), "-o", str(out)],
-                          capture_output=True, text=True, env=env, timeout=300, cwd=ROOT)
+    done = _clef("export", str(tsv), "-o", str(out))
     assert done.returncode == 0, done.stderr[-2000:]
     back = read_midi_notes(out)
     assert len(back) == len(notes)
@@ -81,6 +78,37 @@ def test_score_midi_starts_at_the_first_downbeat_and_follows_the_tracked_beats(
     notes = late_demo(silence)
     result = build_score(notes, {})
     path = export(notes, {}, tmp_path / "score.mid", result, kind="midi_score")
+    _check_score_midi(path, notes, result)
+
+
+def test_clef_export_midi_score_writes_the_scores_midi(tmp_path):
+    """`clef export --midi score`: the app's "MIDI (score)" from the command line."""
+    notes = late_demo(3.37)
+    tsv = _write_tsv(notes, tmp_path / "take.tsv")
+    out = tmp_path / "score.mid"
+    done = _clef("export", str(tsv), "-o", str(out), "--midi", "score")
+    assert done.returncode == 0, done.stderr[-2000:]
+    _check_score_midi(out, read_notes_tsv(tsv), build_score(read_notes_tsv(tsv), {}))
+    refused = _clef("export", str(tsv), "-o", str(tmp_path / "x.musicxml"), "--midi", "score")
+    assert refused.returncode == 2 and "--midi score" in refused.stderr
+    assert not (tmp_path / "x.musicxml").exists()
+
+
+def _write_tsv(notes: list[NoteEvent], path: Path) -> Path:
+    path.write_text("".join(f"{n.onset}\t{n.offset}\t{n.pitch}\t{n.velocity}\n"
+                            for n in notes))
+    return path
+
+
+def _clef(*args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    return subprocess.run([sys.executable, "-m", "clef_app", *args], capture_output=True,
+                          text=True, env=env, timeout=300, cwd=ROOT)
+
+
+def _check_score_midi(path: Path, notes: list[NoteEvent], result) -> None:
+    """Tick 0 is a bar line at or before 0 s, the first downbeat at its time in the
+    recording, every tracked beat within 50 ms, the notes quantised yet in place."""
     midi = mido.MidiFile(str(path))
     seconds = _tick_seconds(midi)
     first_on = min(t for t, m in _absolute(midi.tracks[1]) if m.type == "note_on")
