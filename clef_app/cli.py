@@ -23,6 +23,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "export": ("clef_app.commands.export", "convert notes (.mid/.tsv) to a score file"),
     "benchmark": ("clef_app.commands.benchmark", "measure the model's real-time factor"),
     "live-benchmark": ("clef_app.commands.live_benchmark", "live-input latency on a file"),
+    "open-benchmark": ("clef_app.commands.open_benchmark",
+                       "how fast the app opens a recording and at what memory cost"),
     "build-data": ("clef_app.commands.build_data", "render synthetic training data"),
     "cache": ("clef_app.commands.cache", "compute frozen encoder features for rendered data"),
     "train": ("clef_app.commands.train", "train the Clef model"),

@@ -93,6 +93,9 @@ def test_the_main_window_opens_without_loading_the_model_stack(tmp_path):
             "w.playback.play(); app.processEvents(); w.playback.pause()\n"
             "from clef_app.audio.live import LiveSpectrogram\n"
             "assert LiveSpectrogram().push(np.zeros(4000, np.float32)).shape[0] > 0\n"
+            "from clef_app.gui import workers\n"
+            "while workers._RUNNING and time.monotonic() < deadline + 60:  # no job's thread\n"
+            "    app.processEvents(); time.sleep(0.005)  # may outlive the script\n"
             "print(sorted({m.split('.')[0] for m in sys.modules} & set(sys.argv[1:])\n"
             "             | set(sys.modules) & {'clef_app.model.checkpoint',\n"
             "                'clef_app.model.clef_model', 'clef_app.model.frontend'}))\n")

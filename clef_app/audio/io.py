@@ -7,6 +7,7 @@ and one block, whatever the channel count; a one-hour recording costs its mono s
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from math import gcd
 from pathlib import Path
@@ -67,6 +68,31 @@ def load_audio(path: str | Path, sample_rate: int | None = None) -> Audio:
         AudioError: the file is missing, not audio, empty, too long, nothing of it decodes,
             or it holds no finite samples.
     """
+    steps = decode_blocks(path)
+    try:
+        while True:
+            next(steps)
+    except StopIteration as done:
+        audio = done.value
+    target = sample_rate if sample_rate is not None else min(audio.sample_rate, MAX_NATIVE_RATE)
+    if target == audio.sample_rate:
+        return audio
+    mono = np.clip(resample(audio.samples, audio.sample_rate, target), -1.0, 1.0)
+    return Audio(np.ascontiguousarray(mono, dtype=np.float32), int(target), audio.warning)
+
+
+def decode_blocks(path: str | Path) -> Generator[tuple[np.ndarray, int, int], None, Audio]:
+    """`load_audio` at the file's own rate, block by block, for showing a long recording
+    while it decodes.
+
+    The first item comes once the header is read: (samples, rate, 0), `samples` the
+    header's length of zeros (pages are mapped as blocks fill them); then (samples, rate,
+    frames decoded so far) after every block, written into that same array. The return
+    value is the `Audio` (`samples` itself, or a shorter copy when the header overcounted).
+
+    Raises:
+        AudioError: as `load_audio` (the header's problems at the first item).
+    """
     path = Path(path)
     if not path.is_file():
         raise AudioError(f"{path.name}: no such file")
@@ -76,7 +102,8 @@ def load_audio(path: str | Path, sample_rate: int | None = None) -> Audio:
         with sf.SoundFile(str(path)) as f:
             rate = int(f.samplerate)
             reader = _MonoReader(f, path.name)
-            mono, warning = reader.read_all(path)
+            yield reader.out, rate, 0
+            mono, warning = yield from reader.read_all(path)
             finite = reader.finite
     except AudioError:
         raise
@@ -88,10 +115,17 @@ def load_audio(path: str | Path, sample_rate: int | None = None) -> Audio:
         raise AudioError(f"{path.name}: the file holds no audio (0 samples)")
     if not finite:
         raise AudioError(f"{path.name}: every sample is NaN or infinite")
-    target = sample_rate if sample_rate is not None else min(rate, MAX_NATIVE_RATE)
-    if target != rate:
-        mono = np.clip(resample(mono, rate, target), -1.0, 1.0)
-    return Audio(np.ascontiguousarray(mono, dtype=np.float32), int(target), warning)
+    return Audio(mono, rate, warning)
+
+
+def header(path: str | Path) -> tuple[float, int]:
+    """(s, Hz) the file's header announces ((0, 0) when it cannot be read)."""
+    try:
+        info = sf.info(str(path))
+    except (sf.LibsndfileError, RuntimeError, TypeError, OSError, ValueError):
+        return 0.0, 0
+    rate = int(info.samplerate)
+    return (info.frames / rate if rate > 0 else 0.0), rate
 
 
 class _MonoReader:
@@ -106,7 +140,9 @@ class _MonoReader:
         self.limit = min(MAX_SECONDS * self.rate, MAX_FRAMES)  # duration, then memory
         if self.header_frames > self.limit:
             raise self.too_long()
-        self.out = np.empty(min(self.header_frames, self.limit), dtype=np.float32)
+        # zeros: pages are mapped as blocks fill them (and a reader of the array while it
+        # decodes sees silence, not garbage)
+        self.out = np.zeros(min(self.header_frames, self.limit), dtype=np.float32)
         self.filled, self.finite = 0, False
         self._f = f
 
@@ -117,10 +153,12 @@ class _MonoReader:
                               f"{MAX_SECONDS // 3600} hours at {MAX_NATIVE_RATE} Hz)")
         return AudioError(f"{self.name}: longer than {MAX_SECONDS // 3600} hours")
 
-    def read_all(self, path: Path) -> tuple[np.ndarray, str]:
-        """Every frame that decodes, and a warning if the file is damaged part-way."""
+    def read_all(self, path: Path) -> Generator[tuple[np.ndarray, int, int], None,
+                                                 tuple[np.ndarray, str]]:
+        """Every frame that decodes, and a warning if the file is damaged part-way;
+        yields (array, rate, frames so far) after each block."""
         try:
-            self._read(self._f, BLOCK_FRAMES)
+            yield from self._read(self._f, BLOCK_FRAMES)
             warning = ""
         except DECODE_ERRORS as exc:
             warning = self._salvage(path, exc)
@@ -137,7 +175,8 @@ class _MonoReader:
         start = self.filled
         with contextlib.suppress(*DECODE_ERRORS), sf.SoundFile(str(path)) as again:
             again.seek(start)
-            self._read(again, SALVAGE_FRAMES)
+            for _ in self._read(again, SALVAGE_FRAMES):
+                pass
         if self.filled == 0:
             raise exc
         got = self.filled / self.rate
@@ -148,7 +187,7 @@ class _MonoReader:
         return (f"{self.name}: damaged after {got:.1f} s; opened the {got:.1f} s that "
                 f"decode{of} ({_short(exc)})")
 
-    def _read(self, f: sf.SoundFile, frames: int) -> None:
+    def _read(self, f: sf.SoundFile, frames: int) -> Iterator[tuple[np.ndarray, int, int]]:
         block = np.empty((frames, self.channels), dtype=np.float32)
         while True:
             n = f.read(frames, dtype="float32", always_2d=True, out=block).shape[0]
@@ -164,6 +203,7 @@ class _MonoReader:
                 self.out = np.resize(self.out, max(2 * len(self.out), self.filled + n))
             self.out[self.filled : self.filled + n] = mix
             self.filled += n
+            yield self.out, self.rate, self.filled
 
 
 def _wav_announced_frames(f: sf.SoundFile) -> int:

@@ -37,11 +37,41 @@ BLOCK_FRAMES = 512  # frames per callback
 END_TAIL_SECONDS = 0.3
 
 
+class Sources:
+    """The original and the synthesised source as one (2, n) array would be, without
+    stacking them: the original is referenced, not copied (an hour at 44.1 kHz is 635 MB,
+    and a recording still decoding fills in under it); a missing or shorter synth reads as
+    silence. Supports what playback reads: `shape`, rows `[r]`, `[r, a:b]` and `[:, a:b]`.
+    """
+
+    def __init__(self, original: np.ndarray, synth: np.ndarray | None) -> None:
+        self.rows = (original, synth if synth is not None else np.zeros(0, np.float32))
+        self.shape = (2, max(len(self.rows[0]), len(self.rows[1])))
+
+    def _row(self, r: int, part: slice) -> np.ndarray:
+        lo, hi, _ = part.indices(self.shape[1])
+        row = self.rows[r]
+        if hi <= len(row):
+            return row[lo:hi]
+        out = np.zeros(max(0, hi - lo), dtype=np.float32)
+        got = row[lo:hi]
+        out[: len(got)] = got
+        return out
+
+    def __getitem__(self, key):
+        if isinstance(key, tuple):
+            rows, part = key
+            if isinstance(rows, slice):
+                return np.stack([self._row(0, part), self._row(1, part)])
+            return self._row(rows, part)
+        return self._row(key, slice(None))
+
+
 @dataclass(frozen=True)
 class _View:
     """What the callback plays: data[:, i] holds source sample start + i * speed."""
 
-    data: np.ndarray  # (2, n) float32: row 0 original, row 1 synth
+    data: np.ndarray | Sources  # (2, n) float32: row 0 original, row 1 synth
     start: int  # source sample of data[:, 0]
     speed: float
     full: bool  # covers the whole source (else more is being prepared)
@@ -145,11 +175,7 @@ class Player:
         synth_r = None if synth is None else resample(np.asarray(synth, np.float32), rate,
                                                       self.rate)
         original = self._original
-        n = max(len(original), 0 if synth_r is None else len(synth_r))
-        src = np.zeros((2, n), dtype=np.float32)
-        src[0, : len(original)] = original
-        if synth_r is not None:
-            src[1, : len(synth_r)] = synth_r
+        src = Sources(original, synth_r)
         self._src, self._has_synth = src, synth_r is not None
         self._gains = mix_gains(self._balance, self._has_synth)
         self._stretch_cache.clear()

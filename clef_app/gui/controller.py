@@ -16,11 +16,21 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
-from clef_app.audio.io import AudioError, load_audio
+from clef_app.audio.io import (
+    MAX_NATIVE_RATE,
+    Audio,
+    AudioError,
+    decode_blocks,
+    header,
+    load_audio,
+)
 from clef_app.errors import naming, one_line
 from clef_app.gui import file_actions, preferences
+from clef_app.gui.adapting import Adaptation
+from clef_app.gui.decoding import PROGRESSIVE_SECONDS, RecordingDecoder
 from clef_app.gui.document import Document
 from clef_app.gui.export_job import ExportJob
+from clef_app.gui.model_choice import ModelChoice
 from clef_app.gui.recovery import Autosave, RestoreQuestion, recovery_dir
 from clef_app.gui.reread import Rereading
 from clef_app.notation.events import read_notes_tsv
@@ -39,6 +49,7 @@ from clef_app.project.autosave import Recovery, find_recoveries
 
 preferences.DEFAULTS.setdefault("project/embed_audio", True)  # projects carry their recording
 Button = QMessageBox.StandardButton
+ADAPT_TITLE = "Adapt to My Recordings"
 NOTES_ERRORS = (OSError, ValueError, IndexError, UnicodeDecodeError)  # a bad notes .tsv
 
 
@@ -65,11 +76,19 @@ class AppController(QObject):
         self.autosave = Autosave(self.document, self._recovery_snapshot, self)
         self.autosave.failed.connect(lambda msg: self.status.emit(msg, 8000))
         self.exports = ExportJob(self)
+        self.decoder = RecordingDecoder(self.document, self)
+        self.decoder.finished.connect(self._decoded)
+        self.decoder.failed.connect(lambda msg: self.show_error("The recording is damaged", msg))
         self.exports.message.connect(lambda msg: self.status.emit(msg, 8000))
         self.exports.failed.connect(lambda msg: self.show_error("Export failed", msg))
         self.rereading = Rereading(self.document, self)
         self.rereading.finished.connect(lambda msg: msg and self.status.emit(msg, 8000))
         self.rereading.failed.connect(lambda msg: self.show_error("Transcribe Again", msg))
+        self.model = ModelChoice(self)  # the active model: bundled or personal
+        self.model.message.connect(lambda msg: self.status.emit(msg, 0))
+        self.adapting = Adaptation(self)
+        self.adapting.finished.connect(self._adapted)
+        self.adapting.failed.connect(lambda msg: self.show_error(ADAPT_TITLE, msg))
         self.restore_question: RestoreQuestion | None = None
         self._recoveries: list[Recovery] = []
         app = QApplication.instance()
@@ -102,12 +121,20 @@ class AppController(QObject):
         return self.open_recording(path, notes)
 
     def open_recording(self, path: Path, notes: list | None = None) -> bool:
+        """A recording (with `notes`, else those of a `.notes.tsv` beside it); a long one
+        opens once its header is read and decodes in the background (`gui.decoding`)."""
         if not self.confirm_discard():
             return False
         QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
-        warning = ""
+        warning, steps = "", None
         try:
-            audio = load_audio(path)
+            seconds, rate = header(path)
+            if seconds > PROGRESSIVE_SECONDS and rate <= MAX_NATIVE_RATE:  # else resampled
+                steps = decode_blocks(path)
+                samples, rate, _ = next(steps)  # the header: its errors are raised here
+                audio = Audio(samples, rate)
+            else:
+                audio = load_audio(path)
             beside = path.with_name(path.stem + file_actions.NOTES_SUFFIX)
             if notes is None:
                 notes = read_notes_tsv(beside) if beside.is_file() else []
@@ -119,7 +146,11 @@ class AppController(QObject):
             notes, warning = [], f"the notes were not read: {naming(beside.name, exc)}"
         warning = one_line("; ".join(w for w in (audio.warning, warning) if w))  # damage
         QApplication.restoreOverrideCursor()
-        self._loading(lambda: self.document.load(path, audio.samples, audio.sample_rate, notes))
+        self.decoder.cancel()
+        self._loading(lambda: self.document.load(path, audio.samples, audio.sample_rate, notes,
+                                                 available=0 if steps else None))
+        if steps is not None:
+            self.decoder.start(steps)
         self._set_path(None, path.name)
         self._remember(path)
         self.opened.emit("recording")
@@ -127,6 +158,10 @@ class AppController(QObject):
         self.status.emit(warning or f"opened {path.name}: {audio.duration:.1f} s at "
                          f"{audio.sample_rate} Hz{extra}", 0 if warning else 8000)
         return True
+
+    def _decoded(self, warning: str) -> None:
+        if warning:
+            self.status.emit(one_line(warning), 0)
 
     def import_notes(self, path: Path) -> bool:
         """The notes of a MIDI file or notes .tsv replace the document's, as one undo step."""
@@ -228,6 +263,9 @@ class AppController(QObject):
         A file that exists and is not the open project is replaced only if the user says so.
         """
         path = Path(path)
+        if self.document.loading:  # an embedded copy would be cut short
+            self.status.emit("the recording is still loading: save again in a moment", 8000)
+            return False
         if path.exists() and not self._is_open_project(path):
             answer = self._ask("Replace the file?", f"{path.name} already exists and is not "
                                "the open project. Replace it?", Button.Yes | Button.Cancel,
@@ -294,6 +332,48 @@ class AppController(QObject):
             return False
         self.status.emit(f"reading {passage.start:.2f}-{passage.end:.2f} s again…", 0)
         return True
+
+    # -- the model: adapting, and which one is used ------------------------------------
+    def adapt(self, others: list[Path] = ()) -> bool:
+        """Adapt a personal model to the open document's corrections (unsaved ones too)
+        and those of the projects `others`, in the background (`gui.adapting`); False, with
+        the reason shown, if it cannot start."""
+        doc = self.document
+        if getattr(doc, "loading", False):  # a long recording still decoding (gui.decoding)
+            why = "the recording is still loading"
+        else:
+            current = self.snapshot(embed=True) if doc.samples is not None else None
+            base = self.path or doc.audio_path
+            others = [Path(p) for p in others if not self._is_open_project(Path(p))]
+            why = self.adapting.start(current, base.name if base else "current", others)
+        if why:
+            self.status.emit(f"{ADAPT_TITLE}: {why}", 8000)
+            return False
+        count = 1 + len(others) if doc.samples is not None else len(others)
+        self.status.emit(f"adapting the model to {count} recording(s) in the background…", 0)
+        return True
+
+    def _adapted(self, path: str) -> None:
+        if not path:
+            self.status.emit("adapting cancelled: nothing was written", 8000)
+        elif self.model.use(Path(path)):
+            self.status.emit(f"now using your personal model: {self.adapting.summary}", 0)
+
+    def use_bundled_model(self) -> None:
+        self.model.use_bundled()
+        self.status.emit("now using the bundled model", 8000)
+
+    def use_personal_model(self) -> bool:
+        """The newest personal model; False (a message shown) when there is none."""
+        path = self.model.latest_personal()
+        if path is None:
+            self.status.emit("no personal model yet: Model › Adapt to My Recordings makes "
+                             "one", 8000)
+            return False
+        if self.model.use(path):
+            self.status.emit(f"now using the model: {self.model.description()}", 8000)
+            return True
+        return False
 
     # -- exports -----------------------------------------------------------------------
     def keep_score(self, notes: list, settings: dict, result: ScoreResult | None) -> None:
@@ -375,7 +455,9 @@ class AppController(QObject):
         """The app is quitting after the user saved or discarded: stop exports, drop the
         recovery file."""
         self.exports.cancel()
+        self.decoder.cancel()
         self.rereading.cancel()
+        self.adapting.cancel()
         self.autosave.shutdown()
 
 

@@ -57,6 +57,7 @@ class Document(QObject):
 
     notesChanged = Signal()
     audioChanged = Signal()
+    audioLoaded = Signal()  # a recording decoding in the background is complete
     selectionChanged = Signal()
     settingsChanged = Signal(str)  # the key that changed ("" = all)
 
@@ -71,6 +72,7 @@ class Document(QObject):
         self.undo_stack = QUndoStack(self)
         self.stored_corrections: Corrections | None = None  # a project's, for no history
         self._samples_16k: np.ndarray | None = None
+        self.available = 0  # frames of `samples` decoded (fewer while `loading`)
         # a dying stack clears itself and signals; its observers may already be gone
         stack = self.undo_stack
         self.destroyed.connect(lambda *_: stack.blockSignals(True))
@@ -83,6 +85,27 @@ class Document(QObject):
             return len(self.samples) / self.sample_rate
         return max((n.offset for n in self.notes.values()), default=0.0)
 
+    @property
+    def loading(self) -> bool:
+        """A long recording is still decoding into `samples` (`gui.decoding`)."""
+        return self.samples is not None and self.available < len(self.samples)
+
+    def set_available(self, frames: int) -> None:
+        self.available = min(int(frames), 0 if self.samples is None else len(self.samples))
+
+    def finish_loading(self, samples: np.ndarray | None) -> None:
+        """The recording is decoded: `samples` is the array being filled (complete now) or,
+        when the file held less or more than its header said, its replacement."""
+        same = (samples is not None and self.samples is not None
+                and len(samples) == len(self.samples) and np.shares_memory(samples, self.samples))
+        if not same:
+            self.samples = None if samples is None else np.asarray(samples, dtype=np.float32)
+            self._samples_16k = None
+        self.available = 0 if self.samples is None else len(self.samples)
+        if not same:
+            self.audioChanged.emit()
+        self.audioLoaded.emit()
+
     def samples_16k(self) -> np.ndarray | None:
         """The audio at the model's rate (computed once per audio)."""
         if self.samples is None:
@@ -92,10 +115,16 @@ class Document(QObject):
         return self._samples_16k
 
     def load(self, path: str | Path | None, samples: np.ndarray | None, sample_rate: int,
-             notes: Iterable[NoteEvent] = (), settings: dict | None = None) -> None:
-        """Start a new document: replaces everything and clears the undo history."""
+             notes: Iterable[NoteEvent] = (), settings: dict | None = None,
+             available: int | None = None) -> None:
+        """Start a new document: replaces everything and clears the undo history.
+
+        `available`: frames of `samples` decoded so far, for a recording still decoding
+        (`gui.decoding`; default: all of them)."""
         self.audio_path = Path(path) if path is not None else None
         self.samples = None if samples is None else np.asarray(samples, dtype=np.float32)
+        self.available = (0 if self.samples is None else len(self.samples)
+                          if available is None else available)
         self.sample_rate = int(sample_rate)
         self._samples_16k = None
         self.notes = {n.id: n for n in notes}

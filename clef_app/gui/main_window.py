@@ -26,6 +26,7 @@ from clef_app.gui.axes import format_time
 from clef_app.gui.controller import AppController
 from clef_app.gui.live_panel import LivePanel
 from clef_app.gui.looping import Looping
+from clef_app.gui.model_menu import ModelStatus
 from clef_app.gui.playback_controls import Playback, PlaybackControls
 from clef_app.gui.score_view import ScoreView
 from clef_app.gui.settings_dialog import SettingsDialog, device_index
@@ -116,6 +117,11 @@ class MainWindow(QMainWindow):
                      self.live_panel.sounding_item):
             item.bands = bands
 
+    def _model_changed(self) -> None:
+        self._use_model_bands()
+        self._update_transcribe_action()
+        self._update_why_action()
+
     def _live_dock_opened(self, visible: bool) -> None:
         """The dock reopens where and as wide as it was, but leaves the workspace most of
         the window (its width may come from another session, or a bigger window)."""
@@ -143,6 +149,9 @@ class MainWindow(QMainWindow):
         self.export_cancel.clicked.connect(jobs.cancel)
         if c.autosave.error:
             self.status(c.autosave.error, 0)
+        if c.model.fallback:
+            self.status(c.model.fallback, 0)
+        c.model.changed.connect(lambda _text: self._model_changed())
 
     def _show_export(self, on: bool) -> None:
         self.export_progress.setValue(0)
@@ -169,8 +178,9 @@ class MainWindow(QMainWindow):
         self.export_cancel = QToolButton(text="Cancel", toolTip="stop exporting (nothing is "
                                          "written)")
         self.audio_label = QLabel()
+        self.model_status = ModelStatus(self.controller)  # the active model; adapting
         for w in (self.hover_label, self.progress, self.cancel_button, self.use_partial_button,
-                  self.export_progress, self.export_cancel, self.audio_label):
+                  self.export_progress, self.export_cancel, self.model_status, self.audio_label):
             bar.addPermanentWidget(w)
         for w in (self.progress, self.cancel_button, self.use_partial_button,
                   self.export_progress, self.export_cancel):
@@ -186,6 +196,7 @@ class MainWindow(QMainWindow):
         doc.selectionChanged.connect(self._selection_changed)
         doc.notesChanged.connect(self._sync_velocity)
         doc.audioChanged.connect(self._update_transcribe_action)
+        doc.audioLoaded.connect(self._update_transcribe_action)
         view.hoverInfo.connect(self.hover_label.setText)
         view.seekRequested.connect(self.playback.seek)
         self.looping.message.connect(self.status)
@@ -206,7 +217,7 @@ class MainWindow(QMainWindow):
         self.transcription.failed.connect(self._transcription_failed)
         self.spectrogram.note_actions = [self.named_actions[name] for name in
                                          ("why", "delete", "loop_selection")]
-        for signal in (doc.selectionChanged, doc.audioChanged, self.why.started,
+        for signal in (doc.selectionChanged, doc.audioChanged, doc.audioLoaded, self.why.started,
                        self.why.finished, self.why.failed):
             signal.connect(self._update_why_action)
         self.why.started.connect(lambda: self.status("working out why the model wrote this "
@@ -256,9 +267,11 @@ class MainWindow(QMainWindow):
             action.setStatusTip(f"Transcribe is unavailable: {why}")
         else:
             has_audio = self.document.samples is not None
-            action.setEnabled(has_audio and not self.transcription.running)
+            loading = self.document.loading
+            action.setEnabled(has_audio and not loading and not self.transcription.running)
             tip = "Transcribe the recording with the Clef model (Ctrl+T)"
-            action.setToolTip(tip if has_audio else "open a recording to transcribe it")
+            action.setToolTip("the recording is still loading" if loading else
+                              tip if has_audio else "open a recording to transcribe it")
             action.setStatusTip(tip)
 
     def _update_why_action(self) -> None:

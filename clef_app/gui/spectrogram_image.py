@@ -12,6 +12,7 @@ Rows are `clef_app.audio.logfreq`'s pitch rows whatever the scale: y is the MIDI
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 import numpy as np
@@ -19,10 +20,12 @@ import pyqtgraph as pg
 from PySide6.QtCore import QObject, QRectF, Signal
 
 from clef_app.audio import logfreq
+from clef_app.audio.logfreq import BLOCK_FRAMES as BLOCK
 from clef_app.audio.logfreq import FPS, HIGH_EDGE, LOW_EDGE, N_ROWS
 from clef_app.gui.workers import GeneratorWorker
 
 DB_LOW = -110.0  # dB at code 0 (silence is -100 dB)
+WAIT_S = 0.05  # s between looks at how much of a decoding recording has arrived
 CODES_PER_DB = 2.0  # 0.5-dB steps: code 255 is +17.5 dB, above any full-scale sound
 MEL_GAIN_DB = 20 * np.log10(1024.0)  # dB: the mel front end's window gain (its Hann window
 # sums to n_fft / 2), taken off so that both scales share the codes' range
@@ -45,17 +48,30 @@ def frame_count(n_samples: int, sample_rate: int, scale: str) -> int:
 
 
 def blocks_job(samples: np.ndarray, rate: int, scale: str,
-               samples_16k: Callable[[], np.ndarray]):
-    """A worker job yielding (first frame, codes block, its loudest dB)."""
+               samples_16k: Callable[[], np.ndarray], available: Callable[[], int]):
+    """A worker job yielding (first frame, codes block, its loudest dB); a block waits
+    until `available()` frames of `samples` (a recording still decoding) cover it."""
+
+    def arrived(end: int, cancelled) -> bool:
+        while available() < min(end, len(samples)):
+            if cancelled():
+                return False
+            time.sleep(WAIT_S)
+        return not cancelled()
 
     def job(cancelled):
         if scale == "mel":
             from clef_app.audio.features import mel_blocks
 
+            if not arrived(len(samples), cancelled):  # resampled whole: wait for it all
+                return None
             source = ((first, logfreq.mel_on_rows(db) - MEL_GAIN_DB)
                       for first, db in mel_blocks(samples_16k()))
         else:
-            source = logfreq.blocks(samples, rate, cancelled=cancelled)
+            total = logfreq.n_frames(len(samples), rate)
+            source = ((first, logfreq.block(samples, rate, first, min(BLOCK, total - first)))
+                      for first in range(0, total, BLOCK)
+                      if arrived(int(((first + BLOCK) / FPS + logfreq.MARGIN) * rate), cancelled))
         for first, db in source:
             if cancelled():
                 return None
@@ -102,12 +118,15 @@ class SpectrogramImage(QObject):
         self.tiles, self.codes, self.filled, self.top_db = [], None, 0, DB_LOW
 
     def start(self, samples: np.ndarray, rate: int, scale: str,
-              samples_16k: Callable[[], np.ndarray]) -> None:
-        """Compute and show the spectrogram of `samples` (mono at `rate` Hz)."""
+              samples_16k: Callable[[], np.ndarray],
+              available: Callable[[], int] | None = None) -> None:
+        """Compute and show the spectrogram of `samples` (mono at `rate` Hz), of which
+        `available()` frames are decoded (default: all)."""
         self.clear()
         # np.zeros maps pages lazily: memory grows only as blocks fill it
         self.codes = np.zeros((frame_count(len(samples), rate, scale), N_ROWS), dtype=np.uint8)
-        worker = GeneratorWorker(blocks_job(samples, rate, scale, samples_16k),
+        ready = available or (lambda: len(samples))
+        worker = GeneratorWorker(blocks_job(samples, rate, scale, samples_16k, ready),
                                  name="spectrogram")
         worker.partial.connect(lambda item, w=worker: self._block(w, *item))
         worker.finished.connect(lambda _r, w=worker: self._done(w))

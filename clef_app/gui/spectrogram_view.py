@@ -228,16 +228,18 @@ class SpectrogramView(QWidget):
         self.fit_opened()
         doc = self.doc
         if doc.samples is not None:
-            self.image.start(doc.samples, doc.sample_rate, self.scale, doc.samples_16k)
+            self.image.start(doc.samples, doc.sample_rate, self.scale, doc.samples_16k,
+                             lambda: doc.available)
 
     def set_scale(self, scale: str) -> None:
         """"log-frequency" or "mel" (the model's own picture); recomputes the picture."""
         scale = scale if scale in SCALES else SCALES[0]
         if scale != self.scale:
             self.scale = scale
-            if self.doc.samples is not None:
-                self.image.start(self.doc.samples, self.doc.sample_rate, scale,
-                                 self.doc.samples_16k)
+            doc = self.doc
+            if doc.samples is not None:
+                self.image.start(doc.samples, doc.sample_rate, scale, doc.samples_16k,
+                                 lambda: doc.available)
 
     def show_found(self, notes: list) -> None:
         """Draw a running transcription's notes as provisional ([] hides them)."""

@@ -16,26 +16,16 @@ the loaded model is shared with "Why this note?" and live input, and progress co
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
 from clef_app.gui.document import Document
+from clef_app.gui.model_choice import find_model
 from clef_app.gui.workers import GeneratorWorker
 from clef_app.model.progress import TranscriptionProgress
 from clef_app.notation.events import NoteEvent
 
-NO_MODEL = "no trained model installed: models/clef.safetensors missing"
-
-
-def find_model() -> tuple[Path | None, str]:
-    """(checkpoint, "") when a model is installed, else (None, why not)."""
-    try:
-        from clef_app.model.location import find_checkpoint
-    except Exception as exc:  # the model package is missing or broken
-        return None, f"the model cannot be loaded ({type(exc).__name__}: {exc})"[:200]
-    path = find_checkpoint()
-    return (path, "") if path is not None else (None, NO_MODEL)
+__all__ = ["Transcription", "find_model"]  # find_model: the active model (gui.model_choice)
 
 
 class Transcription(QObject):
@@ -78,6 +68,8 @@ class Transcription(QObject):
         samples, rate = self.doc.samples, self.doc.sample_rate
         if samples is None:
             return "open a recording first"
+        if self.doc.loading:
+            return "the recording is still loading"
         if self.running:
             return "a transcription is already running"
 

@@ -139,6 +139,8 @@ class WhyThisNote(QObject):
             return why
         if self.doc.samples is None:
             return "open a recording first"
+        if self.doc.loading:
+            return "the recording is still loading"
         if len(self.doc.selection) != 1:
             return "select exactly one note"
         return "already working out a note" if self.running else ""

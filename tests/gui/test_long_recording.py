@@ -1,0 +1,70 @@
+"""A long recording opens at once: the document takes it as soon as its header is read, the
+rest decodes in the background while the picture fills in (with a "computing" note), and
+Transcribe waits for the whole of it. `clef open-benchmark` reports these timings."""
+
+import json
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from clef_app.audio import logfreq
+from clef_app.audio.io import load_audio
+from clef_app.cli import main
+from clef_app.gui import controller as controller_module
+from clef_app.gui.spectrogram_image import to_codes
+
+RATE = 44_100
+SECONDS = 45.0
+
+
+@pytest.fixture(scope="module")
+def long_recording(tmp_path_factory):
+    """45 s of stereo: a tone that climbs a semitone every 3 s over a little noise."""
+    t = np.arange(int(SECONDS * RATE)) / RATE
+    pitch = 40 + (t // 3.0)
+    tone = 0.3 * np.sin(2 * np.pi * np.cumsum(440 * 2 ** ((pitch - 69) / 12)) / RATE)
+    noise = 0.01 * np.random.default_rng(0).standard_normal((len(t), 2))
+    path = tmp_path_factory.mktemp("long") / "long.wav"
+    sf.write(path, (tone[:, None] + noise).astype(np.float32), RATE, subtype="FLOAT")
+    return path
+
+
+def test_a_long_recording_opens_before_it_is_decoded_and_fills_in(window, long_recording,
+                                                                   monkeypatch, qtbot):
+    monkeypatch.setattr(controller_module, "PROGRESSIVE_SECONDS", 10.0)
+    doc, view = window.document, window.spectrogram
+    with qtbot.waitSignal(doc.audioLoaded, timeout=120_000):
+        assert window.controller.open(long_recording)
+        assert doc.loading and doc.duration == pytest.approx(SECONDS)  # from the header
+        assert not window.named_actions["transcribe"].isEnabled()
+        assert "still loading" in window.named_actions["transcribe"].toolTip()
+        assert window.transcription.start() == "the recording is still loading"
+    if view.image.computing:
+        assert view.computing.isVisibleTo(window)
+        assert view.computing.text().startswith("computing the spectrogram")
+        with qtbot.waitSignal(view.spectrogramReady, timeout=120_000):
+            pass
+    assert not doc.loading and not view.computing.isVisibleTo(window)
+    assert window.named_actions["transcribe"].isEnabled()
+    np.testing.assert_array_equal(doc.samples, load_audio(long_recording).samples)
+    whole = logfreq.block(doc.samples, RATE, 0, logfreq.n_frames(len(doc.samples), RATE))
+    # every block waited for its audio: the picture is that of the complete recording
+    assert np.abs(view.spectrogram.astype(int) - to_codes(whole)).max() <= 2  # 1 dB
+    assert len(view.image.tiles) == -(-len(whole) // logfreq.BLOCK_FRAMES)
+    _, (x0, x1) = (None, view.vb.viewRange()[0])
+    assert (x0, x1) == pytest.approx((0.0, SECONDS), abs=0.01)  # short enough to show whole
+
+
+def test_open_benchmark_reports_when_the_window_and_the_picture_appear(long_recording,
+                                                                      tmp_path, monkeypatch,
+                                                                      qtbot, dialogs):
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))  # the command sets its own
+    report = tmp_path / "open.json"
+    assert main(["open-benchmark", str(long_recording), "--json", str(report)]) == 0
+    numbers = json.loads(report.read_text())
+    assert numbers["seconds of audio"] == pytest.approx(SECONDS, abs=0.1)
+    painted, first, complete = (numbers[f"{k} (s)"] for k in ("window painted", "first screen",
+                                                               "complete"))
+    assert 0 < painted and 0 < first <= complete
+    assert numbers["peak memory (MB)"] > 0 and numbers["longest stall (ms)"] >= 0
