@@ -46,8 +46,8 @@ def run(args: argparse.Namespace) -> int:
     base = args.base or find_checkpoint()
     if base is None:
         raise CommandError("no model to adapt (models/clef.safetensors is missing)")
-    model = load_checkpoint(base)
-    rate = model.cfg.front_end.sample_rate
+    fe = read_config(base)[0].front_end
+    rate = fe.sample_rate
     items = []
     for path in args.projects:
         project = load_project(path)
@@ -56,15 +56,16 @@ def run(args: argparse.Namespace) -> int:
         if sr != rate:
             samples = np.clip(resample(samples, sr, rate), -1.0, 1.0)
         items.append(adapt.Corrected(path.name, samples, project.notes, fixes))
-    fe = model.cfg.front_end
+    # too few corrections are refused before the model loads: the refusal is quick
     adapt.check_enough(items, fe.segment_frames, fe.sample_rate // fe.hop_length)
+    model = load_checkpoint(base)
     started = time.process_time()
-    data = adapt.build_segments(model, items)
+    data = adapt.build_segments(model, items, progress=lambda done, total: print(
+        f"encoded {done}/{total} segments", file=sys.stderr, flush=True))
     before = adapt.mean_loss(model, data)
     steps = adapt.steps_for(data, args.epochs)
-    for step, loss in adapt.fine_tune(model, data, steps):
-        if step % 10 == 0 or step == steps:
-            print(f"step {step}/{steps}: loss {loss:.3f}", file=sys.stderr, flush=True)
+    for step, loss in adapt.fine_tune(model, data, steps):  # every step: the app's progress
+        print(f"step {step}/{steps}: loss {loss:.3f}", file=sys.stderr, flush=True)
     after = adapt.mean_loss(model, data)
     minutes = (time.process_time() - started) / 60
     info = {"projects": [i.name for i in items], "segments": len(data.tokens), "steps": steps,

@@ -34,6 +34,7 @@ from clef_app.config import FRAMES_PER_SECOND
 from clef_app.gui import preferences
 from clef_app.gui.axes import PitchAxis, format_time
 from clef_app.gui.level_meter import METER_FLOOR, LevelMeter
+from clef_app.gui.model_choice import find_model
 from clef_app.gui.note_overlay import NotesItem
 from clef_app.gui.spectrogram_view import colormap
 from clef_app.notation.events import NoteEvent
@@ -72,8 +73,9 @@ class LivePanel(QWidget):
         self.devices = devices if devices is not None else list_devices()
         self.recordings_dir = Path(recordings_dir) if recordings_dir else default_recordings_dir()
         self.transcription_off = "" if stream_factory is not None else transcription_unavailable()
-        self.stream_factory = stream_factory or (
-            None if self.transcription_off else checkpoint_stream_factory())
+        self.stream_factory = stream_factory or (  # the active model at each take
+            None if self.transcription_off
+            else lambda: checkpoint_stream_factory(find_model()[0])())
         self.input: LiveInput | None = None
         self.session: LiveSession | None = None
         self.recorded_notes: list[NoteEvent] = []

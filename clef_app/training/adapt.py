@@ -85,11 +85,14 @@ def check_enough(items: Sequence[Corrected], segment_frames: int, fps: int) -> N
 
 
 @torch.no_grad()
-def build_segments(model: ClefModel, items: Sequence[Corrected]) -> Segments:
-    """The corrected segments of every project, encoded once by the frozen encoder."""
+def build_segments(model: ClefModel, items: Sequence[Corrected],
+                   progress: Callable[[int, int], None] | None = None) -> Segments:
+    """The corrected segments of every project, encoded once by the frozen encoder;
+    `progress(done, total)` is called after each batch of segments."""
     fe = model.cfg.front_end
     fps = fe.sample_rate // fe.hop_length
     feats, tokens, rolls = [], [], []
+    total = sum(len(corrected_segments(i, fe.segment_frames, fps)) for i in items)
     model.eval()
     for item in items:
         frames = to_frames(item.notes, fps)
@@ -103,6 +106,8 @@ def build_segments(model: ClefModel, items: Sequence[Corrected]) -> Segments:
                 seq = encode_segment(frames, s, fe.segment_frames)[:model.cfg.max_tokens]
                 tokens.append(torch.tensor(seq))
                 rolls.append(torch.from_numpy(segment_roll(frames, s, fe.segment_frames)))
+            if progress is not None:
+                progress(len(tokens), total)
     padded = torch.nn.utils.rnn.pad_sequence(tokens, batch_first=True, padding_value=PAD)
     return Segments(torch.cat(feats), padded, torch.stack(rolls).float())
 

@@ -66,18 +66,26 @@ def test_adapting_lowers_the_fixtures_loss_and_writes_a_loadable_checkpoint(fixt
         adapt.save_personal(model, BUNDLED, BUNDLED, meta, {})
 
 
-def test_clef_adapt_refuses_a_project_with_too_few_corrections(tmp_path, capsys):
-    from clef_app.cli import main
+def corrected_project(path: Path, marked: int) -> Path:
+    """A project of the 6-s clip, transcribed, with its first `marked` notes marked as
+    right (30 notes in all, in its three 2.56-s segments)."""
     from clef_app.notation import note_edits
     from clef_app.notation.edits import NoteEdit
     from clef_app.project import EmbeddedAudio, Project, save_project
 
     audio = load_audio(DATA / "opening.flac")
     notes = read_notes_tsv(DATA / "opening.notes.tsv")
-    edits = [NoteEdit.replace("Transcribe", [], notes), note_edits.confirm(notes, [notes[0].id])]
-    path = tmp_path / "take.clef"
+    edits = [NoteEdit.replace("Transcribe", [], notes),
+             note_edits.confirm(notes, [n.id for n in notes[:marked]])]
     save_project(Project(notes=notes, audio=EmbeddedAudio(audio.samples, audio.sample_rate),
                          edits=[e.to_dict() for e in edits], edit_index=2), path)
+    return path
+
+
+def test_clef_adapt_refuses_a_project_with_too_few_corrections(tmp_path, capsys):
+    from clef_app.cli import main
+
+    path = corrected_project(tmp_path / "take.clef", marked=1)
     out = tmp_path / "personal.safetensors"
     assert main(["adapt", str(path), "-o", str(out), "--threads", "1"]) == 2
     assert "too few corrections to learn from: 1 corrected notes" in capsys.readouterr().err
