@@ -51,6 +51,8 @@ preferences.DEFAULTS.setdefault("project/embed_audio", True)  # projects carry t
 Button = QMessageBox.StandardButton
 ADAPT_TITLE = "Adapt to My Recordings"
 NOTES_ERRORS = (OSError, ValueError, IndexError, UnicodeDecodeError)  # a bad notes .tsv
+DEMO_NOTES = ("the demo's notes are what was played (its ground truth), not the model's: "
+              "Transcribe (Ctrl+T) to see what the model hears")
 
 
 class AppController(QObject):
@@ -215,7 +217,11 @@ class AppController(QObject):
             self.status.emit(f"the demo recording is not installed ({file_actions.DEMO} is "
                              "missing)", 8000)
             return False
-        return self.open(file_actions.DEMO)
+        if not self.open(file_actions.DEMO):
+            return False
+        if self.document.notes:  # they came from demo.notes.tsv: say whose they are
+            self.status.emit(DEMO_NOTES, 0)
+        return True
 
     def _loading(self, load) -> None:
         self.autosave.loading = True
@@ -339,7 +345,7 @@ class AppController(QObject):
         and those of the projects `others`, in the background (`gui.adapting`); False, with
         the reason shown, if it cannot start."""
         doc = self.document
-        if getattr(doc, "loading", False):  # a long recording still decoding (gui.decoding)
+        if doc.loading:  # a long recording still decoding (gui.decoding)
             why = "the recording is still loading"
         else:
             current = self.snapshot(embed=True) if doc.samples is not None else None
