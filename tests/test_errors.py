@@ -68,6 +68,15 @@ def test_eval_json_into_a_missing_folder_fails_before_the_evaluation(tmp_path, c
     assert time.perf_counter() - started < 10
 
 
+def test_eval_names_a_malformed_ground_truth_file(tmp_path, capsys):
+    import soundfile as sf
+
+    sf.write(tmp_path / "take.wav", [0.0] * 16_000, 16_000)
+    (tmp_path / "take.notes.tsv").write_text("x\ty\tz\n")
+    code, lines = cli(capsys, "eval", str(tmp_path))
+    assert code == 2 and len(lines) == 1 and "take.notes.tsv" in lines[0], lines
+
+
 def test_why_refuses_a_wrong_output_before_loading_the_model(tmp_path, capsys, monkeypatch):
     import clef_app.model.checkpoint as checkpoint
 
