@@ -47,10 +47,6 @@ COMMANDS: dict[str, tuple[str, str]] = {
 REPORT_OPTIONS = ("json", "markdown")  # options naming a file written after the work
 
 
-class CommandError(ClefError):
-    """A failure to report as one line and a non-zero exit."""
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="clef", description="Clef: recordings to sheet music")
     parser.add_argument("--version", action="version", version=f"clef {__version__}")

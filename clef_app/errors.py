@@ -17,6 +17,10 @@ class ClefError(Exception):
     """A failure caused by a file, an option or the machine, reported to the user as is."""
 
 
+class CommandError(ClefError):
+    """A command's failure (a bad option or input) to report as one line and a non-zero exit."""
+
+
 def one_line(message: object, limit: int = MAX_LINE) -> str:
     """`message` as one printable line: control characters (newlines in a file name, escape
     sequences) written as `\\n`, `\\x1b`, ...; cut to `limit` characters."""

@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from clef_app.cli import CommandError
+from clef_app.errors import CommandError
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

@@ -9,8 +9,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from clef_app.cli import CommandError
 from clef_app.config import DecodingConfig
+from clef_app.errors import CommandError
 
 DEMO = Path(__file__).resolve().parents[2] / "resources" / "demo" / "demo.flac"
 

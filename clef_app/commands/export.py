@@ -10,7 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from clef_app.cli import CommandError
+from clef_app.errors import CommandError
 
 IN_SUFFIXES = (".mid", ".midi", ".tsv", ".txt")
 MIDI_KINDS = ("recording", "score")  # --midi: the app's "MIDI (recording's time)", "MIDI (score)"

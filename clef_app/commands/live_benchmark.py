@@ -9,7 +9,7 @@ import argparse
 from pathlib import Path
 
 from clef_app.audio.live_transcription import PEEK_CONTEXT, PEEK_EVERY
-from clef_app.cli import CommandError
+from clef_app.errors import CommandError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

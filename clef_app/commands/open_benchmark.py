@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from clef_app.cli import CommandError
+from clef_app.errors import CommandError
 
 TIMEOUT_S = 900.0  # s: give up waiting for the picture
 

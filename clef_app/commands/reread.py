@@ -13,7 +13,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from clef_app.cli import CommandError
+from clef_app.errors import CommandError
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

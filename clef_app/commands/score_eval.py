@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from clef_app.cli import CommandError
+from clef_app.errors import CommandError
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

@@ -15,7 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-from clef_app.cli import CommandError
+from clef_app.errors import CommandError
 
 SUFFIXES = (".musicxml", ".mid", ".pdf", ".mei", ".tsv")
 RECORDINGS = (".wav", ".wave", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".aif", ".aiff")

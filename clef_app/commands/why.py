@@ -11,8 +11,8 @@ import numpy as np
 from clef_app.atomic import atomic_write_bytes, check_output
 from clef_app.audio.features import pitch_to_row
 from clef_app.audio.io import AudioError, load_audio
-from clef_app.cli import CommandError
 from clef_app.config import MIDI_MAX, MIDI_MIN
+from clef_app.errors import CommandError
 from clef_app.model.errors import ModelError
 
 

@@ -178,8 +178,8 @@ def test_benchmark_measures_latency_through_the_same_path(tiny_transcriber):
 
 
 def test_benchmark_command_fails_cleanly_on_a_missing_file(tmp_path):
-    from clef_app.cli import CommandError
     from clef_app.commands import live_benchmark
+    from clef_app.errors import CommandError
 
     args = argparse.Namespace(audio=str(tmp_path / "nope.wav"), realtime=False, seconds=None,
                               block=512, notes=None, model=None, no_provisional=False)
