@@ -18,7 +18,7 @@ from PySide6.QtSvg import QSvgRenderer
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 SELECTED_COLOR = "#d0302a"  # selected notes in the engraving
-PAGE_GAP = 12  # px between pages
+PAGE_GAP = 0  # px between pages (the score's segments: Verovio leaves a margin on each)
 CLICK_SLOP = 3.0  # px: a click this close to a note's box hits it
 _NESTED_SVG = re.compile(
     r'<svg class="definition-scale"([^>]*?)viewBox="0 0 ([\d.]+) ([\d.]+)"([^>]*)>')

@@ -11,6 +11,7 @@ document's undo stack.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterable
 from fractions import Fraction
 
@@ -28,30 +29,66 @@ from clef_app.gui.score_pages import (  # noqa: F401 - re-exported for callers a
 )
 from clef_app.gui.workers import GeneratorWorker
 from clef_app.notation import note_edits as edits
-from clef_app.notation.engrave import SCREEN_OPTIONS, engrave
+from clef_app.notation import segments
 from clef_app.notation.events import NoteEvent
-from clef_app.notation.score import ScoreResult, build_score_steps, note_id_of
+from clef_app.notation.score import ScoreResult, build_bars, build_score_steps, note_id_of
 from clef_app.notation.steps import Steps, run_to_end, scaled
 
-FOLLOW_DELAY_MS = 400  # ms of quiet after an edit before the score is engraved again
+FOLLOW_DELAY_MS = 40  # ms of quiet after an edit before the score is engraved again
+PREVIEW_MAX_NOTES = 64  # notes changed at most for an edit to be previewed (its segments)
+PREVIEW_MAX_SEGMENTS = 2  # ... in at most this many segments
 DURATION_KEYS = {  # MuseScore's digits: 3 = 16th ... 7 = whole
     Qt.Key.Key_3: Fraction(1, 4), Qt.Key.Key_4: Fraction(1, 2), Qt.Key.Key_5: Fraction(1),
     Qt.Key.Key_6: Fraction(2), Qt.Key.Key_7: Fraction(4),
 }
 
 
-def engrave_job(notes: list[NoteEvent], settings: dict) -> tuple[ScoreResult | None, list[str]]:
-    """The score and its SVG pages (plain data: runs on a worker thread)."""
-    return run_to_end(engrave_steps(notes, settings))
+Segments = list[tuple[str, str | None]]  # (signature, SVG; None: the page shown is current)
 
 
-def engrave_steps(notes: list[NoteEvent], settings: dict
-                  ) -> Steps[tuple[ScoreResult | None, list[str]]]:
-    """`engrave_job` yielding progress, so a worker can stop it between steps."""
+def engrave_job(notes: list[NoteEvent], settings: dict, shown: frozenset[str] = frozenset()
+                ) -> tuple[ScoreResult | None, Segments]:
+    """The score and its segments' SVG (plain data: runs on a worker thread)."""
+    return run_to_end(engrave_steps(notes, settings, shown))
+
+
+def engrave_steps(notes: list[NoteEvent], settings: dict, shown: frozenset[str] = frozenset()
+                  ) -> Steps[tuple[ScoreResult | None, Segments]]:
+    """`engrave_job` yielding progress between segments, so a worker can stop it there.
+
+    Only segments whose signature is not among `shown` (the segments on screen) are
+    engraved; the others come back as (signature, None).
+    """
     if not notes:
         return None, []
-    result = yield from scaled(build_score_steps(notes, settings), 0.0, 0.9)
-    return result, engrave(result.score, SCREEN_OPTIONS).pages
+    result = yield from scaled(build_score_steps(notes, settings), 0.0, 0.5)
+    out: Segments = []
+    ranges = segments.segment_ranges(len(result.bars))
+    for k, (a, b) in enumerate(ranges):
+        sig = segments.segment_signature(result, a, b)
+        out.append((sig, None if sig in shown else segments.engrave_segment(result, a, b)))
+        yield 0.5 + 0.5 * (k + 1) / len(ranges)
+    return result, out
+
+
+def preview_steps(notes: list[NoteEvent], settings: dict, previous: ScoreResult,
+                  changed: list[NoteEvent]) -> Steps[tuple[int, str] | None]:
+    """("preview", segment index, SVG) for each segment of `previous` that the changed notes
+    (their old and new versions) touch, built with its timing kept (`build_bars`); nothing
+    when they touch more than PREVIEW_MAX_SEGMENTS."""
+    starts = [b.start for b in previous.bars]
+    times = [t for n in changed for t in (n.onset, n.offset)]
+    pos = previous.tempo_map.to_quarters(times)
+    touched = sorted({segments.segment_of(max(0, bisect_right(starts, float(q)) - 1))
+                      for q in pos})
+    last_segment = segments.segment_of(len(previous.bars) - 1)
+    touched = [k for k in touched if k <= last_segment]
+    if not touched or len(touched) > PREVIEW_MAX_SEGMENTS:
+        return
+    for k in touched:
+        a, b = segments.segment_ranges(len(previous.bars))[k]
+        quick = build_bars(notes, settings, previous, a, b - 1)
+        yield ("preview", k, segments.engrave_score(quick.score, first=a == 0))
 
 
 class ScoreView(QScrollArea):
@@ -62,7 +99,10 @@ class ScoreView(QScrollArea):
         noteClicked(int): the NoteEvent id of a clicked note.
         editRequested(object): a `notation.edits` NoteEdit/SettingsEdit to apply as one
             undo step (the view never changes the notes itself).
-        engraved(): a new engraving is shown.
+        previewed(): an edit's segment is shown, built quickly with the timing kept
+            (`preview_steps`), while the whole score is built again.
+        engraved(): a new engraving is shown (the whole score: only changed segments are
+            engraved again, see `engrave_steps`).
         failed(str): engraving failed (the previous pages stay).
     """
 
@@ -70,6 +110,7 @@ class ScoreView(QScrollArea):
 
     noteClicked = Signal(int)
     editRequested = Signal(object)
+    previewed = Signal()
     engraved = Signal()
     failed = Signal(str)  # one line: why the score could not be engraved
 
@@ -87,6 +128,10 @@ class ScoreView(QScrollArea):
         self.notes: list[NoteEvent] = []
         self.settings: dict = {}
         self.result: ScoreResult | None = None
+        self._built_from: dict[int, NoteEvent] = {}  # the notes self.result was built from
+        self._built_settings: dict = {}
+        self._segments: list[tuple[str, Page]] = []  # what is on screen, segment by segment
+        self._pages: dict[str, Page] = {}  # the whole score's last pages by signature
         self._worker: GeneratorWorker | None = None
         self._pending = False
         self.pages_widget.clicked.connect(self._on_click)
@@ -113,21 +158,49 @@ class ScoreView(QScrollArea):
         """
         self.notes = list(notes)
         self.settings = dict(settings or {})
-        if self._worker is not None:
+        if self._worker is not None:  # stop it at its next step: the newest edit goes first
             self._pending = True
+            self._worker.cancel()
             return
+        shown = frozenset(self._pages)
         if not self.background:
-            self._show(*engrave_job(self.notes, self.settings))
+            self._show(*engrave_job(self.notes, self.settings, shown))
             return
-        notes_now, settings_now = self.notes, self.settings
+        notes_now, settings_now, previous = self.notes, self.settings, self.result
+        changed = self._changed_notes(notes_now, settings_now)
 
         def job(cancelled):
-            return (yield from engrave_steps(notes_now, settings_now))
+            if previous is not None and changed is not None:
+                yield from preview_steps(notes_now, settings_now, previous, changed)
+            return (yield from engrave_steps(notes_now, settings_now, shown))
 
         self._worker = GeneratorWorker(job, name="engrave")
+        self._worker.partial.connect(self._on_partial)
         self._worker.finished.connect(self._on_engraved)
         self._worker.failed.connect(self._on_failed)
         self._worker.start()
+
+    def _changed_notes(self, notes: list[NoteEvent], settings: dict) -> list[NoteEvent] | None:
+        """The notes an edit changed since the score shown was built (old and new versions),
+        or None when it is no small edit of the notes alone."""
+        if self.result is None or settings != self._built_settings:
+            return None
+        now = {n.id: n for n in notes}
+        old = self._built_from
+        changed = [n for i, n in now.items() if old.get(i) != n]
+        changed += [n for i, n in old.items() if now.get(i) != n]
+        return changed if 0 < len(changed) <= PREVIEW_MAX_NOTES else None
+
+    def _on_partial(self, item) -> None:
+        """A previewed segment replaces the one on screen until the whole score arrives."""
+        if not (isinstance(item, tuple) and item[0] == "preview"):
+            return
+        _, k, svg = item
+        if k < len(self._segments):
+            self._segments[k] = ("", Page(svg))  # no signature: engraved again at the end
+            self.pages_widget.set_pages([page for _, page in self._segments])
+            self._show_selection()
+            self.previewed.emit()
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt's name
         self.shutdown()
@@ -157,9 +230,15 @@ class ScoreView(QScrollArea):
             self._pending = False
             self.set_document_notes(self.notes, self.settings)
 
-    def _show(self, result: ScoreResult | None, svgs: list[str]) -> None:
+    def _show(self, result: ScoreResult | None, new: Segments) -> None:
+        """The whole score: segments engraved anew, and those on screen kept."""
+        kept = self._pages  # a previewed segment's page before the preview is among them
+        self._segments = [(sig, Page(svg) if svg is not None else kept[sig]) for sig, svg in new]
+        self._pages = dict(self._segments)
         self.result = result
-        self.pages_widget.set_pages([Page(svg) for svg in svgs])
+        self._built_from = {n.id: n for n in self.notes}
+        self._built_settings = dict(self.settings)
+        self.pages_widget.set_pages([page for _, page in self._segments])
         self._show_selection()
         self.engraved.emit()
 

@@ -37,13 +37,15 @@ PAGE_OPTIONS = {
 # The screen: one column of systems as wide as the view, pages as tall as their content
 SCREEN_OPTIONS = {
     **PAGE_OPTIONS,
-    "pageWidth": 2100,
+    "pageWidth": 3000,  # wider than A4: more bars a system, a grand-staff system ~1/7 as tall
+    # as it is wide on screen, so the score pane shows one whole
     "pageHeight": 60000,
     "pageMarginTop": 50,
     "pageMarginBottom": 50,
     "scale": 40,
     "header": "none",
     "adjustPageHeight": True,
+    "minLastJustification": 0.0,  # a segment's last system spans the width like the others
 }
 
 TRANSCRIBED_BY = "transcribed by Clef"
@@ -87,26 +89,29 @@ def _toolkit():
     return tk
 
 
-def to_musicxml(score: stream.Score, page_size: str | None = None) -> str:
+def to_musicxml(score: stream.Score, page_size: str | None = None,
+                part_name: str | None = None) -> str:
     """The score as a MusicXML 4.0 document (music21's writer, then `_tidy`): valid against
     the MusicXML 4.0 XSD, with the title and composer of the score's metadata (none rather
     than music21's "Music21") also as a title block (credits: title, composer, "transcribed
     by Clef"), unique element ids, a pickup bar marked implicit, and the page size if given
-    ("a4" or "letter")."""
+    ("a4" or "letter"). `part_name` replaces "Piano" before the first system (the screen's
+    later segments say "Pno." there)."""
     exporter = musicxml.m21ToXml.GeneralObjectExporter(score)
     wellformed = exporter.fromGeneralObject(score)  # a copy, with makeNotation run on it
     writer = musicxml.m21ToXml.ScoreExporter(wellformed, makeNotation=exporter.makeNotation)
     writer.parse()
     md = score.metadata
     _tidy(writer.xmlRoot, (md.title or "") if md else "", (md.composer or "") if md else "",
-          page_size)
+          page_size, part_name or PART_NAME)
     return writer.asBytes().decode("utf-8")
 
 
 PART_NAME, PART_ABBREVIATION = "Piano", "Pno."  # printed before the first and later systems
 
 
-def _tidy(root, title: str, composer: str, page_size: str | None = None) -> None:
+def _tidy(root, title: str, composer: str, page_size: str | None = None,
+          part_name: str = "Piano") -> None:
     """Fix music21's MusicXML in place (an ElementTree root of score-partwise)."""
     from xml.etree.ElementTree import Element, SubElement
 
@@ -139,7 +144,7 @@ def _tidy(root, title: str, composer: str, page_size: str | None = None) -> None
     for el in root.iter("instrument-abbreviation"):
         el.text = PART_ABBREVIATION
     for part in root.iter("score-part"):
-        for tag, text in (("part-name", PART_NAME), ("part-abbreviation", PART_ABBREVIATION)):
+        for tag, text in (("part-name", part_name), ("part-abbreviation", PART_ABBREVIATION)):
             el = part.find(tag)
             if el is None:
                 el = Element(tag)

@@ -114,7 +114,33 @@ def build_score_steps(
     return result
 
 
-def _fill_score(result: ScoreResult, s: ScoreSettings) -> Steps[None]:
+def build_bars(
+    notes: Sequence[NoteEvent], settings: dict | None, previous: ScoreResult, first: int,
+    last: int,
+) -> ScoreResult:
+    """Bars previous.bars[first..last] of the score of `notes`, with `previous`'s timing,
+    keys and bar lines kept: the quick local score an edit shows at once, while the whole
+    score is built again. Notes starting in those bars are written (one tied in from an
+    earlier bar is not); the first bar carries its clefs, key and time signature.
+    """
+    s = ScoreSettings.from_dict(settings)
+    bars = previous.bars[first : last + 1]
+    timing = previous.timing
+    t0, t1 = (float(t) for t in timing.tempo_map.to_seconds([float(bars[0].start),
+                                                             float(bars[-1].end)]))
+    margin = 0.25 * (t1 - t0) / max(len(bars), 1)  # a note played early for the first beat
+    inside = [n for n in notes if t0 - margin <= n.onset < t1]
+    grid = s.grid
+    qnotes = quantize(inside, timing.tempo_map, grid, timing.beat_quarters, timing.first_beat)
+    qnotes = [q for q in qnotes if bars[0].start <= q.start < bars[-1].end]
+    placed = place_notes(qnotes, s.split)
+    result = ScoreResult(stream.Score(), timing, previous.keys, list(bars),
+                         {p.note.id: p for p in placed})
+    run_to_end(_fill_score(result, s, tempo_marks=False))
+    return result
+
+
+def _fill_score(result: ScoreResult, s: ScoreSettings, tempo_marks: bool = True) -> Steps[None]:
     """Write the placed notes into two PartStaffs of result.score (yielding progress)."""
     score = result.score
     md = metadata.Metadata(title=s.title)
@@ -139,7 +165,8 @@ def _fill_score(result: ScoreResult, s: ScoreSettings) -> Steps[None]:
             part.append(m)
             if i % BARS_PER_STEP == BARS_PER_STEP - 1:
                 yield (k * len(result.bars) + i + 1) / total
-    _tempo_marks(result, staves[0])
+    if tempo_marks:
+        _tempo_marks(result, staves[0])
     for part in staves:
         score.insert(0, part)
     score.insert(0, layout.StaffGroup(staves, symbol="brace", barTogether=True))
