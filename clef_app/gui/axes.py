@@ -161,8 +161,28 @@ def format_time(seconds: float, resolution: float = 1.0) -> str:
     return f"{sign}{int(m)}:{s:0{3 + digits}.{digits}f}"
 
 
+# s: the ruler's tick steps, each a whole number of the one before it's unit, so that a
+# minute-long step falls on whole minutes (pyqtgraph's 1-2-5 steps gave 0:50, 1:40, ...)
+TIME_STEPS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 15.0, 30.0, 60.0, 120.0,
+              300.0, 600.0, 900.0, 1800.0, 3600.0)
+MAJOR_TICK_PX = 90  # px: the least room between two labelled ticks
+MINOR_TICK_PX = 12  # px: between two unlabelled ones
+
+
+def time_steps(seconds: float, pixels: float) -> tuple[float, float]:
+    """(major, minor) tick steps in s for `seconds` shown over `pixels`: the smallest
+    TIME_STEPS step with MAJOR_TICK_PX of room, and the smallest that divides it with
+    MINOR_TICK_PX."""
+    per_px = seconds / max(pixels, 1.0)
+    major = next((s for s in TIME_STEPS if s / per_px >= MAJOR_TICK_PX), TIME_STEPS[-1])
+    minor = next((s for s in TIME_STEPS if s / per_px >= MINOR_TICK_PX
+                  and abs(major / s - round(major / s)) < 1e-9), major)
+    return major, minor
+
+
 class TimeAxis(pg.AxisItem):
-    """Bottom ruler in m:ss; a click seeks, a drag marks a loop region."""
+    """Bottom ruler in m:ss on whole seconds and minutes; a click seeks, a drag marks a
+    loop region."""
 
     seekRequested = Signal(float)
     loopDragged = Signal(float, float, bool)  # start, end, finished
@@ -171,6 +191,12 @@ class TimeAxis(pg.AxisItem):
         super().__init__("bottom")
         self.setHeight(34)
         self.setLabel("time  ·  click to seek, drag to set the loop")
+
+    def tickSpacing(self, minVal, maxVal, size):  # noqa: N802, N803
+        if maxVal <= minVal or size <= 0:
+            return []
+        major, minor = time_steps(maxVal - minVal, size)
+        return [(major, 0.0), (minor, 0.0)]
 
     def tickStrings(self, values, scale, spacing):  # noqa: N802
         return [format_time(v, spacing) for v in values]

@@ -8,7 +8,7 @@ controller (the document, its files, autosave, exports: `gui.controller`), the v
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtCore import QEvent, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QSplitter,
     QToolButton,
+    QWidget,
 )
 
 from clef_app.gui import menus, preferences, workers
@@ -37,6 +38,28 @@ from clef_app.gui.why_overlay import WhyOverlay, WhyThisNote
 from clef_app.notation.confidence import read_bands
 
 LIVE_DOCK_SHARE = 1 / 3  # the live dock opens at most this share of the window's width
+SCORE_HINT = ("The score appears here once there are notes:\n"
+              "Transcribe (Ctrl+T) writes them from the recording,\n"
+              "or draw them on the spectrogram (D, then drag).")
+NO_RECORDING_HINT = ("The score appears here once there are notes:\n"
+                     "open a recording (Ctrl+O) and Transcribe it (Ctrl+T).")
+
+
+class PaneHint(QLabel):
+    """A centred line of guidance over an empty pane, following its size."""
+
+    def __init__(self, pane: QWidget) -> None:
+        super().__init__(pane)
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setStyleSheet("color: #6a6a74; font-size: 15px; background: transparent;")
+        self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        pane.installEventFilter(self)
+        self.setGeometry(pane.rect())
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt's name
+        if event.type() == QEvent.Type.Resize:
+            self.setGeometry(obj.rect())
+        return False
 
 
 class MainWindow(QMainWindow):
@@ -85,10 +108,19 @@ class MainWindow(QMainWindow):
     def _connect_score(self) -> None:
         """The score's edits are undo steps; its engraving is kept for exports."""
         view, doc = self.score_view, self.document
+        self.score_hint = PaneHint(view)
+        for signal in (doc.notesChanged, doc.audioChanged):
+            signal.connect(self._update_score_hint)
+        self._update_score_hint()
         view.editRequested.connect(doc.apply)
         view.failed.connect(lambda msg: self.status(f"score: {msg}"))
         view.engraved.connect(lambda: self.controller.keep_score(view.notes, view.settings,
                                                                  view.result))
+
+    def _update_score_hint(self) -> None:
+        doc = self.document
+        self.score_hint.setText(SCORE_HINT if doc.samples is not None else NO_RECORDING_HINT)
+        self.score_hint.setVisible(not doc.notes)
 
     def _make_live_dock(self) -> None:
         """The live-input panel in a dock, hidden until View › Live Input (it opens the mic);

@@ -44,6 +44,34 @@ Shift locks the direction)</td></tr>
 <tr><td><b>Click / drag</b> the time ruler</td><td>seek / mark a loop region</td></tr>
 <tr><td><b>Click</b> a key</td><td>hear that pitch</td></tr>
 <tr><td><b>Space</b></td><td>play / pause</td></tr>
+</table>
+<h3>What the notes' shading means</h3>
+<table cellspacing=4>
+<tr><td><b>Cyan, solid</b></td><td>the model is sure: at least 80 % of notes this sure are
+right</td></tr>
+<tr><td><b>Paler, still solid</b></td><td>less sure: the paler, the more often such notes
+are wrong</td></tr>
+<tr><td><b>Pale grey, dashed</b></td><td>doubtful: fewer than 40 % of such notes are right;
+check these first</td></tr>
+<tr><td><b>White wash, thin outline</b></td><td>found by a transcription still running (or
+live input still deciding): not in your notes yet</td></tr>
+<tr><td><b>Yellow</b></td><td>selected</td></tr>
+</table>
+<p>A recording's own notes (a <tt>.notes.tsv</tt> beside it, as the demo has) are drawn
+the same way, as fully sure: they are what was played, not what the model heard.</p>
+<h3>Working on the score</h3>
+<table cellspacing=4>
+<tr><td><b>Click</b> a note</td><td>select it (Shift+click: add or remove); the
+spectrogram selects it too</td></tr>
+<tr><td><b>↑ ↓</b> / Ctrl+↑ ↓</td><td>transpose by a semitone / an octave</td></tr>
+<tr><td><b>3 4 5 6 7</b></td><td>length: sixteenth, eighth, quarter, half, whole</td></tr>
+<tr><td><b>.</b></td><td>dotted (half as long again)</td></tr>
+<tr><td><b>0</b> / Insert</td><td>insert a rest before the selection</td></tr>
+<tr><td><b>[ ]</b></td><td>velocity</td></tr>
+<tr><td><b>J</b></td><td>respell enharmonically</td></tr>
+<tr><td><b>Delete</b></td><td>delete the selected notes</td></tr>
+<tr><td><b>Right-click</b></td><td>a note's or a bar's menu: meter, key and tempo from that
+bar</td></tr>
 </table>"""
 
 

@@ -256,7 +256,9 @@ class NoteEditor(QObject):
         self._start_sel: frozenset[int] = frozenset()
         self.rubber = QRectF()
         self._series = 0  # edits of one series (same selection, same kind) merge
+        self._hovered: tuple[float, float, int | None] | None = None  # t, row, note id
         document.selectionChanged.connect(self._selection_changed)
+        document.notesChanged.connect(self._notes_changed)
 
     def _selection_changed(self) -> None:
         self._series += 1
@@ -377,18 +379,38 @@ class NoteEditor(QObject):
     # -- hover -------------------------------------------------------------------------
     def hover(self, t: float, row: float) -> None:
         hit = self.item.hit(t, row)
+        if hit is not None and hit[0] not in self.doc.notes:  # drawn notes not caught up
+            hit = None
+        self._hovered = (t, row, None if hit is None else hit[0])
         if hit is None:
             shape = Qt.CursorShape.CrossCursor if self.draw_mode else Qt.CursorShape.ArrowCursor
             pitch = snap_pitch(row)
             self.hoverInfo.emit(f"{format_time(t, 0.01)}   {pitch_name(pitch)}")
         else:
-            n = self.doc.notes[hit[0]]
             shape = (Qt.CursorShape.SizeHorCursor if hit[1] == "edge"
                      else Qt.CursorShape.SizeAllCursor)
-            span = f"{format_time(n.onset, 0.01)} – {format_time(n.offset, 0.01)}"
-            self.hoverInfo.emit(f"{pitch_name(n.pitch)}  {span}  velocity {n.velocity}"
-                                f"  confidence {n.confidence:.0%}")
+            self._describe(self.doc.notes[hit[0]])
         self.cursorShape.emit(shape)
+
+    def leave(self) -> None:
+        self._hovered = None
+
+    def _describe(self, n: NoteEvent) -> None:
+        span = f"{format_time(n.onset, 0.01)} – {format_time(n.offset, 0.01)}"
+        self.hoverInfo.emit(f"{pitch_name(n.pitch)}  {span}  velocity {n.velocity}"
+                            f"  confidence {n.confidence:.0%}")
+
+    def _notes_changed(self) -> None:
+        """The readout follows an edit made without moving the mouse (a transpose by key,
+        a nudge, undo): the note it described, wherever it went, else what is under it."""
+        if self._hovered is None:
+            return
+        t, row, note_id = self._hovered
+        if note_id is not None and note_id in self.doc.notes:
+            self._describe(self.doc.notes[note_id])
+        else:  # the drawn notes may not have caught up yet: no hit test
+            self._hovered = (t, row, None)
+            self.hoverInfo.emit(f"{format_time(t, 0.01)}   {pitch_name(snap_pitch(row))}")
 
     # -- commands on the selection -----------------------------------------------------
     def _apply(self, edit, merge: bool = False) -> None:

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QSlider,
     QSpinBox,
+    QStyle,
     QToolButton,
     QWidget,
 )
@@ -197,7 +198,9 @@ class PlaybackControls(QWidget):
     def __init__(self, playback: Playback, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.playback = playback
-        self.play_button = QToolButton(text="▶", toolTip="Play / pause (Space)")
+        self.play_button = QToolButton(toolTip="Play / pause (Space)")
+        self.play_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
+        self._state_changed(False)
         self.play_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.play_button.setFixedWidth(34)
         self.play_button.clicked.connect(playback.toggle)
@@ -231,7 +234,12 @@ class PlaybackControls(QWidget):
         playback.set_balance(self.balance.value() / 100.0)
 
     def _state_changed(self, playing: bool) -> None:
-        self.play_button.setText("⏸" if playing else "▶")
+        """The style's own play and pause icons: no font needs a glyph for them (U+23F8,
+        the pause sign, is missing from common fonts and showed as a box)."""
+        icon = (QStyle.StandardPixmap.SP_MediaPause if playing
+                else QStyle.StandardPixmap.SP_MediaPlay)
+        self.play_button.setIcon(self.style().standardIcon(icon))
+        self.play_button.setText("Pause" if playing else "Play")  # what screen readers say
 
     def _position_changed(self, seconds: float) -> None:
         total = self.playback.doc.duration

@@ -95,7 +95,10 @@ class NoteViewBox(pg.ViewBox):
         return None
 
     def hoverEvent(self, ev) -> None:  # noqa: N802
-        if self.editor is None or ev.isExit():
+        if self.editor is None:
+            return
+        if ev.isExit():
+            self.editor.leave()
             return
         pos = self.mapToView(ev.pos())
         self.editor.hover(pos.x(), pos.y())

@@ -26,7 +26,7 @@ def test_space_plays_the_cursor_follows_and_the_loop_holds(qtbot, tiny_recording
             viewport = view.graphics.viewport()
             QTest.keyClick(viewport, Qt.Key.Key_Space)
             assert playback.playing, win.statusBar().currentMessage()
-            assert win.transport.play_button.text() == "⏸"
+            assert win.transport.play_button.text() == "Pause"
             qtbot.waitUntil(lambda: playback.position() > 0.4, timeout=5_000)
             qtbot.waitUntil(lambda: view.cursor.value() > 0.3, timeout=2_000)
             QTest.keyClick(viewport, Qt.Key.Key_Space)
