@@ -158,7 +158,7 @@ class Transcriber:
         seg, hop = self.fe.segment_samples, self.fe.hop_length
         count = max(1, self.options.passes)
         passes = [_Pass(self, k * seg // count, len(samples)) for k in range(count)]
-        n, step = max(p.count for p in passes), self.options.batch_size
+        n, step = max(p.count for p in passes), max(1, self.options.batch_size // count)
         for first in range(0, n, step):
             if cancel is not None and cancel():
                 return
