@@ -11,6 +11,7 @@ ends up shorter than the grid step where it starts.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -28,6 +29,8 @@ PEDAL_STRIKES = 3  # notes struck at this many times ending together: a pedal re
 PEDAL_TOLERANCE = 0.05  # s
 PEDAL_IN_USE = 0.12  # share of notes ending at releases that shows a pedalled performance
 EARLY = 0.12  # beats: an onset this close before a beat belongs to that beat
+MIN_WRITTEN = Fraction(1, 4)  # quarter notes: a note is written a 16th at least (a key
+# released sooner is a staccato, not a 32nd and a rest), unless any next note comes sooner
 SAME_ATTACK = 0.02  # beats: onsets this close are one attack (a chord's notes), one piece
 # of evidence for the beat's grid
 CHORD_GAP = 0.035  # s between successive attacks of one (spread) chord at most
@@ -207,14 +210,21 @@ def quantize(
     n_beats = int(np.ceil(max(on_b.max(), off_b.max()))) - b0 + 2
     beat_subs = choose_subdivisions(on_b - b0, n_beats, subs, compound,
                                     np.array([n.onset for n in notes]), chords_once=True)
+    shortest = MIN_WRITTEN / beat_quarters  # in beats
     pedal = pedal_released(notes)
     if len(pedal) >= PEDAL_IN_USE * len(notes):  # the pedal is in use: any note may ring on
         pedal = {n.id for n in notes}
-    out = []
-    for n, x_on, x_off in zip(notes, on_b - b0, off_b - b0, strict=True):
+    spans = []
+    for x_on, x_off in zip(on_b - b0, off_b - b0, strict=True):
         start = _snap(x_on, beat_subs, early=EARLY)
         step = Fraction(1, beat_subs[min(int(start), n_beats - 1)])
-        end = max(_snap_end(x_off, start, beat_subs, compound), start + step)
+        spans.append((start, max(_snap_end(x_off, start, beat_subs, compound), start + step)))
+    starts = sorted({a for a, _ in spans})
+    out = []
+    for n, (start, end) in zip(notes, spans, strict=True):
+        if end - start < shortest:  # a staccato: held to a 16th or to the next note
+            k = bisect_right(starts, start)
+            end = max(end, min(start + shortest, starts[k] if k < len(starts) else end))
         q0 = (start + b0) * beat_quarters + first_beat
         q1 = (end + b0) * beat_quarters + first_beat
         out.append(QNote(n.id, n.pitch, q0, q1, n.velocity, n.id in pedal))

@@ -131,3 +131,13 @@ def test_note_lengths_for_meter_estimation_are_measured_in_beats():
     notes = [NoteEvent(0.0, 0.5, 60), NoteEvent(1.0, 2.0, 62)]
     out = steady_lengths(notes, beat_map, 1.0)
     assert [round(n.duration, 6) for n in out] == [0.5, 0.5]  # half a beat each
+
+
+def test_a_staccato_16th_is_written_as_a_16th_not_a_32nd_and_a_rest():
+    spb = 0.5
+    notes = [NoteEvent(0.3 + k * spb / 4, 0.3 + k * spb / 4 + 0.04, 72 + k % 3, 80 if k % 16 == 0
+                       else 60) for k in range(0, 64, 2)]  # 8ths held a quarter of their time
+    notes += [NoteEvent(0.3 + b * spb, 0.3 + (b + 0.9) * spb, 48, 70) for b in range(16)]
+    r = build_score(notes, {"pickup": 0, "meter": [(1, "4/4")], "tempo": [(1, 120)]})
+    counts = readability(r.score)
+    assert counts.short == 0, counts
