@@ -12,10 +12,12 @@ import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-
-from music21 import musicxml, stream
+from typing import TYPE_CHECKING
 
 from clef_app.errors import ClefError
+
+if TYPE_CHECKING:  # music21 is imported where a score is written: svg_pdf's child process
+    from music21 import stream  # engraves MusicXML pages without it
 
 # page sizes in Verovio units (tenths of a millimetre), portrait
 PAGE_SIZES = {"a4": (2100, 2970), "letter": (2159, 2794)}
@@ -97,6 +99,8 @@ def to_musicxml(score: stream.Score, page_size: str | None = None,
     by Clef"), unique element ids, a pickup bar marked implicit, and the page size if given
     ("a4" or "letter"). `part_name` replaces "Piano" before the first system (the screen's
     later segments say "Pno." there)."""
+    from music21 import musicxml
+
     exporter = musicxml.m21ToXml.GeneralObjectExporter(score)
     wellformed = exporter.fromGeneralObject(score)  # a copy, with makeNotation run on it
     writer = musicxml.m21ToXml.ScoreExporter(wellformed, makeNotation=exporter.makeNotation)
@@ -248,12 +252,17 @@ def engrave_musicxml(xml: str, options: dict | None = None) -> Engraving:
 
 
 def engrave_pages(score: stream.Score, size: str = "a4") -> Engraving:
-    """Printed pages of `size` ("a4", "letter") with the title block: the MusicXML's
-    credits, read by Verovio into its page head, the title set large."""
+    """Printed pages of `size` ("a4", "letter") with the title block (`printed_pages`)."""
+    return printed_pages(to_musicxml(score), size)
+
+
+def printed_pages(xml: str, size: str = "a4") -> Engraving:
+    """Printed pages of a MusicXML document on `size` ("a4", "letter") with its title
+    block: the credits, read by Verovio into its page head, the title set large."""
     tk = _toolkit()
     tk.resetOptions()
     tk.setOptions(page_options(size))
-    if not tk.loadData(to_musicxml(score)):
+    if not tk.loadData(xml):
         raise EngraveError("Verovio could not read the score")
     mei = _TITLE_REND.sub(r'\1 fontsize="x-large"\2', tk.getMEI({"pageNo": 0}), count=1)
     return engrave_musicxml(mei, page_options(size))

@@ -28,7 +28,7 @@ from music21 import stream
 from clef_app.atomic import atomic_write_bytes, check_output
 from clef_app.errors import ClefError
 from clef_app.notation import svg_pdf
-from clef_app.notation.engrave import engrave_pages, to_mei, to_musicxml
+from clef_app.notation.engrave import to_mei, to_musicxml
 from clef_app.notation.events import NoteEvent
 from clef_app.notation.midi_export import performance_midi_bytes, score_midi_bytes
 from clef_app.notation.score import ScoreResult, build_score_steps
@@ -96,15 +96,15 @@ def export_steps(
 
 
 def pdf_steps(score: stream.Score, size: str = "a4") -> Iterator[float]:
-    """`pdf_bytes` yielding progress: engraving on pages of `size` ("a4", "letter"), then
-    each page converted (in a child process, `svg_pdf`, so a window exporting on a worker
-    thread never stalls)."""
-    svgs = engrave_pages(score, size).pages
-    yield 0.5
-    steps = svg_pdf.pdf_steps(svgs, size)
+    """`pdf_bytes` yielding progress: the MusicXML, then engraving on pages of `size`
+    ("a4", "letter") and each page converted, in a child process (`svg_pdf`, so a window
+    exporting on a worker thread never stalls)."""
+    xml = to_musicxml(score)
+    yield 0.3
+    steps = svg_pdf.pdf_steps(None, size, musicxml=xml)  # engraved in the child process
     while True:
         try:
-            yield 0.5 + 0.45 * next(steps)
+            yield 0.3 + 0.65 * next(steps)
         except StopIteration as done:
             return done.value
 
