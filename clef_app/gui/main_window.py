@@ -288,6 +288,7 @@ class MainWindow(QMainWindow):
     def _position_changed(self, seconds: float) -> None:
         follow = self.named_actions["follow"].isChecked() and self.playback.playing
         self.spectrogram.set_cursor(seconds, follow=follow)
+        self.score_view.set_playback_position(seconds, follow=follow)
 
     # -- transcription ------------------------------------------------------------------------
     def _update_transcribe_action(self) -> None:

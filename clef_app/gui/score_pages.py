@@ -20,6 +20,8 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 SELECTED_COLOR = "#d0302a"  # selected notes in the engraving
 PAGE_GAP = 0  # px between pages (the score's segments: Verovio leaves a margin on each)
 CLICK_SLOP = 3.0  # px: a click this close to a note's box hits it
+CURSOR_COLOR = QColor(66, 133, 244, 48)  # the bar playback is in
+_MEASURE_IDS = re.compile(r'<g id="([^"]+)" class="measure"')
 _NESTED_SVG = re.compile(
     r'<svg class="definition-scale"([^>]*?)viewBox="0 0 ([\d.]+) ([\d.]+)"([^>]*)>')
 _ROOT_VIEWBOX = re.compile(r'<svg viewBox="0 0 ([\d.]+) ([\d.]+)"')
@@ -73,12 +75,20 @@ class Page:
         self.svg = flatten_text(flatten_definition_scale(svg))
         self.renderer = QSvgRenderer(self.svg.encode("utf-8"))
         self.size = self.renderer.viewBoxF().size()
+        self.measures = _MEASURE_IDS.findall(self.svg)  # its bars' groups, in order
         self.boxes: dict[str, QRectF] = {}
         for eid in _NOTE_IDS.findall(self.svg):
             if self.renderer.elementExists(eid):
                 box = self.renderer.transformForElement(eid).mapRect(
                     self.renderer.boundsOnElement(eid))
                 self.boxes[eid] = box
+
+    def measure_box(self, index: int) -> QRectF | None:
+        """Where the page's `index`-th bar is drawn (page coordinates), if it has one."""
+        if not 0 <= index < len(self.measures):
+            return None
+        mid = self.measures[index]
+        return self.renderer.transformForElement(mid).mapRect(self.renderer.boundsOnElement(mid))
 
     def show_selection(self, element_ids: set[str]) -> None:
         ids = [e for e in element_ids if e in self.boxes]
@@ -102,7 +112,8 @@ def _area(r: QRectF) -> float:
 
 
 class PagesWidget(QWidget):
-    """Pages stacked vertically, scaled to the widget's width."""
+    """Pages stacked vertically, scaled to the widget's width; `cursor` (page index, box in
+    page coordinates) is drawn as a highlighted bar: where playback is."""
 
     clicked = Signal(str, bool)  # element id, shift held
     contextRequested = Signal(str, object)  # element id ("" = none), global QPoint
@@ -110,6 +121,7 @@ class PagesWidget(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.pages: list[Page] = []
+        self.cursor: tuple[int, QRectF] | None = None
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         self.setAutoFillBackground(True)
         pal = self.palette()
@@ -154,6 +166,18 @@ class PagesWidget(QWidget):
         for page, rect in zip(self.pages, self.page_rects(), strict=True):
             if rect.intersects(QRectF(event.rect())):
                 page.renderer.render(painter, rect)
+        box = self.cursor_rect()
+        if box is not None:
+            painter.fillRect(box, CURSOR_COLOR)
+
+    def cursor_rect(self) -> QRectF | None:
+        """The playback cursor's bar in widget coordinates."""
+        if self.cursor is None or not 0 <= self.cursor[0] < len(self.pages):
+            return None
+        k, (index, box) = self._scale(), self.cursor
+        rect = self.page_rects()[index]
+        return QRectF(rect.x() + box.x() * k, rect.y() + box.y() * k, box.width() * k,
+                      box.height() * k)
 
     def element_at(self, pos: QPointF) -> str | None:
         k = self._scale()

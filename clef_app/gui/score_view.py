@@ -242,6 +242,25 @@ class ScoreView(QScrollArea):
         self._show_selection()
         self.engraved.emit()
 
+    def set_playback_position(self, seconds: float, follow: bool = False) -> None:
+        """Highlight the bar playback is in (the score follows it when `follow`)."""
+        widget = self.pages_widget
+        widget.cursor = None
+        if self.result is not None and self._segments:
+            q = float(self.result.tempo_map.to_quarters(seconds))
+            starts = [b.start for b in self.result.bars]
+            bar = max(0, bisect_right(starts, q) - 1)
+            if q < float(self.result.bars[-1].end):
+                k = segments.segment_of(bar)
+                box = widget.pages[k].measure_box(bar - segments.segment_ranges(
+                    len(self.result.bars))[k][0]) if k < len(widget.pages) else None
+                widget.cursor = (k, box) if box is not None else None
+        rect = widget.cursor_rect()
+        if follow and rect is not None:
+            self.ensureVisible(int(rect.center().x()), int(rect.center().y()), 0,
+                               int(rect.height() / 2) + 20)
+        widget.update()
+
     def select_notes(self, ids: Iterable[int]) -> None:
         """Select these notes in the document (the view follows, see `_selection_changed`)."""
         self.document.set_selection(ids)

@@ -87,3 +87,25 @@ def test_the_default_layout_shows_a_whole_grand_staff_system(window, qtbot):
     assert single, "no segment of one system"
     assert view.viewport().height() >= max(single), (view.viewport().height(), single)
     win.document.undo_stack.setClean()
+
+
+def test_the_score_shows_and_follows_the_bar_playback_is_in(window, qtbot):
+    view, doc = window.score_view, window.document
+    with qtbot.waitSignal(view.engraved, timeout=120_000):
+        doc.load(None, None, 16_000, read_notes_tsv(DEMO))
+    notes = doc.sorted_notes()
+    early, late = notes[3], notes[-1]
+    window.playback.positionChanged.emit(early.onset + 0.01)  # what playing reports
+    cursor = view.pages_widget.cursor_rect()
+    note = view.note_rect(early.id)
+    assert cursor is not None and cursor.left() <= note.center().x() <= cursor.right()
+    assert cursor.top() <= note.center().y() <= cursor.bottom()
+    view.verticalScrollBar().setValue(0)
+    view.set_playback_position(late.onset + 0.01, follow=True)
+    cursor = view.pages_widget.cursor_rect()
+    note = view.note_rect(late.id)
+    assert cursor.left() <= note.center().x() <= cursor.right()
+    top = view.verticalScrollBar().value()
+    assert top <= cursor.top() and cursor.bottom() <= top + view.viewport().height()
+    view.set_playback_position(10_000.0)  # after the music: no bar
+    assert view.pages_widget.cursor_rect() is None
