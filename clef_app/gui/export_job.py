@@ -4,20 +4,18 @@ The score view engraves on its own worker; `keep_score` hands the result here wi
 notes and settings it was built from, and an export of the same notes and settings writes
 that score instead of building it again.
 
-Python's cyclic garbage collector is paused while an export runs: building and writing a
-score allocates enough to start full collections, and a full collection holds the GIL
-(0.3-0.6 s with a large heap, measured), freezing the window however the work is
-threaded. The garbage is collected as usual once the export ends.
+Python's cyclic garbage collector is paused while an export runs (`workers.pause_collector`):
+a full collection holds the GIL and froze the window. The garbage is collected as usual once
+the export ends.
 """
 
 from __future__ import annotations
 
-import gc
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
-from clef_app.gui.workers import GeneratorWorker
+from clef_app.gui.workers import GeneratorWorker, pause_collector, resume_collector
 from clef_app.notation.events import NoteEvent
 from clef_app.notation.score import ScoreResult
 
@@ -44,7 +42,6 @@ class ExportJob(QObject):
         self.worker: GeneratorWorker | None = None
         self.reused = False  # the last export wrote the kept score (for tests and the log)
         self._kept: tuple[tuple, ScoreResult] | None = None
-        self._gc_was_enabled = False
 
     @property
     def running(self) -> bool:
@@ -79,8 +76,7 @@ class ExportJob(QObject):
         worker.progress.connect(self.progress)
         worker.finished.connect(lambda value: self._done(value, len(notes)))
         worker.failed.connect(lambda msg: self._failed(path, msg))
-        self._gc_was_enabled = gc.isenabled()
-        gc.disable()
+        pause_collector()
         worker.start()
         self.started.emit(str(path))
         return True
@@ -94,8 +90,7 @@ class ExportJob(QObject):
 
     def _ended(self) -> None:
         self.worker = None
-        if self._gc_was_enabled:
-            gc.enable()
+        resume_collector()
 
     def _done(self, value: object, count: int) -> None:
         self._ended()

@@ -21,7 +21,7 @@ from PySide6.QtCore import QObject, Signal
 
 from clef_app.gui.document import Document
 from clef_app.gui.model_choice import find_model
-from clef_app.gui.workers import GeneratorWorker
+from clef_app.gui.workers import GeneratorWorker, pause_collector, resume_collector
 from clef_app.model.progress import TranscriptionProgress
 from clef_app.notation.events import NoteEvent
 
@@ -88,6 +88,7 @@ class Transcription(QObject):
         worker.progress.connect(self._progress)
         worker.finished.connect(self._finished)
         worker.failed.connect(self._failed)
+        pause_collector()  # a full collection of its growing heap froze the window 0.3 s
         self.worker = worker.start()
         self.started.emit()
         return ""
@@ -115,6 +116,7 @@ class Transcription(QObject):
     def _finished(self, _result) -> None:
         cancelled = self.worker is not None and self.worker.is_cancelled()
         self.worker = None
+        resume_collector()
         if cancelled:
             self.partial = (list(self.notes), self.done_seconds) if self.notes else None
             self.finished.emit("")
@@ -124,6 +126,7 @@ class Transcription(QObject):
 
     def _failed(self, message: str) -> None:
         self.worker = None
+        resume_collector()
         self.failed.emit(message)
 
     def use_partial(self) -> int:

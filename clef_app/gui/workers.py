@@ -11,6 +11,7 @@ thread.
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
 import traceback
@@ -139,6 +140,27 @@ class GeneratorWorker(QObject):
         if self not in _STUCK:
             _STUCK.append(self)
         return False
+
+
+_PAUSES = [0, True]  # long jobs holding the collector paused; whether it was enabled before
+
+
+def pause_collector() -> None:
+    """Pause Python's cyclic garbage collector while a long job runs (an export, a
+    transcription): such a job allocates enough to start full collections, and a full
+    collection holds the GIL (0.3-0.6 s with a large heap, measured), freezing the window
+    however the work is threaded. Each call is matched by one `resume_collector`."""
+    if _PAUSES[0] == 0:
+        _PAUSES[1] = gc.isenabled()
+        gc.disable()
+    _PAUSES[0] += 1
+
+
+def resume_collector() -> None:
+    """The job ended: once no job holds it paused, the collector runs as before."""
+    _PAUSES[0] = max(0, _PAUSES[0] - 1)
+    if _PAUSES[0] == 0 and _PAUSES[1]:
+        gc.enable()
 
 
 _RUNNING: set[GeneratorWorker] = set()  # keeps running workers (and their threads) alive

@@ -3,6 +3,7 @@ time left, and Cancel acts within a second, keeps the notes the document had and
 partial result. The shipped model runs where the notes matter; a tiny random one where only
 the plumbing does."""
 
+import gc
 import time
 
 import numpy as np
@@ -66,8 +67,13 @@ def test_progress_every_batch_with_the_time_left_and_notes_shown_before_the_end(
     reports, shown = [], []
     job.progress.connect(lambda f: reports.append((f, window.progress.format())))
     job.found.connect(lambda notes: shown.append(dict(doc.notes) == before))
+    collecting = []
+    job.found.connect(lambda notes: collecting.append(gc.isenabled()))
+    assert gc.isenabled()
     with qtbot.waitSignal(job.finished, timeout=120_000):
         window.transcribe()
+    # no full garbage collection (0.3 s holding the GIL) while the model runs; after it, again
+    assert collecting and not any(collecting) and gc.isenabled()
     fractions = [f for f, _ in reports]
     assert len(fractions) == 2 and fractions == sorted(fractions) and fractions[-1] == 1.0
     assert "left" in reports[0][1]  # "transcribing 80%, about 0:01 left"
