@@ -40,6 +40,7 @@ CHORD_BEATS = 0.2  # beats from a chord's first attack to its last at most
 SUB_PRIOR = {1: 0.0, 2: 0.3, 4: 0.9, 8: 3.0, 3: 1.8, 6: 3.5, 5: 2.0, 7: 2.0}
 TUPLETS = (5, 7)  # quintuplets and septuplets: only where every note of one is played
 TUPLET_SLACK = 0.3  # of a tuplet step: how far each of its notes may lie from its place
+LONE_TRIPLET = 1.5  # nats: a triplet grid for a beat with one attack off the beat at most
 SAME_PULSE = 0.15  # a quintuplet's notes within this ratio of a neighbour beat's pace are none
 GRID_SUBS = {  # settings grid -> allowed subdivisions of a quarter-note beat
     "auto": (1, 2, 4, 8, 3, 6, 5, 7),
@@ -114,7 +115,15 @@ def choose_subdivisions(
             local[b, j] = prior[s] + float(np.sum(err**2)) / (2 * TIMING_SIGMA**2)
             if s in TUPLETS and (not is_tuplet(x, s) or same_pulse(beat_ioi, b)):
                 local[b, j] = np.inf
+            if chords_once and not compound and ternary(s) and _lone_offbeat(x):
+                local[b, j] += LONE_TRIPLET
     return [subs[j] for j in _viterbi(local, subs)]
+
+
+def _lone_offbeat(x: np.ndarray) -> bool:
+    """Whether a beat's attacks (beats from its start) are one off the beat at most: a
+    single note a third into a beat is likelier a pianist's timing than a triplet."""
+    return int(np.sum(np.abs(x - np.round(x)) > SAME_ATTACK)) <= 1
 
 
 def _beat_iois(seconds: np.ndarray, bounds: np.ndarray, n_beats: int) -> np.ndarray:

@@ -141,3 +141,13 @@ def test_a_staccato_16th_is_written_as_a_16th_not_a_32nd_and_a_rest():
     r = build_score(notes, {"pickup": 0, "meter": [(1, "4/4")], "tempo": [(1, 120)]})
     counts = readability(r.score)
     assert counts.short == 0, counts
+
+
+def test_one_note_a_third_into_a_beat_is_timing_two_are_a_triplet():
+    from clef_app.notation.quantize import choose_subdivisions
+
+    subs = (1, 2, 4, 3, 6)
+    lone = np.array([0.0, 0.5, 1.0, 1.32, 2.0, 2.5])  # one late note in beat 1
+    assert choose_subdivisions(lone, 3, subs, chords_once=True)[1] in (2, 4)
+    pair = np.array([0.0, 0.5, 1.0, 1.33, 1.67, 2.0, 2.5])  # a triplet in beat 1
+    assert choose_subdivisions(pair, 3, subs, chords_once=True)[1] == 3
