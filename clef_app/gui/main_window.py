@@ -234,8 +234,8 @@ class MainWindow(QMainWindow):
         self.looping.message.connect(self.status)
         view.pitchClicked.connect(self._audition)
         self.audition.message.connect(self.status)
-        self.audition.rendered.connect(lambda *_: QTimer.singleShot(
-            400, lambda: view.pitch_axis.set_pressed(None)))
+        self.audition.rendered.connect(lambda *_: QTimer.singleShot(  # dropped with the axis
+            400, view.pitch_axis, lambda: view.pitch_axis.set_pressed(None)))
         self.playback.positionChanged.connect(self._position_changed)
         self.playback.message.connect(self.status)
         self.velocity.edited.connect(
