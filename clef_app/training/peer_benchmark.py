@@ -78,16 +78,17 @@ def race(files: list[Path], rounds: int, cores: str, clef_args: str) -> dict[str
     return walls
 
 
-def breakdown(files: list[Path], cores: str) -> dict[str, float]:
+def breakdown(files: list[Path], cores: str, clef_args: str = "") -> dict[str, float]:
     """Where `clef transcribe`'s time goes, summed over `files`: imports (a fresh process),
-    checkpoint load, and the model's stages through the transcribe path."""
+    checkpoint load, and the model's stages through the transcribe path (read once when
+    `clef_args` asks for `--one-pass`)."""
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
     probe = "import clef_app.cli, clef_app.commands.transcribe, clef_app.model.pipeline"
     start_s = _timed(_pinned([sys.executable, "-c", probe], cores), env)
     from clef_app.model.pipeline import Pipeline
 
     started = time.perf_counter()
-    t = Pipeline.load(None)
+    t = Pipeline.load(None, **({"passes": 1} if "--one-pass" in clef_args.split() else {}))
     out = {"process start + imports": start_s, "checkpoint load": time.perf_counter() - started}
     for f in files:
         samples = t.read(f)
@@ -120,6 +121,6 @@ def run(args: argparse.Namespace) -> int:
 
     torch.set_num_threads(max(1, len(args.cores.split(","))))
     print("\nwhere Clef's time goes (one process, all files):")
-    for stage, s in breakdown(files, args.cores).items():
+    for stage, s in breakdown(files, args.cores, args.clef_args).items():
         print(f"  {stage:24s} {s:7.2f}" + ("" if stage == "readings" else " s"))
     return 0
