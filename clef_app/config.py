@@ -194,3 +194,6 @@ class DecodingConfig:
     passes: int = 1
     pass_single: float = 0.0
     pass_both: float = 0.0
+    # s: a note of a key beginning this soon after the last one of that key joins it
+    # (model/restrike.py), 0 = never; checkpoints store a chosen one
+    restrike_gap: float = 0.0

@@ -23,6 +23,7 @@ from clef_app.model.frontend import mel_to_image, n_segments, window_mels
 from clef_app.model.grammar import Grammar
 from clef_app.model.passes import TOLERANCE, PassMerger
 from clef_app.model.progress import Cancelled, TranscriptionProgress
+from clef_app.model.restrike import Restrikes
 from clef_app.model.rollnotes import RollNotes
 from clef_app.model.sustain import Frames, Sustain
 from clef_app.notation.codec import (
@@ -35,6 +36,7 @@ from clef_app.notation.codec import (
 from clef_app.notation.events import NoteEvent
 
 MAX_PASSES = 4  # readings of a file a checkpoint may ask for
+MAX_RESTRIKE_GAP = 0.5  # s: the longest `restrike_gap` a checkpoint may ask for
 SAME_ONSET = 0.06  # s: a window's note this close to an open note's onset is that note
 ENCODE_CHUNK = 8  # windows encoded at a time: a cancel waits for at most one chunk (~0.2 s
 # on a busy 2-core CPU; a batch's 48 windows at once took seconds), at the same throughput
@@ -120,7 +122,7 @@ class Transcriber:
         o = self.options
         total = len(samples) / self.fe.sample_rate
         merger = PassMerger(o.pass_single, o.pass_both, o.passes) if o.passes > 1 else None
-        sustain = self._sustain()
+        sustain, restrikes = self._sustain(), self._restrikes()
         frames = sustain.frames if sustain is not None else frames
         steps = self._read(samples, cancel, timings, frames)
         while True:
@@ -137,6 +139,8 @@ class Transcriber:
                 notes = merger.settle(settled)
             if sustain is not None:
                 notes = sustain.settle(notes, settled - TOLERANCE)
+            if restrikes is not None:
+                notes = restrikes.settle(notes, _known(settled - TOLERANCE, sustain))
             clock.lap("stitching")
             yield TranscriptionProgress(_trim(notes, total), min(total, done), total)
 
@@ -201,6 +205,11 @@ class Transcriber:
         return Sustain(self.options.roll_sustain, Frames(),
                        self.fe.sample_rate // self.fe.hop_length, time_offset)
 
+    def _restrikes(self) -> Restrikes | None:
+        """The merger of one key's echoes (model/restrike.py), when the checkpoint asks."""
+        gap = self.options.restrike_gap
+        return Restrikes(gap) if gap > 0 else None
+
     def transcribe_all(self, samples: np.ndarray) -> list[NoteEvent]:
         notes = [n for p in self.transcribe(samples) for n in p.notes]
         return sorted(notes, key=lambda n: (n.onset, n.pitch))
@@ -260,6 +269,7 @@ class StreamTranscriber:
         self._window_start = 0.0  # s: where it began (its notes tied in start there)
         self.extra = transcriber._roll_notes(time_offset)  # roll-only notes, as for a file
         self.sustain = transcriber._sustain(time_offset)  # and note ends
+        self.restrikes = transcriber._restrikes()  # and one key's echoes
 
     @property
     def sample_rate(self) -> int:
@@ -282,8 +292,11 @@ class StreamTranscriber:
         needed = self.fe.segment_samples + self.fe.n_fft // 2  # a full segment + STFT context
         while self._buffered() >= self.next_segment * self.fe.segment_samples + needed:
             notes += self._decode_next()
+        settled = _settled(self.stitcher, self.extra) - TOLERANCE
         if self.sustain is not None:
-            notes = self.sustain.settle(notes, _settled(self.stitcher, self.extra) - TOLERANCE)
+            notes = self.sustain.settle(notes, settled)
+        if self.restrikes is not None:
+            notes = self.restrikes.settle(self.t.keep(notes), _known(settled, self.sustain))
         return self.t.keep(notes)
 
     def finish(self) -> list[NoteEvent]:
@@ -294,7 +307,8 @@ class StreamTranscriber:
         self._window = []
         extra = self.extra.finish() if self.extra is not None else []
         notes += self.stitcher.finish() + extra
-        return self.t.keep(self.sustain.finish(notes) if self.sustain is not None else notes)
+        notes = self.t.keep(self.sustain.finish(notes) if self.sustain is not None else notes)
+        return self.restrikes.settle(notes) if self.restrikes is not None else notes
 
     def peek(self, context: float | None = None) -> list[NoteEvent]:
         """Decode a segment-long window ending in the newest audio; `provisional()` after.
@@ -375,6 +389,12 @@ class StreamTranscriber:
         return notes
 
 
+def _known(settled: float, sustain: Sustain | None) -> float:
+    """s: every note beginning before this has left `sustain` (it holds notes whose end
+    is not decided)."""
+    return min([settled] + [n.onset for n in sustain.waiting()] if sustain else [settled])
+
+
 def options_from(meta: dict, **base) -> DecodingConfig:
     """The decoding options a checkpoint's metadata asks for (its tuned thresholds and
     readings), on top of `base` (device, batch size)."""
@@ -382,7 +402,17 @@ def options_from(meta: dict, **base) -> DecodingConfig:
                           roll_onset=float(meta.get("roll_onset", 0.0)),
                           roll_sustain=float(meta.get("roll_sustain", 0.0)),
                           roll_confidence=roll_scale(meta.get("roll_confidence")),
+                          restrike_gap=restrike_gap_of(meta.get("restrike_gap")),
                           **passes_of(meta.get("passes")))
+
+
+def restrike_gap_of(stored: object) -> float:
+    """The checkpoint's `restrike_gap` in s (0 when absent or outside 0-0.5 s)."""
+    try:
+        gap = float(stored)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return 0.0
+    return gap if 0.0 <= gap <= MAX_RESTRIKE_GAP else 0.0
 
 
 def passes_of(stored: object) -> dict:

@@ -24,6 +24,7 @@ from clef_app.model.constraints import ConstrainedGrammar, WindowConstraints
 from clef_app.model.inference import Transcriber
 from clef_app.model.passes import merge_passes
 from clef_app.model.progress import Cancelled
+from clef_app.model.restrike import merge_restrikes
 from clef_app.notation.codec import FrameNote, NoteStitcher, to_frames
 from clef_app.notation.corrections import NONE, Corrections, Passage
 from clef_app.notation.events import NoteEvent, sort_notes
@@ -96,7 +97,7 @@ def reread(t: Transcriber, samples: np.ndarray, notes: Sequence[NoteEvent], pass
                if count > 1 else t.keep(per_pass[0]))
     if sustain is not None:
         written = sustain.finish(written)
-    added = _fit(written, passage, kept, deleted)
+    added = _fit(merge_restrikes(written, t.options.restrike_gap), passage, kept, deleted)
     return Reread(free, added, [n for n in kept if passage.holds(n)], unsatisfied)
 
 

@@ -19,16 +19,10 @@ from clef_app.audio.io import AudioError, load_audio
 from clef_app.config import SAMPLE_RATE
 from clef_app.errors import ClefError
 from clef_app.model.errors import ModelError
-from clef_app.model.passes import merge_passes
 from clef_app.notation.events import NoteEvent, read_notes_tsv
 from clef_app.training.metrics import matched_estimates, note_scores, octave_recall
 
 AUDIO_SUFFIXES = (".flac", ".wav", ".ogg", ".mp3")
-ROLL_ONSETS = (0.0, 0.05, 0.075, 0.1, 0.125, 0.15, 0.2, 0.3)  # 0 = no roll-only notes
-PASS_COUNTS = (2, 3)  # readings tried beside one
-PASS_SINGLE = (0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.7, 1.0)  # a note one pass wrote
-PASS_BOTH = tuple(np.round(np.arange(0.0, 0.151, 0.025), 3))  # two or more: mean confidence
-ROLL_SUSTAINS = (0.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)  # 0 = notes end as decoded
 COLUMNS = ("onset_f1", "onset_p", "onset_r", "onset100_f1", "onset100_r", "onset_offset_f1",
            "frame_f1", "onset_dev_ms")
 REPORTED_OCTAVES = range(1, 8)  # A0-B0 (octave 0) has too few notes to report
@@ -206,75 +200,6 @@ def _mean(values: list[float]) -> float:
     return float(np.mean(finite)) if finite else float("nan")
 
 
-def tune_confidence(args: argparse.Namespace, files: list[Path]) -> int:
-    """Choose the note-confidence threshold and the roll-only onset threshold with the best
-    mean onset F1 on raw (unfiltered) notes, then whether two or three readings (and their
-    merge thresholds) do better, then the frame probability that holds a note on
-    (`model/sustain.py`) with the best onset+offset F1; store them in the checkpoint's
-    config."""
-    from clef_app.model.inference import passes_of
-
-    path, tuned = _model_to_update(args, "tune")
-    audio = [_samples(f) for f in files]
-    refs = [ground_truth(f) or [] for f in files]
-    t = tuned.with_options(min_confidence=0.0)
-    lowest = ROLL_ONSETS[1] if t.model.roll_head is not None else 0.0
-    decoded, roll_only = zip(*(by_source(t, x, lowest) for x in audio), strict=True)
-    scores = {}
-    for roll_thr in ROLL_ONSETS if t.model.roll_head is not None else (0.0,):
-        for thr in np.round(np.arange(0.0, 0.51, 0.025), 3):
-            floor = max(thr, roll_thr)
-            kept = [[n for n in d if n.confidence >= thr]
-                    + ([n for n in r if n.confidence >= floor] if roll_thr else [])
-                    for d, r in zip(decoded, roll_only, strict=True)]
-            f1 = _mean([note_scores(r, e)["onset_f1"] for r, e in zip(refs, kept, strict=True)])
-            scores[(float(thr), float(roll_thr))] = f1
-        best_here = max((k for k in scores if k[1] == roll_thr), key=scores.get)
-        print(f"roll onset >= {roll_thr:.3f}: best onset F1 {scores[best_here]:.3f} "
-              f"at confidence >= {best_here[0]:.3f}")
-    best = max(scores, key=scores.get)
-    print(f"one pass: min_confidence {best[0]}, roll_onset {best[1]}: onset F1 "
-          f"{scores[best]:.3f} (decoder alone {scores[(best[0], 0.0)]:.3f})")
-    passes, best_f1 = {"count": 1}, scores[best]
-    for count in PASS_COUNTS:
-        t = tuned.with_options(roll_onset=best[1], passes=count)
-        readings = [t.pass_notes(x, SAMPLE_RATE) for x in audio]
-        merged = {(single, both): _mean([note_scores(r, merge_passes(p, single, both))["onset_f1"]
-                                         for r, p in zip(refs, readings, strict=True)])
-                  for single in PASS_SINGLE for both in PASS_BOTH}
-        top = max(merged, key=merged.get)
-        print(f"{count} passes: a note two or more wrote from {top[1]}, one only one wrote "
-              f"from {top[0]}: onset F1 {merged[top]:.3f}")
-        if merged[top] > best_f1:
-            passes, best_f1 = {"count": count, "single": top[0], "both": top[1]}, merged[top]
-    sustain = 0.0
-    if t.model.roll_head is not None:
-        t = tuned.with_options(min_confidence=best[0], roll_onset=best[1], roll_sustain=0.0,
-                               **passes_of(passes))
-        sustain = tune_sustain(t, audio, refs)
-    stored = _store_in_config(path, {"min_confidence": best[0], "roll_onset": best[1],
-                                     "passes": passes, "roll_sustain": sustain})
-    print(f"stored {passes['count']} pass(es) and roll_sustain {sustain} in {stored}")
-    return 0
-
-
-def tune_sustain(t, audio: list[np.ndarray], refs: list[list[NoteEvent]]) -> float:
-    """The `roll_sustain` with the best mean onset+offset F1 of `t`'s notes (0 = off)."""
-    from clef_app.model.sustain import Frames, sustain_notes
-
-    read = []
-    for samples in audio:
-        frames = Frames()
-        notes = [n for p in t.transcribe(samples, SAMPLE_RATE, frames=frames) for n in p.notes]
-        read.append((notes, frames.mean()))
-    scores = {}
-    for thr in ROLL_SUSTAINS:
-        scores[thr] = _mean([note_scores(r, sustain_notes(n, f, thr) if thr else n)
-                             ["onset_offset_f1"] for r, (n, f) in zip(refs, read, strict=True)])
-        print(f"roll_sustain {thr}: onset+offset F1 {scores[thr]:.3f}")
-    return max(scores, key=scores.get)
-
-
 def calibration(pairs: list[tuple[list[NoteEvent], list[NoteEvent]]], bins: int = 12
                 ) -> dict[str, list[float]]:
     """Per confidence bin (equal counts), the bin's median confidence and the share of its
@@ -409,6 +334,8 @@ def run(args: argparse.Namespace) -> int:
         if args.seconds > 0:
             files = excerpts(files, args.seconds, Path(tmp))
         if args.tune_confidence:
+            from clef_app.training.tune import tune_confidence
+
             return tune_confidence(args, files)
         if args.calibrate:
             return calibrate(args, files)

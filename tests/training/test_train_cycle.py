@@ -4,7 +4,7 @@ import json
 
 from clef_app.cli import main
 from clef_app.model.checkpoint import load_checkpoint
-from clef_app.training.evaluate import ROLL_SUSTAINS
+from clef_app.training.tune import RESTRIKE_GAPS, ROLL_SUSTAINS
 from tests.training.tiny_data import write_tiny_build
 
 
@@ -34,3 +34,4 @@ def test_cache_train_resume_eval(tmp_path, capsys):
     tuned = json.loads(last.with_suffix(".json").read_text())
     assert "min_confidence" in tuned and tuned["passes"]["count"] in (1, 2)
     assert tuned["roll_sustain"] in ROLL_SUSTAINS  # how long a held note lasts, also tuned
+    assert tuned["restrike_gap"] in RESTRIKE_GAPS  # and when one key's notes are one
