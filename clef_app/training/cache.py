@@ -11,13 +11,16 @@ from __future__ import annotations
 import argparse
 import ctypes
 import json
+import shutil
+import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from clef_app.atomic import atomic_write_text, atomic_writer
+from clef_app.atomic import atomic_write_text, atomic_writer, fsync_directory
 from clef_app.audio.io import load_audio
 from clef_app.config import MIDI_MIN, N_PITCHES, ModelConfig
 from clef_app.model.encoder import build_encoder
@@ -109,19 +112,19 @@ def clip_segments(audio_path: Path, notes_path: Path, cfg: ModelConfig
 
 class TargetWriter:
     """A cache's targets (token rows, packed rolls) and index, written to disk as segments
-    are cached, then stored as `tokens.npy` / `rolls.npy`.
+    are cached, then stored as `tokens.npy`, `rolls.npy` and `index.jsonl`.
 
     Kept in lists instead, their many small arrays sat between the encoder's large
     short-lived ones and fragmented the heap: caching the CNN's features of the 30-h build
-    grew to 18 GB and was killed for want of memory.
+    grew to 18 GB and was killed for want of memory. The rows wait in anonymous temporary
+    files (gone with the process if the run is killed); `close` writes each file atomically.
     """
 
     def __init__(self, out: Path, max_len: int) -> None:
         self.out, self.max_len = out, max_len
         self.segments, self.truncated = 0, 0
-        self._tokens = open(out / "tokens.i16.part", "wb")  # noqa: SIM115 - closed in close()
-        self._rolls = open(out / "rolls.u8.part", "wb")  # noqa: SIM115
-        self._index = open(out / "index.jsonl", "w", encoding="utf-8")  # noqa: SIM115
+        self._tokens, self._rolls, self._index = (tempfile.TemporaryFile(dir=out)  # noqa: SIM115
+                                                  for _ in range(3))  # closed in close()
         self._roll_shape: tuple[int, ...] | None = None
 
     def add(self, clip_id: str, targets: list[list[int]], rolls: list[np.ndarray]) -> None:
@@ -131,22 +134,27 @@ class TargetWriter:
         for roll in rolls:
             self._roll_shape = roll.shape
             self._rolls.write(np.ascontiguousarray(roll, dtype=np.uint8).tobytes())
-        self._index.writelines(json.dumps({"clip": clip_id, "segment": k}) + "\n"
+        self._index.writelines((json.dumps({"clip": clip_id, "segment": k}) + "\n").encode()
                                for k in range(len(targets)))
         self.segments += len(targets)
         self.truncated += cut
 
     def close(self) -> None:
-        for f in (self._tokens, self._rolls, self._index):
-            f.close()
-        tokens = np.fromfile(self.out / "tokens.i16.part", dtype=np.int16)
-        with atomic_writer(self.out / "tokens.npy") as stream:
-            np.save(stream, tokens.reshape(self.segments, self.max_len))
-        rolls = np.fromfile(self.out / "rolls.u8.part", dtype=np.uint8)
-        with atomic_writer(self.out / "rolls.npy") as stream:
-            np.save(stream, rolls.reshape(self.segments, *(self._roll_shape or ())))
-        (self.out / "tokens.i16.part").unlink()
-        (self.out / "rolls.u8.part").unlink()
+        """Write `tokens.npy`, `rolls.npy` and `index.jsonl` (each atomically)."""
+        try:
+            for f, name, dtype, shape in (
+                    (self._tokens, "tokens.npy", np.int16, (self.max_len,)),
+                    (self._rolls, "rolls.npy", np.uint8, self._roll_shape or ())):
+                f.seek(0)
+                rows = np.fromfile(f, dtype=dtype).reshape(self.segments, *shape)
+                with atomic_writer(self.out / name) as stream:
+                    np.save(stream, rows)
+            self._index.seek(0)
+            with atomic_writer(self.out / "index.jsonl") as stream:
+                shutil.copyfileobj(self._index, stream)
+        finally:
+            for f in (self._tokens, self._rolls, self._index):
+                f.close()
 
 
 def token_rows(targets: list[list[int]], max_len: int) -> tuple[np.ndarray, int]:
@@ -161,26 +169,15 @@ def token_rows(targets: list[list[int]], max_len: int) -> tuple[np.ndarray, int]
 def cache_split(encoder: torch.nn.Module, cfg: ModelConfig, sha: str, data: Path,
                 clips: list[dict], out: Path, batch: int) -> None:
     """Encode every segment of `clips` into `out` (overwrites)."""
-    large_allocations_to_mmap()
-    out.mkdir(parents=True, exist_ok=True)
     started = time.time()
-    targets_out = TargetWriter(out, cfg.max_tokens)
-    with open(out / "features.f16", "wb") as feats:
-        for i, clip in enumerate(clips):
-            base = data / "clips" / clip["split"] / clip["id"]
-            samples, targets, rolls = clip_segments(base.with_suffix(".flac"),
-                                             base.with_name(clip["id"] + ".notes.tsv"), cfg)
-            for first in range(0, len(targets), batch):
-                count = min(batch, len(targets) - first)
-                with torch.no_grad():
-                    images = mel_to_image(segment_mels(samples, first, count, cfg.front_end),
-                                          cfg.front_end)
-                    feats.write(encoder(images).half().numpy().tobytes())
-            targets_out.add(clip["id"], targets, rolls)
-            if i % 50 == 0:
-                print(f"{out.name}: {i + 1}/{len(clips)} clips, {targets_out.segments} "
-                      f"segments, {time.time() - started:.0f} s", flush=True)
-    targets_out.close()
+
+    def features(samples: np.ndarray, first: int, count: int) -> np.ndarray:
+        with torch.no_grad():
+            images = mel_to_image(segment_mels(samples, first, count, cfg.front_end),
+                                  cfg.front_end)
+            return encoder(images).half().numpy()
+
+    targets_out = write_segments(cfg, data, clips, out, batch, features)
     n_rows, n_truncated = targets_out.segments, targets_out.truncated
     seconds = n_rows * cfg.front_end.segment_seconds
     meta = {"segments": n_rows, "tokens_per_segment": int(encoder.grid[0] * encoder.grid[1]),
@@ -191,3 +188,35 @@ def cache_split(encoder: torch.nn.Module, cfg: ModelConfig, sha: str, data: Path
     print(f"{out.name}: {n_rows} segments ({seconds / 3600:.2f} h audio) in "
           f"{meta['cache_seconds']:.0f} s = "
           f"{seconds / max(meta['cache_seconds'], 1e-9):.0f}x real time")
+
+
+def write_segments(cfg: ModelConfig, data: Path, clips: list[dict], out: Path, batch: int,
+                   features: Callable[[np.ndarray, int, int], np.ndarray]) -> TargetWriter:
+    """Write `features.f16` (the float16 rows `features(samples, first, count)` gives for
+    each batch of a clip's segments) and the targets of every segment of `clips` into `out`.
+
+    Every file is written atomically, and a `meta.json` already there (the mark of a
+    finished folder, which the caller writes last) is removed first: a run killed midway
+    leaves no file that loads as a finished cache, and no half file at all.
+    """
+    large_allocations_to_mmap()
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "meta.json").unlink(missing_ok=True)
+    fsync_directory(out)
+    started = time.time()
+    targets_out = TargetWriter(out, cfg.max_tokens)
+    with atomic_writer(out / "features.f16") as feats:
+        for i, clip in enumerate(clips):
+            base = data / "clips" / clip["split"] / clip["id"]
+            samples, targets, rolls = clip_segments(base.with_suffix(".flac"),
+                                             base.with_name(clip["id"] + ".notes.tsv"), cfg)
+            for first in range(0, len(targets), batch):
+                count = min(batch, len(targets) - first)
+                feats.write(np.ascontiguousarray(features(samples, first, count),
+                                                 dtype=np.float16).tobytes())
+            targets_out.add(clip["id"], targets, rolls)
+            if i % 50 == 0:
+                print(f"{out.name}: {i + 1}/{len(clips)} clips, {targets_out.segments} "
+                      f"segments, {time.time() - started:.0f} s", flush=True)
+    targets_out.close()
+    return targets_out

@@ -18,6 +18,22 @@ def split_folders(cache: Path, name: str) -> list[Path]:
     return [f for f in found if (f / "meta.json").is_file()]
 
 
+def _features(folder: Path, meta: dict) -> np.memmap:
+    """The memory-mapped (segments, tokens, dim) features of a cache folder.
+
+    Raises:
+        ValueError: the file's size is not what `meta.json` says (a cut or foreign file).
+    """
+    path = folder / "features.f16"
+    shape = (meta["segments"], meta["tokens_per_segment"], meta["dim"])
+    expected = 2 * int(np.prod(shape))  # float16: 2 bytes a value
+    size = path.stat().st_size if path.is_file() else -1
+    if size != expected:
+        raise ValueError(f"{path}: {size} bytes, but meta.json describes {expected} "
+                         "(an unfinished cache: run `clef cache` again)")
+    return np.memmap(path, dtype=np.float16, mode="r", shape=shape)
+
+
 class CachedSplit:
     """A split of the feature cache (one folder or several parts), memory-mapped."""
 
@@ -27,10 +43,7 @@ class CachedSplit:
             raise FileNotFoundError("no finished cache folders")
         metas = [json.loads((f / "meta.json").read_text()) for f in folders]
         self.meta = metas[0]
-        self.features = [
-            np.memmap(f / "features.f16", dtype=np.float16, mode="r",
-                      shape=(m["segments"], m["tokens_per_segment"], m["dim"]))
-            for f, m in zip(folders, metas, strict=True)]
+        self.features = [_features(f, m) for f, m in zip(folders, metas, strict=True)]
         self.starts = np.cumsum([0] + [m["segments"] for m in metas])
         self.tokens = np.concatenate([np.load(f / "tokens.npy") for f in folders])
         self.lengths = (self.tokens != PAD).sum(axis=1)

@@ -15,6 +15,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from clef_app.atomic import atomic_write_text
@@ -24,13 +25,7 @@ from clef_app.model.clef_model import ClefModel
 from clef_app.model.encoders import build_encoder, config_for, trains_encoder
 from clef_app.model.errors import ModelError
 from clef_app.model.frontend import segment_mels
-from clef_app.training.cache import (
-    TargetWriter,
-    cache_split,
-    clip_segments,
-    large_allocations_to_mmap,
-    read_manifest,
-)
+from clef_app.training.cache import cache_split, read_manifest, write_segments
 
 
 def run_kind(args: argparse.Namespace) -> int:
@@ -61,19 +56,11 @@ def run_kind(args: argparse.Namespace) -> int:
 def cache_mels(cfg: ModelConfig, data: Path, clips: list[dict], out: Path, batch: int) -> None:
     """Write the normalised log-mel of every segment of `clips` into `out` (overwrites)."""
     fe, started = cfg.front_end, time.time()
-    large_allocations_to_mmap()
-    out.mkdir(parents=True, exist_ok=True)
-    targets_out = TargetWriter(out, cfg.max_tokens)
-    with open(out / "features.f16", "wb") as feats:
-        for clip in clips:
-            base = data / "clips" / clip["split"] / clip["id"]
-            samples, targets, clip_rolls = clip_segments(
-                base.with_suffix(".flac"), base.with_name(clip["id"] + ".notes.tsv"), cfg)
-            for first in range(0, len(targets), batch):
-                count = min(batch, len(targets) - first)
-                feats.write(segment_mels(samples, first, count, fe).half().numpy().tobytes())
-            targets_out.add(clip["id"], targets, clip_rolls)
-    targets_out.close()
+
+    def features(samples: np.ndarray, first: int, count: int) -> np.ndarray:
+        return segment_mels(samples, first, count, fe).half().numpy()
+
+    targets_out = write_segments(cfg, data, clips, out, batch, features)
     n, n_cut = targets_out.segments, targets_out.truncated
     meta = {"segments": n, "tokens_per_segment": fe.n_mels, "dim": fe.segment_frames,
             "store": "mels", "encoder_sha256": "", "config": cfg.to_dict(),
