@@ -6,7 +6,8 @@ command-line argument, the demo and a finished live take. The controller also ow
 current project path (which only `.clef` files set; a new recording clears it), the recent
 files, autosave and the offer to restore after a crash, and saving, which asks before it
 writes over a file that is not the open project. Exports run on a worker
-(`gui.export_job`). The main window lays out views and connects them to these signals.
+(`gui.export_job`); Transcribe, Transcribe Again and "Why this note?" are its `jobs`
+(`gui.model_jobs`). The main window lays out views and connects them to these signals.
 """
 
 from __future__ import annotations
@@ -31,8 +32,8 @@ from clef_app.gui.decoding import PROGRESSIVE_SECONDS, RecordingDecoder
 from clef_app.gui.document import Document
 from clef_app.gui.export_job import ExportJob
 from clef_app.gui.model_choice import ModelChoice
+from clef_app.gui.model_jobs import ModelJobs
 from clef_app.gui.recovery import Autosave, RestoreQuestion, recovery_dir
-from clef_app.gui.reread import Rereading
 from clef_app.notation.events import read_notes_tsv
 from clef_app.notation.midi_io import MidiError, read_midi_notes
 from clef_app.notation.score import ScoreResult
@@ -83,9 +84,9 @@ class AppController(QObject):
         self.decoder.failed.connect(lambda msg: self.show_error("The recording is damaged", msg))
         self.exports.message.connect(lambda msg: self.status.emit(msg, 8000))
         self.exports.failed.connect(lambda msg: self.show_error("Export failed", msg))
-        self.rereading = Rereading(self.document, self)
-        self.rereading.finished.connect(lambda msg: msg and self.status.emit(msg, 8000))
-        self.rereading.failed.connect(lambda msg: self.show_error("Transcribe Again", msg))
+        self.jobs = ModelJobs(self.document, self)  # Transcribe, Transcribe Again, Why
+        self.jobs.status.connect(self.status)
+        self.jobs.error.connect(lambda title, msg: self.show_error(title, msg))
         self.model = ModelChoice(self)  # the active model: bundled or personal
         self.model.message.connect(lambda msg: self.status.emit(msg, 0))
         self.adapting = Adaptation(self)
@@ -329,16 +330,6 @@ class AppController(QObject):
             return self.save()
         return answer == Button.Discard
 
-    # -- transcribe again --------------------------------------------------------------
-    def reread(self, passage) -> bool:
-        """Re-read a passage (`gui.reread`); False, with the reason shown, if it cannot."""
-        why = self.rereading.start(passage)
-        if why:
-            self.status.emit(f"Transcribe Again: {why}", 8000)
-            return False
-        self.status.emit(f"reading {passage.start:.2f}-{passage.end:.2f} s again…", 0)
-        return True
-
     # -- the model: adapting, and which one is used ------------------------------------
     def adapt(self, others: list[Path] = ()) -> bool:
         """Adapt a personal model to the open document's corrections (unsaved ones too)
@@ -462,7 +453,7 @@ class AppController(QObject):
         recovery file."""
         self.exports.cancel()
         self.decoder.cancel()
-        self.rereading.cancel()
+        self.jobs.shutdown()
         self.adapting.cancel()
         self.autosave.shutdown()
 

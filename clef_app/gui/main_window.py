@@ -1,9 +1,9 @@
 """Clef's main window: spectrogram workspace above the score, transport, menus, status bar.
 
 The window lays out widgets and connects signals; the work lives in the application
-controller (the document, its files, autosave, exports: `gui.controller`), the views
-(spectrogram, `ScoreView`, `LivePanel` in a dock), `Playback`, `Transcription` and
-`WhyThisNote`.
+controller (the document, its files, autosave, exports, and the model's jobs: Transcribe,
+Transcribe Again, "Why this note?": `gui.controller`, `gui.model_jobs`), the views
+(spectrogram, `ScoreView`, `LivePanel` in a dock) and `Playback`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from PySide6.QtWidgets import (
     QDockWidget,
     QLabel,
     QMainWindow,
-    QMessageBox,
     QProgressBar,
     QSplitter,
     QToolButton,
@@ -23,18 +22,18 @@ from PySide6.QtWidgets import (
 
 from clef_app.gui import menus, preferences, workers
 from clef_app.gui.audition import Audition
-from clef_app.gui.axes import format_time
 from clef_app.gui.controller import AppController
+from clef_app.gui.job_status import TranscriptionStatus, sync_model_actions
 from clef_app.gui.live_panel import LivePanel
 from clef_app.gui.looping import Looping
+from clef_app.gui.model_choice import find_model
 from clef_app.gui.model_menu import ModelStatus
 from clef_app.gui.playback_controls import Playback, PlaybackControls
 from clef_app.gui.score_view import ScoreView
 from clef_app.gui.settings_dialog import SettingsDialog, device_index
 from clef_app.gui.spectrogram_view import SpectrogramView
-from clef_app.gui.transcribe import Transcription, find_model
 from clef_app.gui.velocity_box import VelocityBox
-from clef_app.gui.why_overlay import WhyOverlay, WhyThisNote
+from clef_app.gui.why_overlay import WhyOverlay
 from clef_app.notation.confidence import read_bands
 
 LIVE_DOCK_SHARE = 1 / 3  # the live dock opens at most this share of the window's width
@@ -71,11 +70,10 @@ class MainWindow(QMainWindow):
         self.resize(1500, 920)
         self.controller = controller if controller is not None else AppController(self)
         self.controller.dialog_parent = self
-        self.document = self.controller.document
+        self.document, self.jobs = self.controller.document, self.controller.jobs
         self.spectrogram = SpectrogramView(self.document)
+        self.why_overlay = WhyOverlay(self.spectrogram.plot)
         self.playback = Playback(self.document, self)
-        self.transcription = Transcription(self.document, self)
-        self.why = WhyThisNote(self.document, WhyOverlay(self.spectrogram.plot), self)
         self.audition = Audition(self)
         self.audition.device = device_index(preferences.get("audio/output_device"), "output")
         self.transport = PlaybackControls(self.playback)
@@ -99,8 +97,7 @@ class MainWindow(QMainWindow):
         self._connect_score()
         self.apply_preferences()
         self._restore_window_state()
-        self._update_transcribe_action()
-        self._update_why_action()
+        self.update_model_actions()
         self._connect_controller()
         self.spectrogram.graphics.setFocus()
 
@@ -151,8 +148,11 @@ class MainWindow(QMainWindow):
 
     def _model_changed(self) -> None:
         self._use_model_bands()
-        self._update_transcribe_action()
-        self._update_why_action()
+        self.update_model_actions()
+
+    def update_model_actions(self) -> None:
+        """Transcribe and Why This Note? enabled when they can run, else saying why not."""
+        sync_model_actions(self.named_actions, self.jobs)
 
     def _live_dock_opened(self, visible: bool) -> None:
         """The dock reopens where and as wide as it was, but leaves the workspace most of
@@ -194,16 +194,8 @@ class MainWindow(QMainWindow):
         bar = self.statusBar()
         self.hover_label = QLabel()
         self.hover_label.setMinimumWidth(330)
-        self.progress = QProgressBar(maximum=1000, textVisible=True)
-        self.progress.setFixedWidth(220)
-        self.progress.setFormat("transcribing %p%")
-        self.cancel_button = QToolButton(text="Cancel", toolTip="stop transcribing (the "
-                                         "notes you had stay)")
-        self.cancel_button.clicked.connect(self.transcription.cancel)
-        self.use_partial_button = QToolButton(toolTip="put the notes the cancelled "
-                                              "transcription found in place of yours up to "
-                                              "where it stopped (undoable)")
-        self.use_partial_button.clicked.connect(self._use_partial)
+        self.transcribing = TranscriptionStatus(self.jobs.transcription)
+        self.transcribing.message.connect(self.status)
         self.export_progress = QProgressBar(maximum=1000, textVisible=True)
         self.export_progress.setFixedWidth(180)
         self.export_progress.setFormat("exporting %p%")
@@ -211,11 +203,10 @@ class MainWindow(QMainWindow):
                                          "written)")
         self.audio_label = QLabel()
         self.model_status = ModelStatus(self.controller)  # the active model; adapting
-        for w in (self.hover_label, self.progress, self.cancel_button, self.use_partial_button,
-                  self.export_progress, self.export_cancel, self.model_status, self.audio_label):
+        for w in (self.hover_label, self.transcribing, self.export_progress, self.export_cancel,
+                  self.model_status, self.audio_label):
             bar.addPermanentWidget(w)
-        for w in (self.progress, self.cancel_button, self.use_partial_button,
-                  self.export_progress, self.export_cancel):
+        for w in (self.export_progress, self.export_cancel):
             w.hide()
         if not self.playback.available:
             self.audio_label.setText("no audio output")
@@ -227,8 +218,6 @@ class MainWindow(QMainWindow):
         doc.undo_stack.cleanChanged.connect(self._clean_changed)
         doc.selectionChanged.connect(self._selection_changed)
         doc.notesChanged.connect(self._sync_velocity)
-        doc.audioChanged.connect(self._update_transcribe_action)
-        doc.audioLoaded.connect(self._update_transcribe_action)
         view.hoverInfo.connect(self.hover_label.setText)
         view.seekRequested.connect(self.playback.seek)
         self.looping.message.connect(self.status)
@@ -241,32 +230,28 @@ class MainWindow(QMainWindow):
         self.velocity.edited.connect(
             lambda v: self.spectrogram.editor.set_velocity(v, merge=True))
         self.velocity.stepped.connect(self.spectrogram.editor.step_velocity)
-        self.transcription.started.connect(self._transcription_started)
-        self.transcription.progress.connect(self._transcription_progress)
-        self.transcription.found.connect(self.spectrogram.show_found)
-        doc.audioChanged.connect(self.use_partial_button.hide)
-        self.transcription.finished.connect(self._transcription_ended)
-        self.transcription.failed.connect(self._transcription_failed)
         self.spectrogram.note_actions = [self.named_actions[name] for name in
                                          ("why", "delete", "loop_selection")]
-        for signal in (doc.selectionChanged, doc.audioChanged, doc.audioLoaded, self.why.started,
-                       self.why.finished, self.why.failed):
-            signal.connect(self._update_why_action)
-        self.why.started.connect(lambda: self.status("working out why the model wrote this "
-                                                     "note…", 0))
-        self.why.finished.connect(lambda text: self.status(text) if text else None)
-        self.why.failed.connect(lambda msg: self.show_error("Why this note?", msg))
+        self._connect_jobs()
+
+    def _connect_jobs(self) -> None:
+        """The model's jobs: found notes shown as they come, the view fitted to a finished
+        transcription's notes, the map of "Why this note?" drawn; the actions follow."""
+        jobs, view = self.jobs, self.spectrogram
+        jobs.changed.connect(self.update_model_actions)
+        jobs.transcription.found.connect(view.show_found)
+        jobs.transcription.finished.connect(
+            lambda summary: (view.show_found([]), summary and view.fit_notes_pitch()))
+        jobs.transcription.failed.connect(lambda _msg: view.show_found([]))
+        jobs.why.explained.connect(self.why_overlay.show)
+        jobs.why.cleared.connect(self.why_overlay.clear)
 
     def _clean_changed(self, clean: bool) -> None:
         self.setWindowModified(not clean)
 
-    # -- status and errors ---------------------------------------------------------------
+    # -- status --------------------------------------------------------------------------
     def status(self, text: str, ms: int = 8000) -> None:
         self.statusBar().showMessage(text, ms)
-
-    def show_error(self, title: str, text: str) -> None:
-        """A modal message; the document stays as it was."""
-        QMessageBox.warning(self, title, text)
 
     # -- editing ---------------------------------------------------------------------------
     def _sync_velocity(self) -> None:
@@ -289,84 +274,6 @@ class MainWindow(QMainWindow):
         follow = self.named_actions["follow"].isChecked() and self.playback.playing
         self.spectrogram.set_cursor(seconds, follow=follow)
         self.score_view.set_playback_position(seconds, follow=follow)
-
-    # -- transcription ------------------------------------------------------------------------
-    def _update_transcribe_action(self) -> None:
-        action = self.named_actions["transcribe"]
-        path, why = find_model()
-        if path is None:
-            action.setEnabled(False)
-            action.setToolTip(f"Transcribe is unavailable: {why}")
-            action.setStatusTip(f"Transcribe is unavailable: {why}")
-        else:
-            has_audio = self.document.samples is not None
-            loading = self.document.loading
-            action.setEnabled(has_audio and not loading and not self.transcription.running)
-            tip = "Transcribe the recording with the Clef model (Ctrl+T)"
-            action.setToolTip("the recording is still loading" if loading else
-                              tip if has_audio else "open a recording to transcribe it")
-            action.setStatusTip(tip)
-
-    def _update_why_action(self) -> None:
-        why = self.why.unavailable()
-        action = self.named_actions["why"]
-        action.setEnabled(not why)
-        action.setToolTip(f"Why this note? is unavailable: {why}" if why else menus.WHY_TIP)
-
-    def explain_note(self) -> None:
-        """Show where the model looked to write the selected note."""
-        why = self.why.start()
-        if why:
-            self.status(f"cannot explain: {why}")
-
-    def transcribe(self) -> None:
-        why = self.transcription.start()
-        if why:
-            self.status(f"cannot transcribe: {why}")
-
-    def _transcription_started(self) -> None:
-        self.progress.setValue(0)
-        self.progress.setFormat("transcribing %p%")
-        self.progress.show()
-        self.cancel_button.show()
-        self.use_partial_button.hide()
-        self.named_actions["transcribe"].setEnabled(False)
-
-    def _transcription_progress(self, fraction: float) -> None:
-        self.progress.setValue(int(fraction * 1000))
-        left = self.transcription.remaining()
-        if left is not None and fraction < 1.0:
-            self.progress.setFormat(f"transcribing %p%, about {format_time(left)} left")
-
-    def _transcription_stopped(self) -> None:
-        self.progress.hide()
-        self.cancel_button.hide()
-        self.spectrogram.show_found([])
-        self._update_transcribe_action()
-        self._update_why_action()
-
-    def _transcription_ended(self, summary: str) -> None:
-        self._transcription_stopped()
-        if summary:
-            self.spectrogram.fit_notes_pitch()
-            self.status(summary)
-            return
-        self.status("transcription cancelled: your notes are as they were", 0)
-        partial = self.transcription.partial
-        if partial is not None:
-            notes, until = partial
-            self.use_partial_button.setText(f"Use the {len(notes)} notes found up to "
-                                            f"{format_time(until)}")
-            self.use_partial_button.show()
-
-    def _use_partial(self) -> None:
-        self.use_partial_button.hide()
-        count = self.transcription.use_partial()
-        self.status(f"{count} notes of the cancelled transcription used (Ctrl+Z undoes it)")
-
-    def _transcription_failed(self, message: str) -> None:
-        self._transcription_stopped()
-        self.show_error("Transcription failed", message)
 
     # -- preferences and state -------------------------------------------------------------
     def show_preferences(self) -> None:
@@ -411,8 +318,6 @@ class MainWindow(QMainWindow):
             return
         self.controller.shutdown()
         self.save_window_state()
-        self.transcription.cancel()
-        self.why.clear()
         self.playback.close()
         self.score_view.shutdown()
         self.live_panel.shutdown()

@@ -244,7 +244,7 @@ def _reread(window: MainWindow) -> None:
         window.controller.status.emit("Transcribe Again: mark a region on the time ruler or "
                                       "select notes first", 8000)
         return
-    window.controller.reread(passage)
+    window.controller.jobs.reread(passage)
 
 
 def _respell(window: MainWindow) -> None:
@@ -278,7 +278,7 @@ def _view_menu(window: MainWindow) -> None:
     menu.addAction(_action(window, "follow", "F&ollow Playback", None, ("F",),
                            "keep the playback cursor in view", checkable=True))
     menu.addSeparator()
-    why = _action(window, "why", "&Why This Note?", window.explain_note, ("W",),
+    why = _action(window, "why", "&Why This Note?", window.controller.jobs.explain_note, ("W",),
                   WHY_TIP, context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
     window.spectrogram.addAction(why)
     menu.addAction(why)
@@ -295,7 +295,8 @@ def _play_menu(window: MainWindow) -> None:
     menu.addAction(_action(window, "clear_loop", "&Clear Loop",
                            lambda: window.spectrogram.set_loop(0.0, 0.0), ("Shift+L",)))
     menu.addSeparator()
-    menu.addAction(_action(window, "transcribe", "&Transcribe", window.transcribe, ("Ctrl+T",)))
+    menu.addAction(_action(window, "transcribe", "&Transcribe", window.controller.jobs.transcribe,
+                           ("Ctrl+T",)))
     menu.addAction(_action(window, "reread", "Transcribe &Again", partial(_reread, window),
                            ("Ctrl+Shift+T",), "transcribe the marked region (or the selected "
                            "notes' box) again, keeping the notes you added, moved, resized or "

@@ -12,8 +12,9 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Signal
 
 from clef_app.gui.document import Document
-from clef_app.gui.transcribe import find_model
-from clef_app.gui.workers import GeneratorWorker
+from clef_app.gui.model_choice import find_model
+from clef_app.gui.transcribe import model_job_unavailable
+from clef_app.gui.workers import JobSlot
 from clef_app.notation.corrections import REREAD, Passage
 from clef_app.notation.events import NoteEvent
 
@@ -32,7 +33,7 @@ def passage_of(region: tuple[float, float] | None, selected: list[NoteEvent]
 
 
 class Rereading(QObject):
-    """Runs one re-read at a time for a document."""
+    """Runs one re-read at a time for a document (owned by `gui.model_jobs`)."""
 
     started = Signal()
     finished = Signal(str)  # summary ("" when cancelled or nothing changed)
@@ -41,23 +42,24 @@ class Rereading(QObject):
     def __init__(self, document: Document, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.doc = document
-        self.worker: GeneratorWorker | None = None
+        self.job = JobSlot("reread", self)
+        self.job.partial.connect(self._done)
+        self.job.cancelled.connect(lambda: self.finished.emit(""))
+        self.job.failed.connect(self.failed)
         self._state: tuple[int, int] = (0, 0)  # the undo stack when it began
 
     @property
     def running(self) -> bool:
-        return self.worker is not None
+        return self.job.running
 
     def start(self, passage: Passage) -> str:
         """Begin; returns "" or why it cannot start."""
-        path, why = find_model()
-        if path is None:
+        why = model_job_unavailable(self.doc)
+        if why:
             return why
-        doc = self.doc
-        if doc.samples is None:
-            return "open a recording first"
         if self.running:
             return "a re-read is already running"
+        doc, (path, _) = self.doc, find_model()
         samples, rate, notes = doc.samples, doc.sample_rate, doc.sorted_notes()
         fixes = doc.corrections()
 
@@ -73,17 +75,12 @@ class Rereading(QObject):
 
         stack = doc.undo_stack
         self._state = (stack.index(), stack.count())
-        worker = GeneratorWorker(job, name="reread")
-        worker.partial.connect(self._done)
-        worker.finished.connect(self._ended)
-        worker.failed.connect(self._failed)
-        self.worker = worker.start()
+        self.job.start(job)
         self.started.emit()
         return ""
 
     def cancel(self) -> None:
-        if self.worker is not None:
-            self.worker.cancel()
+        self.job.cancel()
 
     def _done(self, result) -> None:
         stack = self.doc.undo_stack
@@ -95,13 +92,3 @@ class Rereading(QObject):
         self.finished.emit(f"Transcribe again: {len(result.locked)} of your notes kept, "
                            f"{len(result.removed)} notes replaced by {len(result.added)} "
                            "(Ctrl+Z undoes it)")
-
-    def _ended(self, _result) -> None:
-        cancelled = self.worker is not None and self.worker.is_cancelled()
-        self.worker = None
-        if cancelled:
-            self.finished.emit("")
-
-    def _failed(self, message: str) -> None:
-        self.worker = None
-        self.failed.emit(message)

@@ -21,20 +21,22 @@ from PySide6.QtCore import QObject, Signal
 
 from clef_app.gui.document import Document
 from clef_app.gui.model_choice import find_model
-from clef_app.gui.workers import GeneratorWorker, pause_collector, resume_collector
+from clef_app.gui.workers import JobSlot
 from clef_app.model.progress import TranscriptionProgress
 from clef_app.notation.events import NoteEvent
 
-__all__ = ["Transcription", "find_model"]  # find_model: the active model (gui.model_choice)
+__all__ = ["Transcription", "find_model", "model_job_unavailable"]  # find_model: gui.model_choice
 
 
 class Transcription(QObject):
-    """Runs one transcription at a time for a document.
+    """Runs one transcription at a time for a document (owned by `gui.model_jobs`).
 
     Signals:
+        started(): a run began.
         progress(float): share of the recording read, 0..1 (each batch of segments).
         found(list): every NoteEvent found so far (not in the document yet).
         finished(str): a summary; "" when cancelled (`partial` then holds what was found).
+        failed(str): a one-line reason; the document is as it was.
     """
 
     started = Signal()
@@ -48,7 +50,14 @@ class Transcription(QObject):
     def __init__(self, document: Document, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.doc = document
-        self.worker: GeneratorWorker | None = None
+        # a full collection of its growing heap froze the window 0.3 s: paused while it runs
+        self.job = JobSlot("transcribe", self, progress_of=lambda step: step.fraction,
+                           pause_gc=True)
+        self.job.partial.connect(self._partial)
+        self.job.progress.connect(self._progress)
+        self.job.finished.connect(self._finished)
+        self.job.cancelled.connect(self._cancelled)
+        self.job.failed.connect(self.failed)
         self.notes: list[NoteEvent] = []  # found by the running (or last) transcription
         self.done_seconds = 0.0  # s of the recording read so far
         self.partial: tuple[list[NoteEvent], float] | None = None  # a cancelled run's notes
@@ -58,21 +67,17 @@ class Transcription(QObject):
 
     @property
     def running(self) -> bool:
-        return self.worker is not None
+        return self.job.running
 
     def start(self) -> str:
         """Begin; returns "" or why it cannot start."""
-        path, why = find_model()
-        if path is None:
+        why = model_job_unavailable(self.doc)
+        if why:
             return why
-        samples, rate = self.doc.samples, self.doc.sample_rate
-        if samples is None:
-            return "open a recording first"
-        if self.doc.loading:
-            return "the recording is still loading"
         if self.running:
             return "a transcription is already running"
-
+        path, _ = find_model()
+        samples, rate = self.doc.samples, self.doc.sample_rate
         batch = {} if self.batch_size is None else {"batch_size": self.batch_size}
 
         def job(cancelled):
@@ -82,20 +87,12 @@ class Transcription(QObject):
 
         self.notes, self.done_seconds, self.partial = [], 0.0, None
         self._started_at, self._fraction = time.monotonic(), 0.0
-        worker = GeneratorWorker(job, progress_of=lambda step: step.fraction,
-                                 name="transcribe")
-        worker.partial.connect(self._partial)
-        worker.progress.connect(self._progress)
-        worker.finished.connect(self._finished)
-        worker.failed.connect(self._failed)
-        pause_collector()  # a full collection of its growing heap froze the window 0.3 s
-        self.worker = worker.start()
+        self.job.start(job)
         self.started.emit()
         return ""
 
     def cancel(self) -> None:
-        if self.worker is not None:
-            self.worker.cancel()
+        self.job.cancel()
 
     def remaining(self) -> float | None:
         """s still to go, extrapolated from the rate so far (None before the first batch)."""
@@ -114,20 +111,12 @@ class Transcription(QObject):
         self.found.emit(self.notes)
 
     def _finished(self, _result) -> None:
-        cancelled = self.worker is not None and self.worker.is_cancelled()
-        self.worker = None
-        resume_collector()
-        if cancelled:
-            self.partial = (list(self.notes), self.done_seconds) if self.notes else None
-            self.finished.emit("")
-            return
         self.doc.replace_notes("Transcribe", self.doc.sorted_notes(), self.notes)
         self.finished.emit(f"transcribed {len(self.notes)} notes")
 
-    def _failed(self, message: str) -> None:
-        self.worker = None
-        resume_collector()
-        self.failed.emit(message)
+    def _cancelled(self) -> None:
+        self.partial = (list(self.notes), self.done_seconds) if self.notes else None
+        self.finished.emit("")
 
     def use_partial(self) -> int:
         """Put a cancelled run's notes in the document in place of the notes up to where
@@ -142,3 +131,16 @@ class Transcription(QObject):
 
     def _forget_partial(self) -> None:
         self.partial = None
+
+
+def model_job_unavailable(doc: Document) -> str:
+    """"" when the model can read the document's recording now, else why not (the
+    Transcribe, Transcribe Again and "Why this note?" actions ask it first)."""
+    path, why = find_model()
+    if path is None:
+        return why
+    if doc.samples is None:
+        return "open a recording first"
+    if doc.loading:
+        return "the recording is still loading"
+    return ""

@@ -22,9 +22,10 @@ from clef_app.audio.features import pitch_to_row
 from clef_app.audio.logfreq import N_ROWS, row_pitch
 from clef_app.config import FRAMES_PER_SECOND, N_MELS, SAMPLE_RATE
 from clef_app.gui.document import Document
+from clef_app.gui.model_choice import find_model
 from clef_app.gui.spectrogram_view import ROW_RANGE
-from clef_app.gui.transcribe import find_model
-from clef_app.gui.workers import GeneratorWorker
+from clef_app.gui.transcribe import model_job_unavailable
+from clef_app.gui.workers import JobSlot
 
 GREEN = (70, 235, 110)  # RGB of the map; its alpha follows the weight
 MAX_ALPHA = 215  # of 255: the strongest patch still lets the spectrogram through
@@ -111,18 +112,31 @@ class WhyOverlay:
 
 
 class WhyThisNote(QObject):
-    """Explains the one selected note on a worker; the map goes when the selection changes."""
+    """Explains the one selected note on a worker (owned by `gui.model_jobs`); the map goes
+    when the selection changes. The window draws what `explained` gives on a `WhyOverlay`.
+
+    Signals:
+        started(): a note is being worked out.
+        explained(object, float, float, str): the (rows, cols) map, its segment's start and
+            end (s) and its legend.
+        cleared(): the map is no longer wanted (another selection, an edit, a recording).
+        finished(str): a status line ("" when the result was no longer wanted).
+        failed(str): a one-line reason.
+    """
 
     started = Signal()
-    finished = Signal(str)  # a status line ("" when the result was no longer wanted)
+    explained = Signal(object, float, float, str)
+    cleared = Signal()
+    finished = Signal(str)
     failed = Signal(str)
 
-    def __init__(self, document: Document, overlay: WhyOverlay,
-                 parent: QObject | None = None) -> None:
+    def __init__(self, document: Document, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.doc = document
-        self.overlay = overlay
-        self.worker: GeneratorWorker | None = None
+        self.job = JobSlot("why", self)
+        self.job.finished.connect(self._done)
+        self.job.cancelled.connect(lambda: self.finished.emit(""))
+        self.job.failed.connect(self._failed)
         self.note = None  # the NoteEvent asked about (or shown)
         document.selectionChanged.connect(self._selection_changed)
         document.notesChanged.connect(self._notes_changed)
@@ -130,17 +144,13 @@ class WhyThisNote(QObject):
 
     @property
     def running(self) -> bool:
-        return self.worker is not None
+        return self.job.running
 
     def unavailable(self) -> str:
         """"" when the action can run now, else why not (for the action's tooltip)."""
-        path, why = find_model()
-        if path is None:
+        why = model_job_unavailable(self.doc)
+        if why:
             return why
-        if self.doc.samples is None:
-            return "open a recording first"
-        if self.doc.loading:
-            return "the recording is still loading"
         if len(self.doc.selection) != 1:
             return "select exactly one note"
         return "already working out a note" if self.running else ""
@@ -163,44 +173,31 @@ class WhyThisNote(QObject):
 
         self.clear()
         self.note = note
-        worker = GeneratorWorker(job, name="why")
-        worker.finished.connect(lambda value, w=worker: self._done(w, value))
-        worker.failed.connect(lambda message, w=worker: self._failed(w, message))
-        self.worker = worker.start()
+        self.job.start(job)
         self.started.emit()
         return ""
 
     def clear(self) -> None:
         """Hide the map and forget any explanation still being worked out."""
-        if self.worker is not None:
-            self.worker.cancel()
-        self.worker = None
+        self.job.drop()
         self.note = None
-        self.overlay.clear()
+        self.cleared.emit()
 
-    def _done(self, worker: GeneratorWorker, value) -> None:
-        if worker is not self.worker:
-            return  # the selection moved on meanwhile
-        self.worker = None
-        if value is None:
-            self.finished.emit("")
-            return
+    def _done(self, value) -> None:
         weights, start, end, found = value
         note = self.note
         text = f"Why this note? decoder attention × patch evidence, segment {start:.2f}–{end:.2f} s"
         if not found:
             text += "\n(the model does not write this note in this segment: map of its end)"
-        self.overlay.show(weights, start, end, text)
+        self.explained.emit(weights, start, end, text)
         self.finished.emit(f"why pitch {note.pitch} at {note.onset:.2f} s: the green patches "
                            "are where the model looked" if found else
                            "the model does not write this note here; shown: where it looked "
                            "to end the segment")
 
-    def _failed(self, worker: GeneratorWorker, message: str) -> None:
-        if worker is self.worker:
-            self.worker = None
-            self.note = None
-            self.failed.emit(message)
+    def _failed(self, message: str) -> None:
+        self.note = None
+        self.failed.emit(message)
 
     def _selection_changed(self) -> None:
         if self.note is not None and self.doc.selection != {self.note.id}:

@@ -142,6 +142,80 @@ class GeneratorWorker(QObject):
         return False
 
 
+class JobSlot(QObject):
+    """One job at a time for its owner (Transcribe, Transcribe Again, "Why this note?").
+
+    `start(job)` runs it on a `GeneratorWorker` and passes its signals on; `cancel()` asks it
+    to stop (then `cancelled` comes); `drop()` also forgets it, so nothing more is reported
+    from it and another may start at once. With `pause_gc` the collector is paused while a
+    job runs (see `pause_collector`), until its thread ends, dropped or not. The app's close
+    cancels every running worker (`stop_all`).
+
+    Signals:
+        progress(float): fraction done, 0..1 (when `progress_of` gives one).
+        partial(object): each item the job yields.
+        finished(object): the job's return value; it ran to its end.
+        cancelled(): it stopped because `cancel` asked it to (its partial items stand).
+        failed(str): a one-line reason.
+    """
+
+    progress = Signal(float)
+    partial = Signal(object)
+    finished = Signal(object)
+    cancelled = Signal()
+    failed = Signal(str)
+
+    def __init__(self, name: str, parent: QObject | None = None, *,
+                 progress_of: Callable[[Any], float | None] | None = None,
+                 pause_gc: bool = False) -> None:
+        super().__init__(parent)
+        self.name = name
+        self.worker: GeneratorWorker | None = None  # the running job's, None when idle
+        self._progress_of = progress_of
+        self._pause_gc = pause_gc
+
+    @property
+    def running(self) -> bool:
+        return self.worker is not None
+
+    def start(self, job: Job) -> None:
+        """Run `job` (the caller checks `running` first: one job at a time)."""
+        assert self.worker is None, f"a {self.name} job is already running"
+        worker = GeneratorWorker(job, progress_of=self._progress_of, name=self.name)
+        worker.progress.connect(lambda f, w=worker: self._current(w) and self.progress.emit(f))
+        worker.partial.connect(lambda item, w=worker: self._current(w) and self.partial.emit(item))
+        worker.finished.connect(lambda value, w=worker: self._ended(w, value, None))
+        worker.failed.connect(lambda message, w=worker: self._ended(w, None, message))
+        if self._pause_gc:
+            pause_collector()
+        self.worker = worker.start()
+
+    def cancel(self) -> None:
+        if self.worker is not None:
+            self.worker.cancel()
+
+    def drop(self) -> None:
+        """Cancel the job and forget it: its results are no longer wanted."""
+        self.cancel()
+        self.worker = None
+
+    def _current(self, worker: GeneratorWorker) -> bool:
+        return worker is self.worker
+
+    def _ended(self, worker: GeneratorWorker, value: Any, failure: str | None) -> None:
+        if self._pause_gc:
+            resume_collector()
+        if worker is not self.worker:
+            return  # dropped: nobody waits for it
+        self.worker = None
+        if failure is not None:
+            self.failed.emit(failure)
+        elif worker.is_cancelled():
+            self.cancelled.emit()
+        else:
+            self.finished.emit(value)
+
+
 _PAUSES = [0, True]  # long jobs holding the collector paused; whether it was enabled before
 
 

@@ -16,8 +16,8 @@ from tests.audio.test_bad_audio import UNUSABLE
 @pytest.fixture
 def errors(window, monkeypatch):
     shown: list[tuple[str, str]] = []
-    for owner in (window, window.controller):  # transcription errors, file errors
-        monkeypatch.setattr(owner, "show_error", lambda title, text: shown.append((title, text)))
+    monkeypatch.setattr(window.controller, "show_error",  # the model's and files' errors
+                        lambda title, text: shown.append((title, text)))
     window.document.replace_notes("Edit", [], [])  # (empty: dropped)
     first = window.document.sorted_notes()[0]
     window.document.replace_notes("Move Note", [first], [first.moved(0.01, 1)])
@@ -111,11 +111,11 @@ def test_bad_model_fails_transcription_with_a_message(window, errors, tmp_path, 
             "config": ModelConfig().to_dict()}
     model.with_suffix(".json").write_text(json.dumps(meta))
     monkeypatch.setenv("CLEF_MODEL", str(model))
-    window._update_transcribe_action()
+    window.update_model_actions()
     before = _snapshot(window.document)
-    window.transcribe()
+    window.jobs.transcribe()
     qtbot.waitUntil(lambda: bool(errors), timeout=60_000)
     assert errors[0][0] == "Transcription failed", errors
     assert "clef.safetensors" in errors[0][1] and "pickle" in errors[0][1], errors
-    qtbot.waitUntil(lambda: not window.transcription.running, timeout=10_000)
+    qtbot.waitUntil(lambda: not window.jobs.transcription.running, timeout=10_000)
     assert _snapshot(window.document) == before

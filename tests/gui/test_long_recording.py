@@ -39,7 +39,7 @@ def test_a_long_recording_opens_before_it_is_decoded_and_fills_in(window, long_r
         assert doc.loading and doc.duration == pytest.approx(SECONDS)  # from the header
         assert not window.named_actions["transcribe"].isEnabled()
         assert "still loading" in window.named_actions["transcribe"].toolTip()
-        assert window.transcription.start() == "the recording is still loading"
+        assert window.jobs.transcription.start() == "the recording is still loading"
     if view.image.computing:
         assert view.computing.isVisibleTo(window)
         assert view.computing.text().startswith("computing the spectrogram")

@@ -70,31 +70,32 @@ def test_transcribe_is_disabled_and_says_why_without_a_checkpoint(window, monkey
     import clef_app.model.location as location
 
     monkeypatch.setattr(location, "find_checkpoint", lambda: None)
-    window._update_transcribe_action()
+    window.update_model_actions()
     action = window.named_actions["transcribe"]
     assert not action.isEnabled()
     assert "no trained model installed: models/clef.safetensors missing" in action.toolTip()
     before = dict(window.document.notes)
     QTest.keyClick(window.spectrogram.graphics.viewport(), Qt.Key.Key_T,
                    Qt.KeyboardModifier.ControlModifier)
-    assert window.document.notes == before and not window.transcription.running
+    assert window.document.notes == before and not window.jobs.transcription.running
 
 
 def test_transcribe_runs_on_a_worker_and_is_one_undo_step(window, tiny_checkpoint, qtbot):
-    window._update_transcribe_action()
+    window.update_model_actions()
     action = window.named_actions["transcribe"]
     assert action.isEnabled()
     doc = window.document
     old = dict(doc.notes)
     steps = []
-    window.transcription.progress.connect(steps.append)
-    with qtbot.waitSignal(window.transcription.finished, timeout=120_000) as done:
+    window.jobs.transcription.progress.connect(steps.append)
+    with qtbot.waitSignal(window.jobs.transcription.finished, timeout=120_000) as done:
         action.trigger()
-        assert window.progress.isVisibleTo(window) and window.cancel_button.isVisibleTo(window)
+        corner = window.transcribing
+        assert corner.progress.isVisibleTo(window) and corner.cancel_button.isVisibleTo(window)
         assert not action.isEnabled()
     assert done.args[0].startswith("transcribed")
     assert steps and steps[-1] == pytest.approx(1.0)
-    assert not window.progress.isVisibleTo(window)
+    assert not window.transcribing.progress.isVisibleTo(window)
     if doc.notes != old:  # the random model may or may not write notes
         assert doc.undo_stack.undoText() == "Transcribe" and doc.undo_stack.count() == 1
         doc.undo_stack.undo()

@@ -47,7 +47,7 @@ def test_transcribe_again_keeps_the_fixes_in_one_undo_step(qtbot, tmp_path, monk
     before = dict(doc.notes)
     steps = doc.undo_stack.count()
     win.spectrogram.set_loop(1.0, 4.0)
-    with qtbot.waitSignal(win.controller.rereading.finished, timeout=120_000):
+    with qtbot.waitSignal(win.controller.jobs.rereading.finished, timeout=120_000):
         win.named_actions["reread"].trigger()
 
     assert doc.undo_stack.count() == steps + 1 and doc.undo_stack.undoText() == REREAD

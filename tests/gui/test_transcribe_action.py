@@ -35,7 +35,7 @@ def run(qtbot, doc: Document) -> list:
     job = Transcription(doc)
     assert job.start() == ""
     steps = []
-    job.worker.partial.connect(steps.append)
+    job.job.partial.connect(steps.append)
     with qtbot.waitSignal(job.finished, timeout=120_000):
         pass
     return steps

@@ -41,7 +41,7 @@ class Heartbeat:
 
 def test_the_window_never_stalls_while_the_shipped_model_transcribes(window, shipped_model,
                                                                      qtbot):
-    doc, view, job = window.document, window.spectrogram, window.transcription
+    doc, view, job = window.document, window.spectrogram, window.jobs.transcription
     found = []
     job.found.connect(lambda notes: found.append(len(notes)))
     beat = Heartbeat()
@@ -61,17 +61,17 @@ def test_the_window_never_stalls_while_the_shipped_model_transcribes(window, shi
 
 def test_progress_every_batch_with_the_time_left_and_notes_shown_before_the_end(
         window, tiny_checkpoint, qtbot):
-    doc, job = window.document, window.transcription
+    doc, job = window.document, window.jobs.transcription
     job.batch_size = 1  # one 2.56-s window per batch: two batches for the 3.2-s recording
     before = dict(doc.notes)
     reports, shown = [], []
-    job.progress.connect(lambda f: reports.append((f, window.progress.format())))
+    job.progress.connect(lambda f: reports.append((f, window.transcribing.progress.format())))
     job.found.connect(lambda notes: shown.append(dict(doc.notes) == before))
     collecting = []
     job.found.connect(lambda notes: collecting.append(gc.isenabled()))
     assert gc.isenabled()
     with qtbot.waitSignal(job.finished, timeout=120_000):
-        window.transcribe()
+        window.jobs.transcribe()
     # no full garbage collection (0.3 s holding the GIL) while the model runs; after it, again
     assert collecting and not any(collecting) and gc.isenabled()
     fractions = [f for f, _ in reports]
@@ -82,7 +82,7 @@ def test_progress_every_batch_with_the_time_left_and_notes_shown_before_the_end(
 
 def test_cancel_acts_within_a_second_keeps_the_notes_and_offers_the_partial_result(
         window, shipped_model, qtbot):
-    doc, job = window.document, window.transcription
+    doc, job = window.document, window.jobs.transcription
     job.batch_size = 1  # a report after every segment
     before = dict(doc.notes)
     took = []
@@ -94,12 +94,12 @@ def test_cancel_acts_within_a_second_keeps_the_notes_and_offers_the_partial_resu
 
     job.found.connect(cancel_once)
     with qtbot.waitSignal(job.finished, timeout=300_000) as done:
-        window.transcribe()
+        window.jobs.transcribe()
     assert took, "no notes before the end"
     assert time.perf_counter() - took[0] <= CANCEL_S
     assert done.args[0] == "" and doc.notes == before  # the previous notes stand
     assert "your notes are as they were" in window.statusBar().currentMessage()
-    button = window.use_partial_button
+    button = window.transcribing.use_partial_button
     assert button.isVisibleTo(window) and button.text().startswith("Use the ")
     partial, until = job.partial
     button.click()

@@ -52,7 +52,7 @@ def test_why_is_disabled_without_a_model_and_says_why(window, monkeypatch):
 def test_why_needs_exactly_one_selected_note(window, tiny_checkpoint):
     view, doc, action = window.spectrogram, window.document, window.named_actions["why"]
     c4, e4 = _note(doc, 60), _note(doc, 64)
-    window._update_why_action()
+    window.update_model_actions()
     assert not action.isEnabled() and "select exactly one note" in action.toolTip()
     click(view, at(view, (c4.onset + c4.offset) / 2, 60))
     assert action.isEnabled()
@@ -62,7 +62,7 @@ def test_why_needs_exactly_one_selected_note(window, tiny_checkpoint):
 
 def test_right_click_why_draws_the_map_over_the_notes_segment_and_esc_removes_it(
         window, tiny_checkpoint, qtbot):
-    view, doc, overlay = window.spectrogram, window.document, window.why.overlay
+    view, doc, overlay = window.spectrogram, window.document, window.why_overlay
     g5 = _note(doc, 79)
     QTest.mouseClick(view.graphics.viewport(), Qt.MouseButton.RightButton,
                      Qt.KeyboardModifier.NoModifier, at(view, (g5.onset + g5.offset) / 2, 79))
@@ -70,7 +70,7 @@ def test_right_click_why_draws_the_map_over_the_notes_segment_and_esc_removes_it
     menu = view.note_menu
     assert menu is not None and menu.isVisible()
     assert window.named_actions["why"] in menu.actions()
-    with qtbot.waitSignal(window.why.finished, timeout=60_000) as done:
+    with qtbot.waitSignal(window.jobs.why.finished, timeout=60_000) as done:
         window.named_actions["why"].trigger()
         menu.close()
     assert done.args[0]
@@ -92,12 +92,12 @@ def test_right_click_why_draws_the_map_over_the_notes_segment_and_esc_removes_it
 
 def test_w_explains_a_note_in_a_later_segment_and_another_selection_clears_it(
         window, tiny_checkpoint, qtbot):
-    view, doc, overlay = window.spectrogram, window.document, window.why.overlay
+    view, doc, overlay = window.spectrogram, window.document, window.why_overlay
     late = view.editor.add_note(2.8, 72, 0.3)  # segment 1: 2.56-5.12 s
     assert doc.selection == {late.id}
-    with qtbot.waitSignal(window.why.finished, timeout=60_000):
+    with qtbot.waitSignal(window.jobs.why.finished, timeout=60_000):
         _key(window, Qt.Key.Key_W)
-        assert window.why.running and not window.named_actions["why"].isEnabled()
+        assert window.jobs.why.running and not window.named_actions["why"].isEnabled()
     assert overlay.span == pytest.approx((SEGMENT_S, 2 * SEGMENT_S))
     rect = _shown_rect(overlay)
     assert rect.left() == pytest.approx(SEGMENT_S - 0.5 / FRAMES_PER_SECOND)
@@ -108,13 +108,13 @@ def test_w_explains_a_note_in_a_later_segment_and_another_selection_clears_it(
 
 
 def test_a_result_for_a_note_no_longer_selected_is_dropped(window, tiny_checkpoint, qtbot):
-    doc, overlay = window.document, window.why.overlay
+    doc, overlay = window.document, window.why_overlay
     doc.set_selection({_note(doc, 64).id})
-    window.explain_note()
-    worker = window.why.worker
+    window.jobs.explain_note()
+    worker = window.jobs.why.job.worker
     assert worker is not None
     doc.set_selection(())  # the user moves on before the map arrives
-    assert not window.why.running
+    assert not window.jobs.why.running
     qtbot.waitUntil(lambda: worker.done, timeout=60_000)
     qtbot.wait(50)
     assert not overlay.visible
