@@ -40,23 +40,23 @@ def run(args: argparse.Namespace) -> int:
             f"--time {args.time} is outside the recording (0-{audio.duration:.1f} s)")
     ex = t.explain(audio.samples, audio.sample_rate, args.time, args.pitch)
     plot(t.at_model_rate(audio.samples, audio.sample_rate), t.fe, ex, args)
-    print(f"{'found' if ex.found else 'NOT decoded in this segment:'} pitch {args.pitch} near "
-          f"{args.time:.2f} s -> {args.output}")
+    print(f"pitch {args.pitch} at {args.time:.2f} s: {ex.summary()} (window "
+          f"{ex.start:.2f}-{ex.end:.2f} s) -> {args.output}")
     return 0
 
 
 def plot(samples: np.ndarray, fe, ex, args: argparse.Namespace) -> None:
-    """Spectrogram of the note's segment with the attention map and the note drawn on it."""
+    """Spectrogram of the window explained (as the model read it) with the map and the note
+    drawn on it."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from clef_app.model.frontend import segment_mels
+    from clef_app.model.frontend import window_mels
 
-    seg = int(round(ex.start / fe.segment_seconds))
-    mel = segment_mels(samples, seg, 1, fe)[0].numpy()
-    extent = (ex.start, ex.start + fe.segment_seconds, -0.5, fe.n_mels - 0.5)
+    mel = window_mels(samples, [ex.first_sample], fe)[0].numpy()
+    extent = (ex.start, ex.end, -0.5, fe.n_mels - 0.5)
     fig, ax = plt.subplots(figsize=(10, 4.5), dpi=120)
     ax.imshow(mel, origin="lower", aspect="auto", cmap="magma", extent=extent)
     ax.imshow(ex.weights, origin="lower", aspect="auto", cmap="Greens", alpha=0.55, extent=extent,
@@ -66,8 +66,10 @@ def plot(samples: np.ndarray, fe, ex, args: argparse.Namespace) -> None:
     ticks = [p for p in range(24, 109, 12)]
     ax.set_yticks([float(pitch_to_row(p, fe)) for p in ticks], [f"C{p // 12 - 1}" for p in ticks])
     ax.set_xlabel("time (s)")
-    ax.set_title(f"Why this note? pitch {args.pitch} at {args.time:.2f} s: decoder attention x "
-                 "patch evidence")
+    how = ("decoder attention x patch evidence" if ex.decoded else
+           "roll head's onset evidence")
+    ax.set_title(f"Why this note? pitch {args.pitch} at {args.time:.2f} s, {ex.summary()}: "
+                 f"{how}")
     fig.tight_layout()
     png = io.BytesIO()
     fig.savefig(png, format="png")
