@@ -7,7 +7,13 @@ its own temporary settings, so the user's recent files stay as they were) and re
 - first screen: s until the spectrogram covers the opening view (`SpectrogramView.fit_opened`);
 - complete: s until the whole recording's picture is computed (and decoded);
 - longest stall: the longest gap of a 10-ms timer on the GUI thread meanwhile;
-- peak memory: the process's peak resident set (VmHWM).
+- peak memory: the process's peak resident set (VmHWM);
+- and for each mark the CPU seconds the process had used by then (all its threads): what
+  it costs, whatever else the machine is doing (the wall times are not, on a busy one).
+
+With `--transcribe` it then runs Transcribe as the user would (its menu action) and adds the
+transcription's wall time, the longest stall of the window while it ran, the notes written
+and the peak memory after it: the app's side of `clef transcribe`'s cost (issue 18).
 """
 
 from __future__ import annotations
@@ -28,10 +34,14 @@ TIMEOUT_S = 900.0  # s: give up waiting for the picture
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("audio", type=Path, help="the recording to open")
     p.add_argument("--json", type=Path, default=None, help="also write the numbers here")
+    p.add_argument("--first-screen", action="store_true",
+                   help="stop at the first screen (do not wait for the whole picture)")
+    p.add_argument("--transcribe", action="store_true",
+                   help="then transcribe it in the app and report that run's cost too")
 
 
 def run(args: argparse.Namespace) -> int:
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     if not args.audio.is_file():
         raise CommandError(f"{args.audio}: no such file")
     if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
@@ -39,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="clef-open-benchmark-") as home:
         os.environ["XDG_CONFIG_HOME"] = home
         os.environ["CLEF_RECOVERY_DIR"] = os.path.join(home, "recovery")
-        numbers = _measure(args.audio, started, home)
+        numbers = _measure(args.audio, (started, cpu_started), home, args)
     for name, value in numbers.items():
         print(f"{name:<22} {value}")
     if args.json is not None:
@@ -49,23 +59,26 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _measure(path: Path, started: float, home: str) -> dict:
+def _measure(path: Path, started: tuple[float, float], home: str,
+             args: argparse.Namespace) -> dict:
+    from clef_app.gui import app as gui_app  # first, as `clef FILE` imports it (see its note)
+
+    make_application, start = gui_app.make_application, gui_app.start
     from PySide6.QtCore import QEvent, QObject, QSettings, Qt, QTimer
 
     for fmt in (QSettings.Format.NativeFormat, QSettings.Format.IniFormat):
         QSettings.setPath(fmt, QSettings.Scope.UserScope, home)
     from clef_app.gui import preferences
-    from clef_app.gui.app import make_application, start
 
     app = make_application()
     preferences.put("session/demo_shown", True)
-    marks: dict[str, float] = {}
+    marks: dict[str, tuple[float, float]] = {}  # name -> (wall, CPU) s
     ticks: list[float] = []
 
     class FirstPaint(QObject):
         def eventFilter(self, obj, event):  # noqa: N802 - Qt's name
             if event.type() == QEvent.Type.Paint and "window painted" not in marks:
-                marks["window painted"] = time.perf_counter()
+                marks["window painted"] = _now()
             return False
 
     beat = QTimer(interval=10, timerType=Qt.TimerType.PreciseTimer)
@@ -82,21 +95,61 @@ def _measure(path: Path, started: float, home: str) -> dict:
         image = view.image
         if "first screen" not in marks and image.codes is not None and (
                 image.filled >= min(len(image.codes), shown_until * 100)):
-            marks["first screen"] = time.perf_counter()
+            marks["first screen"] = _now()
+            if args.first_screen:
+                break
         if not image.computing and not window.document.loading and image.filled:
-            marks["complete"] = time.perf_counter()
+            marks["complete"] = _now()
             break
         time.sleep(0.002)
     beat.stop()
     gaps = [b - a for a, b in zip(ticks, ticks[1:], strict=False)]
     out = {"file": str(path), "seconds of audio": round(window.document.duration, 1)}
     for name in ("window painted", "first screen", "complete"):
-        out[f"{name} (s)"] = round(marks[name] - started, 2) if name in marks else None
+        got = marks.get(name)
+        out[f"{name} (s)"] = round(got[0] - started[0], 2) if got else None
+        out[f"{name} (CPU s)"] = round(got[1] - started[1], 2) if got else None
     out["longest stall (ms)"] = round(1000 * max(gaps, default=0.0))
     out["peak memory (MB)"] = round(_peak_rss_mb())
+    if args.transcribe and "complete" in marks:
+        out.update(_transcribe(app, window))
     window.document.undo_stack.setClean()
     window.close()
     return out
+
+
+def _transcribe(app, window) -> dict:
+    """Transcribe the open recording through the menu action: wall time, longest stall of
+    a 10-ms timer meanwhile, notes written, peak memory."""
+    from PySide6.QtCore import Qt, QTimer
+
+    jobs = getattr(window, "jobs", window)  # issue 15 moves the jobs off the window
+    job = jobs.transcription
+    ended: list[str] = []
+    job.finished.connect(ended.append)
+    job.failed.connect(lambda message: ended.append("failed: " + message))
+    ticks: list[float] = []
+    beat = QTimer(interval=10, timerType=Qt.TimerType.PreciseTimer)
+    beat.timeout.connect(lambda: ticks.append(time.perf_counter()))
+    beat.start()
+    began, cpu = _now()
+    window.named_actions["transcribe"].trigger()
+    deadline = began + TIMEOUT_S * 4
+    while not ended and time.perf_counter() < deadline:
+        app.processEvents()
+        time.sleep(0.002)
+    took, cpu = time.perf_counter() - began, time.process_time() - cpu
+    beat.stop()
+    gaps = sorted((b - a for a, b in zip(ticks, ticks[1:], strict=False)), reverse=True)
+    return {"transcription": ended[0] if ended else "timed out",
+            "transcription (s)": round(took, 1), "transcription (CPU s)": round(cpu, 1),
+            "transcription stall (ms)": round(1000 * gaps[0]) if gaps else None,
+            "stalls over 100 ms": sum(g > 0.1 for g in gaps),
+            "peak memory after transcription (MB)": round(_peak_rss_mb())}
+
+
+def _now() -> tuple[float, float]:
+    return time.perf_counter(), time.process_time()
 
 
 def _peak_rss_mb() -> float:

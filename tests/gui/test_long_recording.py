@@ -68,3 +68,5 @@ def test_open_benchmark_reports_when_the_window_and_the_picture_appear(long_reco
                                                                "complete"))
     assert 0 < painted and 0 < first <= complete
     assert numbers["peak memory (MB)"] > 0 and numbers["longest stall (ms)"] >= 0
+    cpu = [numbers[f"{k} (CPU s)"] for k in ("window painted", "first screen", "complete")]
+    assert 0 < cpu[0] <= cpu[1] <= cpu[2]  # what it costs, whatever else the machine does
