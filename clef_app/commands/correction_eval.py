@@ -22,11 +22,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from clef_app.atomic import atomic_write_text
+    from clef_app.atomic import atomic_write_text, check_output
     from clef_app.model.pipeline import Pipeline
     from clef_app.training.correction_eval import simulate, summary
     from clef_app.training.evaluate import find_files, ground_truth
 
+    if args.json is not None:
+        check_output(args.json)  # before minutes of transcribing, not after
     pipeline = Pipeline.load(threads=args.threads)
     rows, minutes = [], 0.0
     for path in find_files(args.paths, args.limit):

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from clef_app.atomic import atomic_write_text
 from clef_app.errors import ClefError
 from clef_app.training.clips import ClipSpec, render_clip
 
@@ -237,7 +238,7 @@ def _done_ids(manifest: Path) -> set[str]:
         except json.JSONDecodeError:
             continue
     if len(rows) != len(lines):
-        manifest.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+        atomic_write_text(manifest, "".join(json.dumps(r) + "\n" for r in rows))
     return {r["id"] for r in rows}
 
 

@@ -7,12 +7,14 @@ choice), so a clip is the same whichever worker renders it and whatever it rende
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import soundfile as sf
 
+from clef_app.atomic import atomic_write_bytes
 from clef_app.audio.io import resample
 from clef_app.audio.synth import get_renderer
 from clef_app.config import SAMPLE_RATE
@@ -111,7 +113,9 @@ def render_clip(spec: ClipSpec, out: Path, piece: Piece | None) -> dict:
     info.update({"detune_cents": round(cents, 1), "performance": perf.params})
     folder = out / "clips" / spec.split
     folder.mkdir(parents=True, exist_ok=True)
-    sf.write(str(folder / f"{spec.id}.flac"), audio, SAMPLE_RATE, subtype="PCM_16")
+    flac = io.BytesIO()
+    sf.write(flac, audio, SAMPLE_RATE, format="FLAC", subtype="PCM_16")
+    atomic_write_bytes(folder / f"{spec.id}.flac", flac.getvalue())
     write_notes_tsv(perf.labels, folder / f"{spec.id}.notes.tsv")
     return {
         "id": spec.id,

@@ -18,8 +18,9 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file, save
 
+from clef_app.atomic import atomic_write_bytes
 from clef_app.config import ModelConfig
 from clef_app.model.checkpoint import load_state, read_config, save_checkpoint
 from clef_app.model.clef_model import ClefModel
@@ -214,9 +215,7 @@ def save_optimizer(opt: torch.optim.Optimizer, path: Path) -> None:
     for i, state in opt.state_dict()["state"].items():
         for name, value in state.items():
             tensors[f"{i}.{name}"] = torch.as_tensor(value).contiguous()
-    tmp = path.with_name(path.name + ".tmp")
-    save_file(tensors, str(tmp))
-    os.replace(tmp, path)
+    atomic_write_bytes(path, save(tensors))
 
 
 def load_optimizer(opt: torch.optim.Optimizer, path: Path) -> None:
