@@ -20,12 +20,14 @@ from __future__ import annotations
 import tempfile
 import threading
 import time
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 
 from clef_app.audio.live import LiveSession, LiveTranscription
 from clef_app.audio.live_latency import ShownLog, format_shown
+from clef_app.audio.live_transcription import LIVE_TORCH_THREADS
 from clef_app.audio.ringbuffer import RingBuffer
 
 TARGET_SECONDS = 1.5  # s: issue 5's latency target on this CPU
@@ -93,7 +95,7 @@ def load_stream_factory(path: str | None):
         pipeline = Pipeline.from_model(random_init_model())
         name = (f"random-init, {RANDOM_INIT_TOKENS} tokens per segment "
                 "(no trained checkpoint installed)")
-    return pipeline.stream, name
+    return partial(pipeline.stream, threads=LIVE_TORCH_THREADS), name
 
 
 def random_init_model(max_tokens: int = RANDOM_INIT_TOKENS):

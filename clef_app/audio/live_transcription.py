@@ -40,7 +40,10 @@ PEEK_LOAD = 0.5  # a window decode may take at most this share of the time betwe
 PROVISIONAL_MIN = 0.25  # s: a stream shorter than this is not peeked at
 PROVISIONAL_MARGIN = 0.05  # s: notes starting this close to the newest sample are unreliable
 SAME_NOTE = 0.06  # s: a final note within this of a provisional onset is the same note
-LIVE_TORCH_THREADS = 1  # intra-op threads while decoding live (see set_torch_threads)
+# torch intra-op threads of the thread decoding live, that thread's alone (`Pipeline.stream`):
+# decodes run one segment at a time, and on a busy 2-core CPU they were 20-50x slower with
+# two threads than with one (measured: 0.35 s vs 7-17 s for 160 tokens)
+LIVE_TORCH_THREADS = 1
 
 
 @dataclass
@@ -91,19 +94,6 @@ def _stats(name: str, values: list[float]) -> dict[str, float]:
             f"{name}_p95": float(np.percentile(v, 95)), f"{name}_max": float(v.max())}
 
 
-def set_torch_threads(n: int) -> int:
-    """Set torch's intra-op threads (process-wide); returns the previous count.
-
-    Live decodes run one segment at a time: on a busy 2-core CPU they were 20-50x slower
-    with two threads than with one (measured: 0.35 s vs 7-17 s for 160 tokens).
-    """
-    import torch
-
-    previous = torch.get_num_threads()
-    torch.set_num_threads(n)
-    return previous
-
-
 def transcription_unavailable() -> str:
     """Why live transcription cannot run ("" when a trained model is installed)."""
     try:
@@ -135,12 +125,13 @@ class ModelStream(Protocol):
 
 def checkpoint_stream_factory(path: str | Path | None = None) -> Callable[[], ModelStream]:
     """A function returning a fresh stream on the installed model's pipeline, which is
-    loaded on the first call and shared after (every take, Transcribe, "Why this note?")."""
+    loaded on the first call and shared after (every take, Transcribe, "Why this note?");
+    the thread decoding it has `LIVE_TORCH_THREADS` threads, the rest of the app its own."""
 
     def make() -> ModelStream:
         from clef_app.model.pipeline import Pipeline
 
-        return Pipeline.load(path, device="cpu").stream()
+        return Pipeline.load(path, device="cpu").stream(threads=LIVE_TORCH_THREADS)
 
     return make
 
@@ -165,7 +156,6 @@ class LiveTranscription:
                  ) -> None:
         self._factory = stream_factory
         self._stream: ModelStream | None = None
-        self._threads_before = 0  # torch's thread count before this take (0: untouched)
         self.input_rate = input_rate
         self.clock = clock
         self.provisional = provisional
@@ -227,15 +217,10 @@ class LiveTranscription:
         stream = self._ensure_stream()
         stream.push(self._resample(None))
         self._sounding = []
-        notes = list(stream.finish())
-        if self._threads_before:  # the take is over: give batch transcription its threads back
-            set_torch_threads(self._threads_before)
-            self._threads_before = 0
-        return notes
+        return list(stream.finish())
 
     def _ensure_stream(self) -> ModelStream:
         if self._stream is None:
-            self._threads_before = set_torch_threads(LIVE_TORCH_THREADS)
             self._stream = self._factory()
             self._resampler = StreamResampler(self.input_rate, self._stream.sample_rate)
         return self._stream

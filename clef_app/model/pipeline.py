@@ -202,10 +202,20 @@ class Pipeline:
         with self.lock:
             return self._t.pass_notes(self.at_model_rate(samples, sample_rate))
 
-    def stream(self, time_offset: float = 0.0) -> StreamTranscriber:
+    def stream(self, time_offset: float = 0.0, *, threads: int = 0) -> StreamTranscriber:
         """Live transcription on this pipeline's loaded model (audio at the model's rate:
-        `sample_rate`). The caller runs it on one thread."""
-        return StreamTranscriber(self._t, time_offset)
+        `sample_rate`). The caller runs it on one thread.
+
+        Args:
+            threads: torch intra-op threads for the thread that decodes the stream (0: as it
+                has them); set for that thread alone at its first decode and given back when
+                the stream finishes (`threads_here`), so the rest of the process keeps its
+                count.
+        """
+        if not threads:
+            return StreamTranscriber(self._t, time_offset)
+        return _OwnThreadsStream(self._t, time_offset, threads)
+
 
     def explain(self, samples: np.ndarray, sample_rate: int, onset: float, pitch: int
                 ) -> Explanation:
@@ -215,6 +225,68 @@ class Pipeline:
         samples = self.at_model_rate(samples, sample_rate)
         with self.lock:
             return explain_note(self._t, samples, onset, pitch)
+
+
+class _OwnThreadsStream(StreamTranscriber):
+    """A stream whose decoding thread has its own torch thread count while it runs."""
+
+    def __init__(self, transcriber: Transcriber, time_offset: float, threads: int) -> None:
+        super().__init__(transcriber, time_offset)
+        self._threads = threads
+        self._give_back: Callable[[], None] | None = None
+
+    def _own(self) -> None:
+        if self._give_back is None:
+            self._give_back = threads_here(self._threads)
+
+    def push(self, samples: np.ndarray) -> list[NoteEvent]:
+        self._own()
+        return super().push(samples)
+
+    def peek(self, context: float | None = None) -> list[NoteEvent]:
+        self._own()
+        return super().peek(context)
+
+    def finish(self) -> list[NoteEvent]:
+        self._own()
+        try:
+            return super().finish()
+        finally:
+            give_back, self._give_back = self._give_back, None
+            give_back()
+
+
+def threads_here(n: int) -> Callable[[], None]:
+    """Give the calling thread `n` torch intra-op threads, leaving every other thread's
+    count as it was; returns the function that gives this thread its own count back.
+
+    `torch.set_num_threads` sets the calling thread's OpenMP and MKL counts and also the
+    process's count, which each thread started later takes at its first parallel operation
+    (measured: after a live take had set one thread, the app's next Transcribe, on a new
+    worker thread, ran on one). So the process's count is put back from a short-lived
+    helper thread; this thread keeps `n`.
+    """
+    import torch
+
+    mine = torch.get_num_threads()
+    process = _on_new_thread(torch.get_num_threads)  # what a new thread starts with
+    torch.set_num_threads(n)
+    _on_new_thread(torch.set_num_threads, process)
+
+    def give_back() -> None:
+        torch.set_num_threads(mine)
+        _on_new_thread(torch.set_num_threads, process)
+
+    return give_back
+
+
+def _on_new_thread(fn: Callable, *args):
+    """fn(*args) on a thread of its own, waited for; its result."""
+    out: list = []
+    helper = threading.Thread(target=lambda: out.append(fn(*args)), name="clef-torch-threads")
+    helper.start()
+    helper.join()
+    return out[0]
 
 
 def _load(path: str | Path | None, device: str) -> _Loaded:

@@ -1,6 +1,7 @@
 """The live path on real buffers: recorder, live spectrogram, session, transcription, benchmark."""
 
 import argparse
+from functools import partial
 
 import numpy as np
 import pytest
@@ -14,7 +15,7 @@ from clef_app.audio.live_benchmark import (
     format_result,
     onset_latency_stats,
 )
-from clef_app.audio.live_transcription import LiveTranscription
+from clef_app.audio.live_transcription import LIVE_TORCH_THREADS, LiveTranscription
 from clef_app.notation.events import NoteEvent
 
 
@@ -166,7 +167,11 @@ def test_threaded_transcription_publishes_notes(tiny_transcriber):
 
 
 def test_benchmark_measures_latency_through_the_same_path(tiny_transcriber):
-    result = benchmark_simulated(noise(), 16_000, tiny_transcriber.stream, 512)
+    from clef_app.model.pipeline import Pipeline
+
+    # as `clef live-benchmark` and a take in the app: the decoding thread has one torch thread
+    stream = partial(Pipeline(tiny_transcriber).stream, threads=LIVE_TORCH_THREADS)
+    result = benchmark_simulated(noise(), 16_000, stream, 512)
     result["onsets"] = onset_latency_stats(result.pop("log"), None, 6.0)
     assert result.pop("shown_log").start > 0
     o = result["onsets"]

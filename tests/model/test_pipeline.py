@@ -3,13 +3,18 @@ and device, options fixed at load, any input rate, typed progress, cancellation 
 batch, and the same loaded model for Transcribe, "Why this note?" and live input."""
 
 import os
+import threading
 
 import numpy as np
 import pytest
 import torch
 
 from clef_app.audio.io import resample
-from clef_app.audio.live_transcription import checkpoint_stream_factory
+from clef_app.audio.live_transcription import (
+    LIVE_TORCH_THREADS,
+    LiveTranscription,
+    checkpoint_stream_factory,
+)
 from clef_app.config import ModelConfig
 from clef_app.model.checkpoint import save_checkpoint
 from clef_app.model.clef_model import ClefModel
@@ -99,3 +104,43 @@ def test_transcribe_explain_and_live_share_the_loaded_model(checkpoint, monkeypa
 def test_a_missing_checkpoint_is_a_model_error(tmp_path):
     with pytest.raises(ModelError, match="gone.safetensors"):
         Pipeline.load(tmp_path / "gone.safetensors")
+
+
+def _on_new_thread(fn):
+    out = []
+    helper = threading.Thread(target=lambda: out.append(fn()))
+    helper.start()
+    helper.join()
+    return out[0]
+
+
+def test_a_live_take_has_one_torch_thread_and_the_rest_of_the_app_keeps_its_own(checkpoint):
+    """torch.set_num_threads is process-wide: a take that set it left the app's next
+    Transcribe (a new worker thread) on one thread. Now only the take's thread has one."""
+    saved = torch.get_num_threads()
+    torch.set_num_threads(2)  # the app's count (a new thread's too), whatever this machine's
+    try:
+        seen = []
+        make = checkpoint_stream_factory(checkpoint)
+
+        def stream():
+            s = make()
+            push = s.push
+
+            def watched(samples):  # on the take's thread, after each decode
+                notes = push(samples)
+                seen.append((torch.get_num_threads(), _on_new_thread(torch.get_num_threads)))
+                return notes
+            s.push = watched
+            return s
+
+        take = LiveTranscription(stream, 16_000)
+        take.start()
+        for block in np.split(noise(3.0), 6):
+            take.feed(block)
+        take.finish()
+        assert take.wait(120) and not take.error
+        assert seen and set(seen) == {(LIVE_TORCH_THREADS, 2)}  # the take's; a new thread's
+        assert torch.get_num_threads() == 2 and _on_new_thread(torch.get_num_threads) == 2
+    finally:
+        torch.set_num_threads(saved)
