@@ -38,16 +38,28 @@ class PieceFacts:
 
 # The time signatures and note values of the printed scores (standard editions). Trills
 # and turns the performances play out are not written notes: a piece with them is
-# marked None for short notes.
+# marked None for short notes. Checked (issue 17) against: ASAP's score annotations
+# (github.com/fosfrancesco/asap-dataset, midi_score_annotations.txt: "db,4/4" and the
+# like) for chpn-e01 (Chopin/Etudes_op_10/1), liz_et_trans5 (Liszt/Transcendental_
+# Etudes/5), mz_331_3 (Mozart/Piano_Sonatas/11-3), pathetique_3 (Beethoven/Piano_
+# Sonatas/8-3) and schub_d760_3 (Schubert/Wanderer_fantasie: three beats a bar up to
+# the fourth part's 4/4); PTNA's piano encyclopedia and teachers' notes for Troika
+# ("the rhythm of 4/4") and Kinderszenen 11 and 12 (2/4); the ground truth's own bar
+# structure for chpn_op25_e3 (its chord pattern repeats every three beats, X Y X),
+# scn15_6 (downbeat cues three beats apart) and scn15_9 (each bar one beat divided in
+# three); deb_menu is a minuet. No entry was wrong. Left unknown: grieg_kobold (its bass
+# figure repeats every two quarters: 2/4 or 4/4), ty_maerz (duple: a chord every two
+# beats, long melody notes every four) and ty_mai (chords every three beats of about
+# 0.36 s: 3/4 or 3/8), whose exact time signature no source here confirms.
 MAPS_PIECES = {
     "chpn-e01": PieceFacts("4/4", False, False),  # Chopin op. 10/1: 16ths throughout
     "chpn_op25_e3": PieceFacts("3/4", None, None),  # Chopin op. 25/3
-    "deb_menu": PieceFacts("3/4", None, None),  # Debussy, Menuet
+    "deb_menu": PieceFacts("3/4", None, None),  # Debussy, Suite bergamasque: Menuet
     "grieg_kobold": PieceFacts(None, None, None),  # Grieg op. 71/3
     "liz_et_trans5": PieceFacts("2/4", None, None),  # Liszt, Feux follets
     "mz_331_3": PieceFacts("2/4", None, False),  # Mozart K. 331 iii (trills played out)
     "pathetique_3": PieceFacts("2/2", None, True),  # Beethoven op. 13 iii (triplets)
-    "schub_d760_3": PieceFacts("3/4", None, None),  # Schubert D. 760 iii
+    "schub_d760_3": PieceFacts("3/4", None, None),  # Schubert D. 760 iii (Presto)
     "scn15_11": PieceFacts("2/4", False, False),  # Schumann op. 15/11 Fürchtenmachen
     "scn15_12": PieceFacts("2/4", False, False),  # op. 15/12 Kind im Einschlummern
     "scn15_6": PieceFacts("3/4", False, False),  # op. 15/6 Wichtige Begebenheit

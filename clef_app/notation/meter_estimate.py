@@ -11,11 +11,13 @@ written music. Everything here happens on a grid of eighth notes laid through th
    accents are the bar's business), gather on the beats. Eighths grouped in threes that
    gather them clearly better than in twos make a compound meter (dotted-quarter beats:
    3/8, 6/8, 9/8, 12/8); in twos, a simple one (2/4, 3/4, 4/4).
-3. Beats per bar and the bar's phase by downbeat accent (beats.estimate_grouping).
-   Compound meters are 6/8 or 9/8, whichever sets its downbeats apart more surely by
-   loudness; 12/8 when the half bar of two 6/8 bars is clearly weaker than the
-   downbeat, and 3/8 when neither grouping stands out. (Those two are hypermeter: a
-   performance tells them from 6/8 only by phrasing, and often not at all.)
+3. Beats per bar and the bar's phase: simple meters by five downbeat cues
+   (notation.downbeats; on short excerpts by velocity accent alone,
+   beats.estimate_grouping). Compound meters are 6/8 or 9/8, whichever sets its
+   downbeats apart more surely by loudness; 12/8 when the half bar of two 6/8 bars is
+   clearly weaker than the downbeat, and 3/8 when neither grouping stands out. (Those
+   two are hypermeter: a performance tells them from 6/8 only by phrasing, and often
+   not at all.)
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from clef_app.notation import beats
+from clef_app.notation import beats, downbeats
 from clef_app.notation.events import NoteEvent
 from clef_app.notation.measures import Meter
 from clef_app.notation.quantize import TUPLETS, choose_subdivisions, ternary
@@ -128,7 +130,8 @@ def estimate_meter(
         group, bar_phase = compound_grouping(notes, beat_pos)
         meter = Meter.parse(COMPOUND_METERS[group])
     else:
-        group, bar_phase = beats.estimate_grouping(accents)
+        group, bar_phase = (downbeats.simple_grouping(notes, beat_pos)
+                            or beats.estimate_grouping(accents))
         meter = Meter.parse(SIMPLE_METERS[group])
     return MeterChoice(meter, level, beat_phase + k * bar_phase)
 

@@ -1,0 +1,65 @@
+"""Beats per bar of simple meters from several downbeat cues (notation.downbeats)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from clef_app.notation.downbeats import MIN_BEATS, beat_cues, simple_grouping, welch_t
+from clef_app.notation.events import NoteEvent
+
+BEAT = 0.5  # s per beat
+
+
+def piece(bar: list[tuple[list[int], float, int]], bars: int, seed: int = 0,
+          quiet_downbeats: bool = True) -> tuple[list[NoteEvent], np.ndarray]:
+    """Notes of `bars` bars of one pattern, (pitches, length in beats, velocity) per beat,
+    each bar's harmony a fifth from the last; velocities jitter so that, with
+    `quiet_downbeats`, the downbeat is no louder than the other beats (as in real
+    playing, where accents alone do not tell the bar)."""
+    rng = np.random.default_rng(seed)
+    notes, t = [], 0.3
+    for b in range(bars):
+        shift = 7 * (b % 2)
+        for pitches, length, velocity in bar:
+            for p in pitches:
+                v = 64 if quiet_downbeats else velocity
+                v = int(np.clip(v + rng.normal(0, 6), 1, 127))
+                notes.append(NoteEvent(t, t + length * BEAT * 0.9, p + shift, v))
+            t += BEAT
+    pos = (np.array([n.onset for n in notes]) - 0.3) / BEAT
+    return notes, pos
+
+
+def test_a_waltz_is_three_beats_even_without_louder_downbeats():
+    waltz = [([40, 64, 67, 72], 2.0, 80), ([55, 60], 1.0, 70), ([55, 60], 1.0, 70)]
+    notes, pos = piece(waltz, 32)
+    assert simple_grouping(notes, pos) == (3, 0)
+
+
+def test_a_march_in_two_is_2_4_not_4_4():
+    # bass and new harmony on every other beat, nothing sets beat 3 of a 4/4 bar apart
+    two = [([36, 60, 64, 67], 1.0, 80), ([67, 72], 0.5, 70)]
+    notes, pos = piece(two, 40)
+    assert simple_grouping(notes, pos) == (2, 0)
+
+
+def test_a_bar_whose_first_beat_outweighs_its_third_in_every_cue_is_4_4():
+    four = [([36, 48, 60, 64, 67, 72], 3.0, 90), ([67], 0.5, 60), ([43, 62], 1.0, 70),
+            ([65], 0.5, 60)]
+    notes, pos = piece(four, 20, quiet_downbeats=False)
+    assert simple_grouping(notes, pos) == (4, 0)
+
+
+def test_a_short_excerpt_is_left_to_the_accents():
+    two = [([36, 60, 64, 67], 1.0, 80), ([67, 72], 0.5, 70)]
+    notes, pos = piece(two, MIN_BEATS // 2 - 4)
+    assert simple_grouping(notes, pos) is None
+
+
+def test_cues_are_one_column_each_and_no_cue_decides_alone():
+    two = [([36, 60, 64, 67], 1.0, 80), ([67, 72], 0.5, 70)]
+    notes, pos = piece(two, 40)
+    cues = beat_cues(notes, pos, 82)
+    assert cues.shape == (82, 5) and np.allclose(cues.mean(axis=0), 0, atol=1e-9)
+    assert cues[0:80:2, 1].mean() > cues[1:80:2, 1].mean()  # the bass on the downbeats
+    assert welch_t(np.ones(10), np.zeros(10)) == 8.0  # a constant difference is capped
