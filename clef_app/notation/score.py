@@ -9,6 +9,7 @@ MusicXML, Verovio's MEI and its SVG, so a click in the engraving finds its note.
 from __future__ import annotations
 
 import re
+import statistics
 from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Sequence
@@ -19,7 +20,7 @@ from music21 import chord, clef, duration, instrument, layout, metadata, meter, 
 from music21 import key as m21key
 
 from clef_app.notation import keys
-from clef_app.notation.clefs import BASS, TREBLE, choose_clefs
+from clef_app.notation.clefs import BASS, TREBLE, choose_clefs, min_run_bars
 from clef_app.notation.events import NoteEvent
 from clef_app.notation.layout import LOWER, UPPER, Placed
 from clef_app.notation.layout import layout as place_notes
@@ -345,7 +346,9 @@ def _clefs(placed: list[Placed], bars: list[Bar], staff: int) -> list[str]:
         while i < len(bars) and starts[i] < p.note.end:  # tied over the bar line into bar i
             tied_in[i] = True
             i += 1
-    return choose_clefs(pitches, TREBLE if staff == UPPER else BASS, tied_in)
+    usual = statistics.median(float(b.meter.bar_quarters) for b in bars) if bars else 4.0
+    return choose_clefs(pitches, TREBLE if staff == UPPER else BASS, tied_in,
+                        min_run_bars(usual))
 
 
 def _tempo_marks(result: ScoreResult, part: stream.Part) -> None:

@@ -7,7 +7,14 @@ from pathlib import Path
 
 from music21 import clef
 
-from clef_app.notation.clefs import BASS, MIN_RUN, TREBLE, choose_clefs, ledger_lines
+from clef_app.notation.clefs import (
+    BASS,
+    MIN_RUN,
+    TREBLE,
+    choose_clefs,
+    ledger_lines,
+    min_run_bars,
+)
 from clef_app.notation.events import NoteEvent, read_notes_tsv
 from clef_app.notation.score import build_score
 
@@ -90,3 +97,13 @@ def test_no_clef_change_in_the_score_falls_inside_a_tied_note():
             first = [n for n in m.flatten().notes if n.offset == 0]
             assert not any(n.tie is not None and n.tie.type in ("stop", "continue")
                            for n in first), f"bar {m.number} opens mid-tie in a new clef"
+
+
+def test_the_hysteresis_is_a_stretch_of_music_not_a_count_of_bars():
+    assert min_run_bars(4.0) == MIN_RUN and min_run_bars(2.0) == 2 * MIN_RUN
+    # six bars of 2/4 are worth a bass clef in a 4/4 count of bars, not in 2/4's
+    bars = [[40, 43, 45, 41]] * 6 + [[74, 77]] * 10
+    assert choose_clefs(bars, TREBLE)[:6] == [BASS] * 6
+    out = choose_clefs(bars, TREBLE, min_run=min_run_bars(2.0))
+    runs = [len(list(g)) for _, g in itertools.groupby(out)]
+    assert all(r >= 8 for r in runs[:-1]), out
