@@ -69,8 +69,8 @@ class ExportJob(QObject):
         self.reused = result is not None
         notes, settings = list(notes), dict(settings)
 
-        def job(cancelled):
-            return export_steps(notes, settings, path, result, kind)
+        def job(cancelled):  # checked inside the long stages of a large score too
+            return export_steps(notes, settings, path, result, kind, cancelled)
 
         worker = self.worker = GeneratorWorker(job, progress_of=float, name="export")
         worker.progress.connect(self.progress)

@@ -32,7 +32,7 @@ from clef_app.notation import note_edits as edits
 from clef_app.notation import segments
 from clef_app.notation.events import NoteEvent
 from clef_app.notation.score import ScoreResult, build_bars, build_score_steps, note_id_of
-from clef_app.notation.steps import Steps, run_to_end, scaled
+from clef_app.notation.steps import Cancelled, Steps, run_to_end, scaled, stop_when
 
 FOLLOW_DELAY_MS = 40  # ms of quiet after an edit before the score is engraved again
 PREVIEW_MAX_NOTES = 64  # notes changed at most for an edit to be previewed (its segments)
@@ -170,9 +170,13 @@ class ScoreView(QScrollArea):
         changed = self._changed_notes(notes_now, settings_now)
 
         def job(cancelled):
-            if previous is not None and changed is not None:
-                yield from preview_steps(notes_now, settings_now, previous, changed)
-            return (yield from engrave_steps(notes_now, settings_now, shown))
+            with stop_when(cancelled):  # a long stage of a large score stops at once too
+                try:
+                    if previous is not None and changed is not None:
+                        yield from preview_steps(notes_now, settings_now, previous, changed)
+                    return (yield from engrave_steps(notes_now, settings_now, shown))
+                except Cancelled:
+                    return None
 
         self._worker = GeneratorWorker(job, name="engrave")
         self._worker.partial.connect(self._on_partial)

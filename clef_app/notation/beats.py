@@ -19,6 +19,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from clef_app.notation.events import NoteEvent
+from clef_app.notation.steps import checkpoint
 
 FPS = 100  # envelope frames per second
 SMOOTH_FRAMES = 2.0  # Gaussian sigma of the envelope, in frames (20 ms)
@@ -120,6 +121,7 @@ def local_tatums(onsets: np.ndarray, times: np.ndarray) -> np.ndarray:
     out = np.full(len(times), np.nan)
     half = TEMPO_WINDOW / 2
     for i, c in enumerate(times):
+        checkpoint()
         pulse = tatum(onsets[(onsets >= c - half) & (onsets < c + half)])
         out[i] = np.nan if pulse is None else pulse
     return out
@@ -141,6 +143,7 @@ def local_periods(env: np.ndarray, onsets: np.ndarray | None = None,
     pulses = (local_tatums(onsets, t0 + centres / FPS) if onsets is not None
               else np.full(len(centres), np.nan))
     for c, pulse in zip(centres, pulses, strict=True):
+        checkpoint()
         s = _lag_scores(env[max(0, c - half) : c + half], lags)
         s = s * tatum_fit(lags, None if np.isnan(pulse) else pulse * FPS)
         cost.append(-np.log(s / (s.max() + 1e-12) + 1e-3))
@@ -168,6 +171,7 @@ def track(env: np.ndarray, period: np.ndarray) -> np.ndarray:
     lo = np.maximum(0, np.arange(n) - np.round(2 * period).astype(int))
     block = max(1, int(near.min())) if n else 1  # frames that never look at one another
     for first in range(int(period[0] / 2), n, block):
+        checkpoint()
         _track_block(np.arange(first, min(n, first + block)), period, lo, near, local, cum,
                      back)
     last_strong = np.nonzero(env > 0.1 * env.max())[0][-1]
@@ -212,6 +216,7 @@ def snap_to_onsets(beats_s: np.ndarray, onsets: np.ndarray, weights: np.ndarray,
     period = np.median(np.diff(beats_s)) if len(beats_s) > 1 else 0.5
     pulses = local_tatums(onsets, beats_s) if pulse is not None else np.full(len(beats_s), np.nan)
     for i, b in enumerate(beats_s):
+        checkpoint()
         reach = SNAP * period
         if not np.isnan(pulses[i]):
             reach = min(reach, SNAP_TATUM * pulses[i])

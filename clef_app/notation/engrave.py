@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from clef_app.errors import ClefError
+from clef_app.notation.steps import Steps, run_to_end
 
 if TYPE_CHECKING:  # music21 is imported where a score is written: svg_pdf's child process
     from music21 import stream  # engraves MusicXML pages without it
@@ -93,18 +94,22 @@ def _toolkit():
 
 def to_musicxml(score: stream.Score, page_size: str | None = None,
                 part_name: str | None = None) -> str:
-    """The score as a MusicXML 4.0 document (music21's writer, then `_tidy`): valid against
-    the MusicXML 4.0 XSD, with the title and composer of the score's metadata (none rather
-    than music21's "Music21") also as a title block (credits: title, composer, "transcribed
-    by Clef"), unique element ids, a pickup bar marked implicit, and the page size if given
-    ("a4" or "letter"). `part_name` replaces "Piano" before the first system (the screen's
-    later segments say "Pno." there)."""
-    from music21 import musicxml
+    """The score as a MusicXML 4.0 document (`musicxml_steps` run to its end)."""
+    return run_to_end(musicxml_steps(score, page_size, part_name))
 
-    exporter = musicxml.m21ToXml.GeneralObjectExporter(score)
-    wellformed = exporter.fromGeneralObject(score)  # a copy, with makeNotation run on it
-    writer = musicxml.m21ToXml.ScoreExporter(wellformed, makeNotation=exporter.makeNotation)
-    writer.parse()
+
+def musicxml_steps(score: stream.Score, page_size: str | None = None,
+                   part_name: str | None = None) -> Steps[str]:
+    """The score as a MusicXML 4.0 document, yielding the fraction done: music21's writer,
+    a chunk of bars at a time (`score_xml`), then `_tidy`. Valid against the MusicXML 4.0
+    XSD, with the title and composer of the score's metadata (none rather than music21's
+    "Music21") also as a title block (credits: title, composer, "transcribed by Clef"),
+    unique element ids, a pickup bar marked implicit, and the page size if given ("a4" or
+    "letter"). `part_name` replaces "Piano" before the first system (the screen's later
+    segments say "Pno." there)."""
+    from clef_app.notation import score_xml
+
+    writer = yield from score_xml.musicxml_steps(score)
     md = score.metadata
     _tidy(writer.xmlRoot, (md.title or "") if md else "", (md.composer or "") if md else "",
           page_size, part_name or PART_NAME)
@@ -288,10 +293,15 @@ def engrave(score: stream.Score, options: dict | None = None) -> Engraving:
 
 def to_mei(score: stream.Score) -> str:
     """The score as MEI (converted by Verovio from music21's MusicXML)."""
+    return musicxml_to_mei(to_musicxml(score))
+
+
+def musicxml_to_mei(xml: str) -> str:
+    """A MusicXML document as MEI (Verovio's, with `mei_with_attributes`)."""
     tk = _toolkit()
     tk.resetOptions()
     tk.setOptions(dict(PAGE_OPTIONS))
-    if not tk.loadData(to_musicxml(score)):
+    if not tk.loadData(xml):
         raise EngraveError("Verovio could not read the score")
     return mei_with_attributes(tk.getMEI({"pageNo": 0, "scoreBased": True}))
 

@@ -15,12 +15,15 @@
   which MEI 4 and later call `keysig`), and converter21's reader (MEI 4 and 5 only).
 
 `export_steps` is the same work as a generator of progress fractions, checked for
-cancellation between steps; the file is written (atomically) only at its end.
+cancellation between steps (and, inside the long stages of a large score, at
+`steps.checkpoint`s); the file is written (atomically) only at its end. The MusicXML is
+written a chunk of bars at a time (`score_xml`); Verovio's work for PDF and MEI runs in a
+child process (`svg_pdf`), stopped at once when the export is cancelled.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from music21 import stream
@@ -28,12 +31,12 @@ from music21 import stream
 from clef_app.atomic import atomic_write_bytes, check_output
 from clef_app.errors import ClefError
 from clef_app.notation import svg_pdf
-from clef_app.notation.engrave import to_mei, to_musicxml
+from clef_app.notation.engrave import musicxml_steps
 from clef_app.notation.events import NoteEvent
 from clef_app.notation.midi_export import performance_midi_bytes, score_midi_bytes
 from clef_app.notation.score import ScoreResult, build_score_steps
 from clef_app.notation.settings import ScoreSettings, page_size_of
-from clef_app.notation.steps import run_to_end, scaled
+from clef_app.notation.steps import Cancelled, run_to_end, scaled, stop_when
 
 SUFFIXES = (".musicxml", ".xml", ".mid", ".midi", ".pdf", ".mei")
 
@@ -68,45 +71,51 @@ def export(
 def export_steps(
     notes: Sequence[NoteEvent], settings: dict | None, path: str | Path,
     result: ScoreResult | None = None, kind: str | None = None,
+    cancelled: Callable[[], bool] | None = None,
 ) -> Iterator[float]:
-    """`export` as a generator: yields the fraction done (0..1), returns the path."""
+    """`export` as a generator: yields the fraction done (0..1), returns the path, or None
+    when `cancelled()` became true inside a long stage (nothing is written then)."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
         raise ExportError(f"cannot write {path.name}: use one of {', '.join(SUFFIXES)}")
     check_output(path)
     yield 0.0
-    if suffix in (".mid", ".midi") and kind != "midi_score":
-        data = performance_midi_bytes(notes)
-    else:
-        if result is None:
-            result = yield from scaled(build_score_steps(notes, settings), 0.0, 0.3)
-        size = page_size_of(ScoreSettings.from_dict(settings))
-        if suffix in (".musicxml", ".xml"):
-            data = to_musicxml(result.score, size).encode("utf-8")
-        elif suffix in (".mid", ".midi"):
-            data = score_midi_bytes(result)
-        elif suffix == ".pdf":
-            data = yield from pdf_steps(result.score, size)
-        else:
-            data = to_mei(result.score).encode("utf-8")
+    with stop_when(cancelled):
+        try:
+            data = yield from _data_steps(notes, settings, suffix, result, kind)
+        except Cancelled:
+            return None
     yield 1.0
     atomic_write_bytes(path, data)
     return path
+
+
+def _data_steps(notes: Sequence[NoteEvent], settings: dict | None, suffix: str,
+                result: ScoreResult | None, kind: str | None) -> Iterator[float]:
+    """The bytes of the file `suffix` names, yielding the fraction done."""
+    if suffix in (".mid", ".midi") and kind != "midi_score":
+        return performance_midi_bytes(notes)
+    if result is None:
+        result = yield from scaled(build_score_steps(notes, settings), 0.0, 0.3)
+    size = page_size_of(ScoreSettings.from_dict(settings))
+    if suffix in (".musicxml", ".xml"):
+        xml = yield from scaled(musicxml_steps(result.score, size), 0.3, 0.98)
+        return xml.encode("utf-8")
+    if suffix in (".mid", ".midi"):
+        return score_midi_bytes(result)
+    if suffix == ".pdf":
+        return (yield from pdf_steps(result.score, size))
+    xml = yield from scaled(musicxml_steps(result.score), 0.3, 0.6)
+    return (yield from scaled(svg_pdf.mei_steps(xml), 0.6, 0.98)).encode("utf-8")
 
 
 def pdf_steps(score: stream.Score, size: str = "a4") -> Iterator[float]:
     """`pdf_bytes` yielding progress: the MusicXML, then engraving on pages of `size`
     ("a4", "letter") and each page converted, in a child process (`svg_pdf`, so a window
     exporting on a worker thread never stalls)."""
-    xml = to_musicxml(score)
-    yield 0.3
-    steps = svg_pdf.pdf_steps(None, size, musicxml=xml)  # engraved in the child process
-    while True:
-        try:
-            yield 0.3 + 0.65 * next(steps)
-        except StopIteration as done:
-            return done.value
+    xml = yield from scaled(musicxml_steps(score), 0.3, 0.6)
+    return (yield from scaled(svg_pdf.pdf_steps(None, size, musicxml=xml), 0.6, 0.98))
 
 
 def pdf_bytes(score: stream.Score, size: str = "a4") -> bytes:

@@ -21,6 +21,7 @@ from fractions import Fraction
 import numpy as np
 
 from clef_app.notation.quantize import QNote
+from clef_app.notation.steps import checkpoint
 
 UPPER, LOWER = 0, 1
 HAND_SPAN = 14  # semitones a hand covers comfortably (a ninth)
@@ -77,6 +78,7 @@ def assign_staves(qnotes: Sequence[QNote], split: str | int = "auto") -> dict[in
     edges: list[tuple[int | None, int | None]] = []  # (left top, right bottom) last played
     back: list[list[int]] = []
     for group in groups:
+        checkpoint()
         near = np.abs(starts - float(group[0].start)) <= WINDOW_QUARTERS
         centre = hand_centres(pitches[near], overlapped[near].mean() > POLYPHONIC)
         ps = [q.pitch for q in group]
@@ -189,6 +191,7 @@ def written_lengths(qnotes: Sequence[QNote], all_starts: Sequence[Fraction] = ()
     starts = [g[0].start for g in groups]
     out: list[QNote] = []
     for i, group in enumerate(groups):
+        checkpoint()
         nxt = starts[i + 1] if i + 1 < len(groups) else None
         if nxt is None and any(q.pedalled for q in group):  # the staff's last onset:
             nxt = next((t for t in all_starts if t > starts[i]), None)  # the other staff's
@@ -238,6 +241,7 @@ def assign_voices(
     placed: list[Placed] = []
     sounding: dict[int, list[int]] = defaultdict(list)  # voice -> its notes that may still sound
     for group in group_by_start(written_lengths(qnotes, all_starts)):
+        checkpoint()
         by_end: dict[Fraction, list[QNote]] = defaultdict(list)
         for q in group:
             by_end[q.end].append(q)

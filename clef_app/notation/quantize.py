@@ -19,6 +19,7 @@ from fractions import Fraction
 import numpy as np
 
 from clef_app.notation.events import NoteEvent
+from clef_app.notation.steps import checkpoint
 from clef_app.notation.timemap import TempoMap
 
 TIMING_SIGMA = 0.05  # beats: assumed spread of onsets around their grid point
@@ -106,6 +107,7 @@ def choose_subdivisions(
     bounds = np.searchsorted(idx[order], np.arange(n_beats + 1))
     beat_ioi = _beat_iois(seconds[order], bounds, n_beats) if seconds is not None else None
     for b in np.nonzero(np.diff(bounds))[0]:  # only beats with onsets: linear, not n x beats
+        checkpoint()
         x = beat_pos[order[bounds[b] : bounds[b + 1]]] - b
         if chords_once:
             xs = np.sort(x)
@@ -225,12 +227,14 @@ def quantize(
         pedal = {n.id for n in notes}
     spans = []
     for x_on, x_off in zip(on_b - b0, off_b - b0, strict=True):
+        checkpoint()
         start = _snap(x_on, beat_subs, early=EARLY)
         step = Fraction(1, beat_subs[min(int(start), n_beats - 1)])
         spans.append((start, max(_snap_end(x_off, start, beat_subs, compound), start + step)))
     starts = sorted({a for a, _ in spans})
     out = []
     for n, (start, end) in zip(notes, spans, strict=True):
+        checkpoint()
         if end - start < shortest:  # a staccato: held to a 16th or to the next note
             k = bisect_right(starts, start)
             end = max(end, min(start + shortest, starts[k] if k < len(starts) else end))

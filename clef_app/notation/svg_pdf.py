@@ -5,15 +5,20 @@ second per page, which would freeze a window exporting on a worker thread, and s
 Verovio laying out a score. So the engraving of a score's MusicXML and the conversion run
 in a process of its own (`python -m clef_app.notation.svg_pdf`), which imports neither
 music21 nor Qt; it prints the number of pages once engraved, then one line per page
-converted, for progress.
+converted, for progress. A score's MEI is made there too (`mei_steps`). The parent polls
+the child's output, so an export cancelled while Verovio works stops it within
+POLL_SECONDS.
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
+import queue
 import subprocess
 import sys
 import tempfile
+import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -43,29 +48,67 @@ def pdf_steps(svgs: Sequence[str] | None, size: str = "a4", musicxml: str | None
             pages = [Path(folder) / "score.musicxml"]
             pages[0].write_text(musicxml or "", encoding="utf-8")
         out = Path(folder) / "score.pdf"
-        child = subprocess.Popen(
-            [sys.executable, "-m", "clef_app.notation.svg_pdf", size, str(out),
-             *map(str, pages)],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        try:
-            done, total = 0, max(len(pages), 1)
-            for line in child.stdout:  # "pages N" after engraving, then one line a page
-                if line.startswith("pages "):
-                    total = max(int(line.split()[1]), 1)
-                    continue
+        return (yield from _child_steps([size, str(out), *map(str, pages)], out, len(pages)))
+
+
+def mei_steps(musicxml: str) -> Iterator[float]:
+    """The MEI of a MusicXML document (`engrave.musicxml_to_mei`), made in a child process
+    (Verovio reads a large score for minutes, holding Python's lock); yields while it
+    works, so the consumer may stop it, and returns the MEI."""
+    with tempfile.TemporaryDirectory(prefix="clef-mei-") as folder:
+        source, out = Path(folder) / "score.musicxml", Path(folder) / "score.mei"
+        source.write_text(musicxml, encoding="utf-8")
+        data = yield from _child_steps(["mei", str(out), str(source)], out, 1)
+        return data.decode("utf-8")
+
+
+def _child_steps(args: list[str], out: Path, pages: int) -> Iterator[float]:
+    """Run this module as a child with `args`; yield the fraction of its lines done (one a
+    page, after "pages N"), and again every POLL_SECONDS while it works, so a consumer that
+    stops asking stops it at once; return the bytes it wrote to `out`."""
+    child = subprocess.Popen([sys.executable, "-m", "clef_app.notation.svg_pdf", *args],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    lines: queue.Queue[str | None] = queue.Queue()
+    threading.Thread(target=_read_lines, args=(child.stdout, lines), daemon=True).start()
+    try:
+        done, total = 0, max(pages, 1)
+        while (line := _next_line(lines)) is not None:
+            if line.startswith("pages "):
+                total = max(int(line.split()[1]), 1)
+            elif line:
                 done += 1
-                yield done / total
-            err = child.stderr.read()
-            if child.wait() != 0:
-                lines = err.strip().splitlines() or ["no message"]
-                raise RuntimeError(f"PDF conversion failed: {lines[-1]}")
-            return out.read_bytes()
-        finally:
-            if child.poll() is None:
-                child.kill()
-                child.wait()
-            child.stdout.close()
-            child.stderr.close()
+            yield min(done / total, 1.0)
+        err = child.stderr.read()
+        if child.wait() != 0:
+            lines_out = err.strip().splitlines() or ["no message"]
+            raise RuntimeError(f"{args[0].upper() if args[0] == 'mei' else 'PDF'} "
+                               f"conversion failed: {lines_out[-1]}")
+        return out.read_bytes()
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+        child.stdout.close()
+        child.stderr.close()
+
+
+POLL_SECONDS = 0.1  # s: how often a consumer waiting for the child may stop it
+
+
+def _read_lines(stream, lines: queue.Queue) -> None:
+    """Pass each line of the child's output on, then None at its end."""
+    with contextlib.suppress(ValueError, OSError):  # closed when the consumer stopped
+        for line in stream:
+            lines.put(line.strip())
+    lines.put(None)
+
+
+def _next_line(lines: queue.Queue) -> str | None:
+    """The child's next line, "" if none came within POLL_SECONDS, None at its end."""
+    try:
+        return lines.get(timeout=POLL_SECONDS)
+    except queue.Empty:
+        return ""
 
 
 def convert(pages: Sequence[Path], out: Path, size: str = "a4") -> None:
@@ -99,9 +142,18 @@ def engrave_then_convert(musicxml: Path, out: Path, size: str) -> None:
     convert(pages, out, size)
 
 
+def write_mei(musicxml: Path, out: Path) -> None:
+    """The child's work for MEI: `engrave.musicxml_to_mei` of the file, into `out`."""
+    from clef_app.notation.engrave import musicxml_to_mei
+
+    out.write_text(musicxml_to_mei(musicxml.read_text(encoding="utf-8")), encoding="utf-8")
+
+
 if __name__ == "__main__":
     sources = [Path(p) for p in sys.argv[3:]]
-    if len(sources) == 1 and sources[0].suffix == ".musicxml":
+    if sys.argv[1] == "mei":
+        write_mei(sources[0], Path(sys.argv[2]))
+    elif len(sources) == 1 and sources[0].suffix == ".musicxml":
         engrave_then_convert(sources[0], Path(sys.argv[2]), sys.argv[1])
     else:
         convert(sources, Path(sys.argv[2]), sys.argv[1])

@@ -66,3 +66,22 @@ def test_cancel_writes_nothing(demo_window, qtbot, monkeypatch, tmp_path):
         assert demo_window.export_cancel.isVisible()
         demo_window.export_cancel.click()
     assert done.args == [""] and not path.exists()
+
+
+def test_cancel_acts_inside_the_analysis_of_a_large_score(qtbot, tmp_path):
+    """A cancel while a large score's beats, grid and hands are worked out (one stage,
+    seconds long, between two progress steps) ends the export at once, writing nothing."""
+    from clef_app.gui.export_job import ExportJob
+    from clef_app.notation.events import NoteEvent
+
+    notes = [NoteEvent(0.125 * i, 0.125 * i + 0.1, 60 + (7 * i) % 24) for i in range(12_000)]
+    job, path = ExportJob(), tmp_path / "large.musicxml"
+    progress: list[float] = []
+    job.progress.connect(progress.append)
+    with qtbot.waitSignal(job.finished, timeout=600_000) as done:
+        assert job.start(notes, {}, path, "musicxml")
+        qtbot.waitUntil(lambda: 0.0 < max(progress, default=0.0) < 0.3, timeout=600_000)
+        asked = time.perf_counter()
+        job.cancel()
+    assert time.perf_counter() - asked < 2.0  # wall seconds, on a busy 2-core machine
+    assert done.args == [""] and not path.exists() and list(tmp_path.iterdir()) == []
