@@ -41,7 +41,8 @@ def run(args: argparse.Namespace) -> int:
         minutes += seconds / 60
         one = summary(mine, seconds / 60)
         print(f"{path.name}: {seconds:.0f} s, {one[0]['errors_per_min']:.1f} errors/min; "
-              + ", ".join(f"k={k} saves {s['saved_per_min']:+.1f}/min" for k, s in one.items()),
+              + ", ".join(f"k={k} saves {s['saved_per_min']:+.1f}/min (replacing: "
+                          f"{s['replaced_saved_per_min']:+.1f})" for k, s in one.items()),
               file=sys.stderr, flush=True)
     table = summary(rows, minutes)
     print(markdown(table, minutes, len({r["file"] for r in rows})))
@@ -53,8 +54,11 @@ def run(args: argparse.Namespace) -> int:
 def markdown(table: dict, minutes: float, files: int) -> str:
     lines = [f"{files} files, {minutes:.1f} min of audio",
              "", "| k fixed by hand | errors/min before | left by hand | left after re-read "
-             "| corrections saved/min |", "|---|---|---|---|---|"]
+             "| corrections saved/min | replacing the passage: saved/min | its right notes "
+             "lost/min | its wrong notes written/min |", "|---|---|---|---|---|---|---|---|"]
     for k, s in table.items():
         lines.append(f"| {k} | {s['errors_per_min']:.1f} | {s['hand_left_per_min']:.1f} | "
-                     f"{s['reread_left_per_min']:.1f} | {s['saved_per_min']:+.1f} |")
+                     f"{s['reread_left_per_min']:.1f} | {s['saved_per_min']:+.1f} | "
+                     f"{s['replaced_saved_per_min']:+.1f} | {s['lost_per_min']:.1f} | "
+                     f"{s['new_wrong_per_min']:.1f} |")
     return "\n".join(lines)

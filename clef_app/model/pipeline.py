@@ -31,6 +31,7 @@ from clef_app.notation.events import NoteEvent
 
 if TYPE_CHECKING:
     from clef_app.model.explain import Explanation
+    from clef_app.model.reconcile import Reconcile
     from clef_app.model.reread import Passage, Reread
     from clef_app.model.sustain import Frames
     from clef_app.notation.corrections import Corrections
@@ -186,16 +187,18 @@ class Pipeline:
 
     def reread(self, samples: np.ndarray, sample_rate: int, notes: list[NoteEvent],
                passage: Passage, corrections: Corrections | None = None,
-               cancel: Cancel | None = None) -> Reread:
+               cancel: Cancel | None = None, rule: Reconcile | None = None) -> Reread:
         """Transcribe `passage` again holding the user's notes (`model/reread.py`): the
-        notes it replaces and those the model wrote instead. Raises Cancelled."""
+        notes it replaces and those the model wrote instead (reconciled by `rule`, by
+        default `reconcile.RECONCILE`). Raises Cancelled."""
+        from clef_app.model.reconcile import RECONCILE
         from clef_app.model.reread import reread
         from clef_app.notation.corrections import Corrections
 
         samples = self.at_model_rate(samples, sample_rate)
         with self.lock:
             return reread(self._t, samples, notes, passage, corrections or Corrections(),
-                          cancel)
+                          cancel, rule or RECONCILE)
 
     def pass_notes(self, samples: np.ndarray, sample_rate: int) -> list[list[NoteEvent]]:
         """Every note of each reading, unfiltered and unmerged (for tuning the merge)."""

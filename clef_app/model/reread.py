@@ -4,7 +4,9 @@ The user selects a passage (a time range, or a time x pitch box). Its notes the 
 moved, resized or marked as right are locked; every note outside the passage stays too.
 Those kept notes are forced into the decoder's token sequence (`model/constraints.py`), so
 the model continues a transcription that holds them, and notes the user deleted are masked
-out of it; the model writes the rest. The passage's unlocked notes are what it replaces.
+out of it; the model writes the rest. What it wrote is reconciled with the passage's
+unlocked notes (`model/reconcile.py`): notes change only near the user's fixes, where the
+re-read is confident.
 
 The passage is read as a file is (`Transcriber`): the checkpoint's readings on shifted
 segment grids, merged, with the roll head's extra notes and note ends), on the file's own
@@ -15,7 +17,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -24,6 +26,7 @@ from clef_app.model.constraints import ConstrainedGrammar, WindowConstraints
 from clef_app.model.inference import Transcriber
 from clef_app.model.passes import merge_passes
 from clef_app.model.progress import Cancelled
+from clef_app.model.reconcile import RECONCILE, Reconcile, reconcile
 from clef_app.model.restrike import merge_restrikes
 from clef_app.notation.codec import FrameNote, NoteStitcher, to_frames
 from clef_app.notation.corrections import NONE, Corrections, Passage
@@ -42,6 +45,8 @@ class Reread:
     added: list[NoteEvent]
     locked: list[NoteEvent]  # the passage's notes kept as the user left them
     unsatisfied: int = 0  # windows whose forced tokens were not all written (token limit)
+    replaceable: list[NoteEvent] = field(default_factory=list)  # the passage's unlocked notes
+    written: list[NoteEvent] = field(default_factory=list)  # all the model wrote for it
 
 
 def split(notes: Iterable[NoteEvent], passage: Passage, corrections: Corrections
@@ -56,8 +61,9 @@ def split(notes: Iterable[NoteEvent], passage: Passage, corrections: Corrections
 
 def reread(t: Transcriber, samples: np.ndarray, notes: Sequence[NoteEvent], passage: Passage,
            corrections: Corrections = NONE,
-           cancel: Callable[[], bool] | None = None) -> Reread:
-    """Re-read `passage` of `samples` (mono, the model's rate) holding the kept notes.
+           cancel: Callable[[], bool] | None = None, rule: Reconcile = RECONCILE) -> Reread:
+    """Re-read `passage` of `samples` (mono, the model's rate) holding the kept notes;
+    what it wrote is reconciled with the passage's unlocked notes by `rule`.
 
     Raises:
         Cancelled: `cancel` returned True.
@@ -65,6 +71,19 @@ def reread(t: Transcriber, samples: np.ndarray, notes: Sequence[NoteEvent], pass
     kept, free = split(notes, passage, corrections)
     deleted = [d for d in corrections.deleted
                if not any(_same(d, k) for k in kept)]  # the user put it back
+    written, unsatisfied = _write(t, samples, passage, kept, deleted, cancel)
+    written = _fit(merge_restrikes(written, t.options.restrike_gap), passage, kept, deleted)
+    locked = [n for n in kept if passage.holds(n)]
+    fixes = [n.onset for n in locked] + [d.onset for d in deleted if passage.holds(d)]
+    removed, added = reconcile(free, written, fixes, rule)
+    return Reread(removed, added, locked, unsatisfied, free, written)
+
+
+def _write(t: Transcriber, samples: np.ndarray, passage: Passage, kept: Sequence[NoteEvent],
+           deleted: Sequence[NoteEvent], cancel: Callable[[], bool] | None
+           ) -> tuple[list[NoteEvent], int]:
+    """(notes the model writes around `passage` holding `kept` and never writing `deleted`,
+    windows whose forced tokens were not all written)."""
     fe = t.fe
     fps = fe.sample_rate // fe.hop_length
     total = len(samples) / fe.sample_rate
@@ -97,8 +116,7 @@ def reread(t: Transcriber, samples: np.ndarray, notes: Sequence[NoteEvent], pass
                if count > 1 else t.keep(per_pass[0]))
     if sustain is not None:
         written = sustain.finish(written)
-    added = _fit(merge_restrikes(written, t.options.restrike_gap), passage, kept, deleted)
-    return Reread(free, added, [n for n in kept if passage.holds(n)], unsatisfied)
+    return written, unsatisfied
 
 
 class _Reading:

@@ -11,7 +11,10 @@ left wrong then is compared with fixing by hand alone (E - k corrections still t
     saved = (E - k) - errors left after the re-read, summed over passages, per minute.
 
 Passages with at most k errors are fixed by hand alone (nothing saved, nothing lost). k = 0
-(a re-read without fixes) shows what re-reading alone changes.
+(a re-read without fixes) shows what re-reading alone changes. Each re-read is scored twice
+from the same decoding: as Transcribe Again applies it (reconciled, `model/reconcile.py`)
+and replacing every unlocked note of the passage (as it did before), with that
+replacement's churn: notes right by hand it lost, and wrong notes it wrote.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from dataclasses import dataclass
 import mir_eval
 import numpy as np
 
+from clef_app.model.reconcile import REPLACE_ALL, reconcile
 from clef_app.notation.corrections import Corrections, Passage
 from clef_app.notation.events import NoteEvent
 from clef_app.training.metrics import ONSET_TOLERANCE
@@ -71,7 +75,8 @@ def fix_by_hand(notes: list[NoteEvent], fixes: Errors) -> tuple[list[NoteEvent],
 
 def simulate(pipeline, samples: np.ndarray, rate: int, ref: list[NoteEvent],
              est: list[NoteEvent], passage_seconds: float, ks=KS) -> list[dict]:
-    """One row per passage and k: errors before, by hand after k fixes, after the re-read."""
+    """One row per passage and k: errors before, by hand after k fixes, after the re-read
+    (reconciled, and replacing the passage)."""
     total = len(samples) / rate
     rows = []
     for start in np.arange(0.0, total - 1.0, passage_seconds):
@@ -79,16 +84,43 @@ def simulate(pipeline, samples: np.ndarray, rate: int, ref: list[NoteEvent],
         ref_p = [n for n in ref if passage.holds(n)]
         found = errors(ref_p, [n for n in est if passage.holds(n)])
         for k in ks:
-            row = {"start": passage.start, "errors": found.count, "k": k,
-                   "hand": max(0, found.count - k), "reread": max(0, found.count - k)}
+            left = max(0, found.count - k)
+            row = {"start": passage.start, "errors": found.count, "k": k, "hand": left,
+                   "reread": left, "replaced": left, "lost": 0, "new_wrong": 0}
             if found.count > k:
                 notes, fixes = fix_by_hand(est, found.first(k))
                 got = pipeline.reread(samples, rate, notes, passage, fixes)
-                gone = {n.id for n in got.removed}
-                after = [n for n in notes if n.id not in gone] + got.added
-                row["reread"] = errors(ref_p, [n for n in after if passage.holds(n)]).count
+                row["reread"] = _left(ref_p, notes, passage, got.removed, got.added)
+                row.update(churn(ref_p, [n for n in notes if passage.holds(n)],
+                                 got.replaceable, got.written))
             rows.append(row)
     return rows
+
+
+def churn(ref: list[NoteEvent], before: list[NoteEvent], old: list[NoteEvent],
+          new: list[NoteEvent]) -> dict[str, int]:
+    """Replacing `old` by `new` among `before` (one passage's notes): errors left, notes
+    right before that it lost, wrong notes it wrote."""
+    removed, added = reconcile(old, new, (), REPLACE_ALL)
+    gone = {n.id for n in removed}
+    after = [n for n in before if n.id not in gone] + added
+    wrong_before = {n.id for n in errors(ref, before).wrong}
+    found = errors(ref, after)
+    return {"replaced": found.count,
+            "lost": sum(1 for n in before if n.id in gone and n.id not in wrong_before
+                        and not any(_same(n, m) for m in added)),
+            "new_wrong": sum(1 for n in found.wrong if n.id not in {m.id for m in before})}
+
+
+def _left(ref: list[NoteEvent], notes: list[NoteEvent], passage: Passage,
+          removed: list[NoteEvent], added: list[NoteEvent]) -> int:
+    gone = {n.id for n in removed}
+    after = [n for n in notes if n.id not in gone] + added
+    return errors(ref, [n for n in after if passage.holds(n)]).count
+
+
+def _same(a: NoteEvent, b: NoteEvent) -> bool:
+    return a.pitch == b.pitch and abs(a.onset - b.onset) <= ONSET_TOLERANCE
 
 
 def summary(rows: list[dict], minutes: float) -> dict[int, dict[str, float]]:
@@ -98,9 +130,13 @@ def summary(rows: list[dict], minutes: float) -> dict[int, dict[str, float]]:
     for k in sorted({r["k"] for r in rows}):
         mine = [r for r in rows if r["k"] == k]
         hand, left = sum(r["hand"] for r in mine), sum(r["reread"] for r in mine)
+        replaced = sum(r.get("replaced", r["reread"]) for r in mine)
         out[k] = {"errors_per_min": sum(r["errors"] for r in mine) / minutes,
                   "hand_left_per_min": hand / minutes, "reread_left_per_min": left / minutes,
-                  "saved_per_min": (hand - left) / minutes}
+                  "saved_per_min": (hand - left) / minutes,
+                  "replaced_saved_per_min": (hand - replaced) / minutes,
+                  "lost_per_min": sum(r.get("lost", 0) for r in mine) / minutes,
+                  "new_wrong_per_min": sum(r.get("new_wrong", 0) for r in mine) / minutes}
     return out
 
 

@@ -1,6 +1,7 @@
 """Transcribe Again with the shipped checkpoint on the committed 6-s clip: the notes the
 user fixed stay exactly as they are and are written into the decoder's sequence, a note
-they deleted never comes back, and everything else of the passage is the model's."""
+they deleted never comes back, and the model rewrites the rest (reconciled with the old
+notes: only what it replaces is removed)."""
 
 from dataclasses import replace
 from pathlib import Path
@@ -9,6 +10,7 @@ import pytest
 
 from clef_app.model.location import find_checkpoint
 from clef_app.model.pipeline import Pipeline
+from clef_app.model.reconcile import REPLACE_ALL
 from clef_app.model.reread import Passage
 from clef_app.notation.corrections import Corrections
 from clef_app.notation.events import NoteEvent, read_notes_tsv
@@ -39,32 +41,35 @@ def test_reread_keeps_the_users_notes_and_never_brings_a_deleted_one_back(clip):
     doc = [n for n in notes if n.id not in (moved.id, deleted.id)] + [moved, drawn]
     fixes = Corrections(frozenset({moved.id, drawn.id, confirmed.id}), (deleted,))
     plain = pipeline.reread(samples, 16_000, notes, passage)
-    assert _near(plain.added, deleted.pitch, deleted.onset)  # the model writes it ...
+    assert _near(plain.written, deleted.pitch, deleted.onset)  # the model writes it ...
 
     got = pipeline.reread(samples, 16_000, doc, passage, fixes)
 
-    assert not _near(got.added, deleted.pitch, deleted.onset)  # ... but not once deleted
+    assert not _near(got.written, deleted.pitch, deleted.onset)  # ... but not once deleted
     assert got.unsatisfied == 0  # every kept note was written into the token sequences
     assert {n.id for n in got.locked} == {moved.id, drawn.id, confirmed.id}
     assert not {moved.id, drawn.id, confirmed.id} & {n.id for n in got.removed}
-    assert {n.id for n in got.removed} == {n.id for n in doc if passage.holds(n)} - fixes.touched
+    free = {n.id for n in doc if passage.holds(n)} - fixes.touched
+    assert {n.id for n in got.replaceable} == free
+    assert {n.id for n in got.removed} <= free
+    assert {n.id for n in got.added} <= {n.id for n in got.written}
     after = {n.id: n for n in doc}
     for n in got.removed:
         del after[n.id]
     after.update({n.id: n for n in got.added})
     for n in (moved, drawn, confirmed):
         assert after[n.id] == n and after[n.id].offset == n.offset  # timing kept exactly
-    for n in got.added:  # nothing doubles a kept note or lies outside the passage
+    for n in got.written:  # nothing doubles a kept note or lies outside the passage
         assert passage.holds(n)
         assert not [k for k in (moved, drawn, confirmed) if k.pitch == n.pitch
                     and abs(k.onset - n.onset) <= 0.05]
-    assert len(got.added) >= len(got.removed) - 3  # the model rewrote the passage
+    assert len(got.written) >= len(free) - 3  # the model rewrote the passage
 
 
 def test_a_pitch_box_replaces_only_its_own_notes(clip):
     pipeline, samples = clip
     notes = read_notes_tsv(DATA / "opening.notes.tsv")
     box = Passage(1.0, 4.0, low=60, high=71)
-    got = pipeline.reread(samples, 16_000, notes, box)
+    got = pipeline.reread(samples, 16_000, notes, box, rule=REPLACE_ALL)
     assert got.removed and all(box.holds(n) for n in got.removed)
     assert all(60 <= n.pitch <= 71 and 1.0 <= n.onset < 4.0 for n in got.added)
