@@ -10,7 +10,7 @@ import pytest
 
 from clef_app.model.location import find_checkpoint
 from clef_app.model.pipeline import Pipeline
-from clef_app.model.reconcile import REPLACE_ALL
+from clef_app.model.reconcile import RECONCILE, REPLACE_ALL
 from clef_app.model.reread import Passage
 from clef_app.notation.corrections import Corrections
 from clef_app.notation.events import NoteEvent, read_notes_tsv
@@ -64,6 +64,9 @@ def test_reread_keeps_the_users_notes_and_never_brings_a_deleted_one_back(clip):
         assert not [k for k in (moved, drawn, confirmed) if k.pitch == n.pitch
                     and abs(k.onset - n.onset) <= 0.05]
     assert len(got.written) >= len(free) - 3  # the model rewrote the passage
+    # reconciled: only unsure old notes go, only sure new ones come
+    assert all(n.confidence < RECONCILE.drop_below for n in got.removed)
+    assert all(n.confidence >= RECONCILE.add_from for n in got.added)
 
 
 def test_a_pitch_box_replaces_only_its_own_notes(clip):
