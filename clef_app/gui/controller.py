@@ -17,25 +17,18 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
-from clef_app.audio.io import (
-    MAX_NATIVE_RATE,
-    Audio,
-    AudioError,
-    decode_blocks,
-    header,
-    load_audio,
-)
+from clef_app.audio.io import AudioError
 from clef_app.errors import naming, one_line
 from clef_app.gui import file_actions, preferences
 from clef_app.gui.adapting import Adaptation
-from clef_app.gui.decoding import PROGRESSIVE_SECONDS, RecordingDecoder
+from clef_app.gui.decoding import RecordingDecoder
 from clef_app.gui.document import Document
 from clef_app.gui.export_job import ExportJob
 from clef_app.gui.model_choice import ModelChoice
 from clef_app.gui.model_jobs import ModelJobs
-from clef_app.gui.recovery import Autosave, RestoreQuestion, recovery_dir
-from clef_app.notation.events import read_notes_tsv
-from clef_app.notation.midi_io import MidiError, read_midi_notes
+from clef_app.gui.reading import NOTES_ERRORS, project_audio, read_notes, read_recording
+from clef_app.gui.recovery import Autosave, RecoveryOffer, RestoreQuestion
+from clef_app.notation.midi_io import MidiError
 from clef_app.notation.score import ScoreResult
 from clef_app.project import (
     PROJECT_SUFFIX,
@@ -46,12 +39,11 @@ from clef_app.project import (
     load_project,
     save_project,
 )
-from clef_app.project.autosave import Recovery, find_recoveries
+from clef_app.project.autosave import Recovery
 
 preferences.DEFAULTS.setdefault("project/embed_audio", True)  # projects carry their recording
 Button = QMessageBox.StandardButton
 ADAPT_TITLE = "Adapt to My Recordings"
-NOTES_ERRORS = (OSError, ValueError, IndexError, UnicodeDecodeError)  # a bad notes .tsv
 DEMO_NOTES = ("the demo's notes are what was played (its ground truth), not the model's: "
               "Transcribe (Ctrl+T) to see what the model hears")
 
@@ -92,8 +84,7 @@ class AppController(QObject):
         self.adapting = Adaptation(self)
         self.adapting.finished.connect(self._adapted)
         self.adapting.failed.connect(lambda msg: self.show_error(ADAPT_TITLE, msg))
-        self.restore_question: RestoreQuestion | None = None
-        self._recoveries: list[Recovery] = []
+        self.recovery = RecoveryOffer(self.restore, lambda: self.dialog_parent, self)
         app = QApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(self.shutdown)
@@ -129,37 +120,25 @@ class AppController(QObject):
         if not self.confirm_discard():
             return False
         QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
-        warning, steps = "", None
         try:
-            seconds, rate = header(path)
-            if seconds > PROGRESSIVE_SECONDS and rate <= MAX_NATIVE_RATE:  # else resampled
-                steps = decode_blocks(path)
-                samples, rate, _ = next(steps)  # the header: its errors are raised here
-                audio = Audio(samples, rate)
-            else:
-                audio = load_audio(path)
-            beside = path.with_name(path.stem + file_actions.NOTES_SUFFIX)
-            if notes is None:
-                notes = read_notes_tsv(beside) if beside.is_file() else []
+            got = read_recording(path, notes)
         except AudioError as exc:
             QApplication.restoreOverrideCursor()
             self.show_error("Cannot open the recording", str(exc))
             return False
-        except NOTES_ERRORS as exc:  # a broken notes file beside it: the recording opens
-            notes, warning = [], f"the notes were not read: {naming(beside.name, exc)}"
-        warning = one_line("; ".join(w for w in (audio.warning, warning) if w))  # damage
         QApplication.restoreOverrideCursor()
+        audio, notes = got.audio, got.notes
         self.decoder.cancel()
         self._loading(lambda: self.document.load(path, audio.samples, audio.sample_rate, notes,
-                                                 available=0 if steps else None))
-        if steps is not None:
-            self.decoder.start(steps)
+                                                 available=0 if got.steps else None))
+        if got.steps is not None:
+            self.decoder.start(got.steps)
         self._set_path(None, path.name)
         self._remember(path)
         self.opened.emit("recording")
         extra = f", {len(notes)} notes" if notes else ""
-        self.status.emit(warning or f"opened {path.name}: {audio.duration:.1f} s at "
-                         f"{audio.sample_rate} Hz{extra}", 0 if warning else 8000)
+        self.status.emit(got.warning or f"opened {path.name}: {audio.duration:.1f} s at "
+                         f"{audio.sample_rate} Hz{extra}", 0 if got.warning else 8000)
         return True
 
     def _decoded(self, warning: str) -> None:
@@ -169,10 +148,7 @@ class AppController(QObject):
     def import_notes(self, path: Path) -> bool:
         """The notes of a MIDI file or notes .tsv replace the document's, as one undo step."""
         try:
-            if path.name.lower().endswith(file_actions.MIDI_SUFFIXES):
-                notes = read_midi_notes(path)
-            else:
-                notes = read_notes_tsv(path)
+            notes = read_notes(path)
         except MidiError as exc:
             self.show_error("Cannot import the MIDI file", str(exc))
             return False
@@ -196,7 +172,7 @@ class AppController(QObject):
         try:
             project = load_project(path)
             edits = project.decoded_edits()
-            audio_path, samples, rate, warning = _project_audio(project, path.parent)
+            audio_path, samples, rate, warning = project_audio(project, path.parent)
         except ProjectError as exc:
             QApplication.restoreOverrideCursor()
             self.show_error("Cannot open the project", str(exc))
@@ -398,31 +374,12 @@ class AppController(QObject):
 
     def offer_recovery(self) -> int:
         """At start: ask, one file at a time and without blocking, whether to restore the
-        work crashed sessions left; returns how many were found."""
-        try:
-            self._recoveries = find_recoveries(recovery_dir())
-        except OSError:
-            self._recoveries = []
-        found = len(self._recoveries)
-        self._ask_next_recovery()
-        return found
+        work crashed sessions left (`recovery.RecoveryOffer`); how many were found."""
+        return self.recovery.offer()
 
-    def _ask_next_recovery(self) -> None:
-        if not self._recoveries:
-            return
-        box = self.restore_question = RestoreQuestion(self._recoveries.pop(0),
-                                                      self.dialog_parent)
-        box.answered.connect(lambda button, b=box: self._restore_answered(b, button))
-        box.open()
-
-    def _restore_answered(self, box: RestoreQuestion, button: Button) -> None:
-        self.restore_question = None
-        box.deleteLater()
-        if button == Button.Discard:
-            box.recovery.discard()
-        elif button == Button.Yes and self.restore(box.recovery):
-            return
-        self._ask_next_recovery()
+    @property
+    def restore_question(self) -> RestoreQuestion | None:
+        return self.recovery.question
 
     def restore(self, recovery: Recovery) -> bool:
         """Load a recovery file as the (unsaved) document, then let it go."""
@@ -432,7 +389,7 @@ class AppController(QObject):
             project = recovery.load()
             edits = project.decoded_edits()
             folder = Path(project.source_path).parent if project.source_path else None
-            audio_path, samples, rate, warning = _project_audio(project, folder)
+            audio_path, samples, rate, warning = project_audio(project, folder)
         except ProjectError as exc:
             self.show_error("Cannot restore", f"{exc}\nThe recovery file is kept in "
                             f"{recovery.path.parent}.")
@@ -457,21 +414,3 @@ class AppController(QObject):
         self.adapting.cancel()
         self.autosave.shutdown()
 
-
-def _project_audio(project: Project, folder: Path | None
-                   ) -> tuple[Path | None, object, int, str]:
-    """(audio path, samples or None, rate, warning) for a loaded project."""
-    audio = project.audio
-    if isinstance(audio, EmbeddedAudio):
-        return None, audio.samples, audio.sample_rate, ""
-    if isinstance(audio, ReferencedAudio):
-        found = audio.resolve(folder)
-        if found is None:
-            return None, None, 16_000, (f"The recording {audio.path} was not found; the "
-                                        "notes are open without it.")
-        try:
-            loaded = load_audio(found)
-        except AudioError as exc:
-            return None, None, 16_000, f"The recording could not be read: {exc}"
-        return found, loaded.samples, loaded.sample_rate, ""
-    return None, None, 16_000, ""

@@ -3,7 +3,7 @@
 `Autosave` counts document changes and, on a timer, has `project.autosave.Autosaver`
 write the recovery file; the controller gives it the snapshot to write. `RestoreQuestion`
 is the non-blocking message box shown at start for each recovery file a crashed session
-left behind.
+left behind; `RecoveryOffer` asks it for each file in turn.
 """
 
 from __future__ import annotations
@@ -18,7 +18,12 @@ from PySide6.QtWidgets import QMessageBox, QWidget
 
 from clef_app.gui.document import Document
 from clef_app.project import Project, ProjectError
-from clef_app.project.autosave import AUTOSAVE_INTERVAL_S, Autosaver, Recovery
+from clef_app.project.autosave import (
+    AUTOSAVE_INTERVAL_S,
+    Autosaver,
+    Recovery,
+    find_recoveries,
+)
 
 MAX_TICK_S = 1.0  # s between checks whether an autosave is due
 Button = QMessageBox.StandardButton
@@ -122,3 +127,44 @@ class RestoreQuestion(QMessageBox):
         self.button(Button.Ignore).setText("Later")
         self.setDefaultButton(Button.Yes)
         self.finished.connect(lambda code: self.answered.emit(Button(code)))
+
+
+class RecoveryOffer(QObject):
+    """At start: asks, one recovery file at a time and without blocking, whether to restore
+    the work crashed sessions left; `restore(recovery)` (the controller's) loads one and says
+    whether it did (then nothing more is asked)."""
+
+    def __init__(self, restore: Callable[[Recovery], bool],
+                 dialog_parent: Callable[[], QWidget | None], parent: QObject | None = None
+                 ) -> None:
+        super().__init__(parent)
+        self._restore = restore
+        self._dialog_parent = dialog_parent
+        self.question: RestoreQuestion | None = None  # the one shown now
+        self._pending: list[Recovery] = []
+
+    def offer(self) -> int:
+        """Start asking; how many recovery files were found."""
+        try:
+            self._pending = find_recoveries(recovery_dir())
+        except OSError:
+            self._pending = []
+        found = len(self._pending)
+        self._ask_next()
+        return found
+
+    def _ask_next(self) -> None:
+        if not self._pending:
+            return
+        box = self.question = RestoreQuestion(self._pending.pop(0), self._dialog_parent())
+        box.answered.connect(lambda button, b=box: self._answered(b, button))
+        box.open()
+
+    def _answered(self, box: RestoreQuestion, button: Button) -> None:
+        self.question = None
+        box.deleteLater()
+        if button == Button.Discard:
+            box.recovery.discard()
+        elif button == Button.Yes and self._restore(box.recovery):
+            return
+        self._ask_next()

@@ -11,7 +11,7 @@ import soundfile as sf
 from clef_app.audio import logfreq
 from clef_app.audio.io import load_audio
 from clef_app.cli import main
-from clef_app.gui import controller as controller_module
+from clef_app.gui import reading
 from clef_app.gui.spectrogram_image import to_codes
 
 RATE = 44_100
@@ -32,7 +32,7 @@ def long_recording(tmp_path_factory):
 
 def test_a_long_recording_opens_before_it_is_decoded_and_fills_in(window, long_recording,
                                                                    monkeypatch, qtbot):
-    monkeypatch.setattr(controller_module, "PROGRESSIVE_SECONDS", 10.0)
+    monkeypatch.setattr(reading, "PROGRESSIVE_SECONDS", 10.0)
     doc, view = window.document, window.spectrogram
     with qtbot.waitSignal(doc.audioLoaded, timeout=120_000):
         assert window.controller.open(long_recording)

@@ -1,0 +1,89 @@
+"""Reading the files the controller opens, without touching the document: a recording with
+the notes beside it, a MIDI file's or notes table's notes, and a project's recording.
+
+A long recording (over `PROGRESSIVE_SECONDS`) is read up to its header here; the rest is
+decoded block by block on a worker (`gui.decoding`) from the generator returned with it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from clef_app.audio.io import (
+    MAX_NATIVE_RATE,
+    Audio,
+    AudioError,
+    decode_blocks,
+    header,
+    load_audio,
+)
+from clef_app.errors import naming, one_line
+from clef_app.gui import file_actions
+from clef_app.gui.decoding import PROGRESSIVE_SECONDS
+from clef_app.notation.events import NoteEvent, read_notes_tsv
+from clef_app.notation.midi_io import read_midi_notes
+from clef_app.project import EmbeddedAudio, Project, ReferencedAudio
+
+NOTES_ERRORS = (OSError, ValueError, IndexError, UnicodeDecodeError)  # a bad notes .tsv
+NO_AUDIO_RATE = 16_000  # Hz: the document's rate while it has no recording
+
+
+@dataclass
+class Recording:
+    """A recording as read: its audio (all of it, or its header's first block), the blocks
+    still to decode (None: none), its notes and a one-line warning ("" when all is well)."""
+
+    audio: Audio
+    steps: Iterator | None
+    notes: list[NoteEvent]
+    warning: str
+
+
+def read_recording(path: Path, notes: list[NoteEvent] | None = None) -> Recording:
+    """The recording at `path` with `notes`, else those of a `.notes.tsv` beside it (a
+    broken one is a warning, not a failure). Raises AudioError."""
+    steps = None
+    seconds, rate = header(path)
+    if seconds > PROGRESSIVE_SECONDS and rate <= MAX_NATIVE_RATE:  # else resampled whole
+        steps = decode_blocks(path)
+        samples, rate, _ = next(steps)  # the header: its errors are raised here
+        audio = Audio(samples, rate)
+    else:
+        audio = load_audio(path)
+    beside, warning = path.with_name(path.stem + file_actions.NOTES_SUFFIX), ""
+    if notes is None:
+        try:
+            notes = read_notes_tsv(beside) if beside.is_file() else []
+        except NOTES_ERRORS as exc:
+            notes, warning = [], f"the notes were not read: {naming(beside.name, exc)}"
+    warning = one_line("; ".join(w for w in (audio.warning, warning) if w))  # damage too
+    return Recording(audio, steps, notes, warning)
+
+
+def read_notes(path: Path) -> list[NoteEvent]:
+    """The notes of a `.mid`/`.midi` file or a notes `.tsv`. Raises MidiError or one of
+    NOTES_ERRORS."""
+    if path.name.lower().endswith(file_actions.MIDI_SUFFIXES):
+        return read_midi_notes(path)
+    return read_notes_tsv(path)
+
+
+def project_audio(project: Project, folder: Path | None
+                  ) -> tuple[Path | None, object, int, str]:
+    """(audio path, samples or None, rate, warning) for a loaded project."""
+    audio = project.audio
+    if isinstance(audio, EmbeddedAudio):
+        return None, audio.samples, audio.sample_rate, ""
+    if isinstance(audio, ReferencedAudio):
+        found = audio.resolve(folder)
+        if found is None:
+            return None, None, NO_AUDIO_RATE, (f"The recording {audio.path} was not found; "
+                                               "the notes are open without it.")
+        try:
+            loaded = load_audio(found)
+        except AudioError as exc:
+            return None, None, NO_AUDIO_RATE, f"The recording could not be read: {exc}"
+        return found, loaded.samples, loaded.sample_rate, ""
+    return None, None, NO_AUDIO_RATE, ""
