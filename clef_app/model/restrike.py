@@ -30,25 +30,37 @@ class Restrikes:
 
     def __init__(self, gap: float) -> None:
         self.gap = gap
-        self._open: dict[int, list[NoteEvent]] = {}  # pitch -> its chain still open
+        self._open: dict[int, list[NoteEvent]] = {}  # pitch -> its notes not yet given
 
     def settle(self, notes: Iterable[NoteEvent], until: float = math.inf) -> list[NoteEvent]:
         """Add `notes`; return the chains no later note can join (their last onset is at
         least `gap` before `until`, the time before which every note has been added)."""
+        for n in notes:
+            self._open.setdefault(n.pitch, []).append(n)
         out = []
-        for n in sorted(notes, key=lambda n: n.onset):
-            chain = self._open.get(n.pitch)
-            if chain and n.onset - chain[-1].onset < self.gap:
-                chain.append(n)
-                continue
-            if chain:
-                out.append(joined(chain))
-            self._open[n.pitch] = [n]
-        for pitch, chain in list(self._open.items()):
-            if chain[-1].onset + self.gap <= until:
-                out.append(joined(chain))
+        for pitch, waiting in list(self._open.items()):
+            left = []
+            for chain in _chains(sorted(waiting, key=lambda n: n.onset), self.gap):
+                if chain[-1].onset + self.gap <= until:
+                    out.append(joined(chain))
+                else:
+                    left += chain
+            if left:
+                self._open[pitch] = left
+            else:
                 del self._open[pitch]
         return sort_notes(out)
+
+
+def _chains(notes: list[NoteEvent], gap: float) -> list[list[NoteEvent]]:
+    """One key's notes (by onset) cut where an onset follows the last by `gap` or more."""
+    chains: list[list[NoteEvent]] = []
+    for n in notes:
+        if chains and n.onset - chains[-1][-1].onset < gap:
+            chains[-1].append(n)
+        else:
+            chains.append([n])
+    return chains
 
 
 def merge_restrikes(notes: Iterable[NoteEvent], gap: float) -> list[NoteEvent]:
