@@ -219,7 +219,6 @@ class Pipeline:
             return StreamTranscriber(self._t, time_offset)
         return _OwnThreadsStream(self._t, time_offset, threads)
 
-
     def explain(self, samples: np.ndarray, sample_rate: int, onset: float, pitch: int
                 ) -> Explanation:
         """Where the decoder looked when it wrote `pitch` near `onset` (s)."""
