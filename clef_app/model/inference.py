@@ -295,9 +295,10 @@ class StreamTranscriber:
         settled = _settled(self.stitcher, self.extra) - TOLERANCE
         if self.sustain is not None:
             notes = self.sustain.settle(notes, settled)
+        notes = self.t.keep(notes)
         if self.restrikes is not None:
-            notes = self.restrikes.settle(self.t.keep(notes), _known(settled, self.sustain))
-        return self.t.keep(notes)
+            notes = self.restrikes.settle(notes, _known(settled, self.sustain))
+        return notes
 
     def finish(self) -> list[NoteEvent]:
         """Decode what is left (zero-padded) and close every open note."""
