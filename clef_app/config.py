@@ -20,6 +20,7 @@ MIDI_MAX = 108  # C8, the highest piano key
 N_PITCHES = MIDI_MAX - MIDI_MIN + 1  # 88 keys
 
 
+
 @dataclass(frozen=True)
 class FrontEndConfig:
     """How audio becomes the encoder's image; stored in every checkpoint."""
@@ -34,6 +35,12 @@ class FrontEndConfig:
     segment_frames: int = 256  # frames: 2.56 s per segment
     image_height: int = 224  # px: mel rows resized to the ViT's pretraining height
     px_per_frame: int = 2  # px: one 16-px patch column covers 8 frames = 80 ms
+    # "mel": n_mels mel rows from f_min to f_max, resized to image_height;
+    # "logfreq": image_height rows in equal pitch steps from low_pitch to high_pitch
+    # (audio/logfreq.py, the workspace's transform: about 2.3 rows per semitone by default)
+    kind: str = "mel"
+    low_pitch: float = MIDI_MIN - 0.5  # MIDI: bottom edge of the lowest logfreq row (A0's)
+    high_pitch: float = 119.5  # MIDI: top edge of the highest (B8's, 8.1 kHz, at Nyquist)
 
     @property
     def segment_seconds(self) -> float:
@@ -103,6 +110,10 @@ class ModelConfig:
                              f"{fe.image_width} image")
         if not (fe.f_min < fe.f_max <= fe.sample_rate / 2 and fe.hop_length <= fe.n_fft):
             raise ValueError("front end: f_min < f_max <= sample_rate / 2 and hop <= n_fft")
+        if fe.kind not in FRONT_END_KINDS or fe.sample_rate // fe.hop_length != 100 and \
+                fe.kind == "logfreq":
+            raise ValueError(f"front end kind {fe.kind!r}: one of {FRONT_END_KINDS} "
+                             "(logfreq at 100 frames/s)")
         if trainable_parameters(cfg) > MAX_PARAMETERS:
             raise ValueError(f"about {trainable_parameters(cfg) / 1e6:.0f} M parameters; a Clef "
                              f"model has at most {MAX_PARAMETERS / 1e6:.0f} M")
@@ -145,8 +156,9 @@ FRONT_END_RANGES = {
     "sample_rate": (8_000, 48_000), "hop_length": (16, 4096), "n_fft": (64, 8192),
     "n_mels": (8, 512), "f_min": (0.0, 24_000.0), "f_max": (100.0, 24_000.0),
     "db_range": (10.0, 200.0), "segment_frames": (16, 256), "image_height": (32, 1024),
-    "px_per_frame": (1, 8),
+    "px_per_frame": (1, 8), "low_pitch": (0.0, 60.0), "high_pitch": (60.0, 140.0),
 }
+FRONT_END_KINDS = ("mel", "logfreq")
 
 
 def _checked(cls, values: dict):

@@ -41,6 +41,29 @@ TOP_RATE = 10_400.0  # Hz: the first band's rate is at least this (C8's row edge
 
 
 @dataclass(frozen=True)
+class Grid:
+    """Rows in equal pitch steps from `low` (the bottom edge of row 0, a MIDI pitch) to
+    `high` (the top edge of the last row). The workspace shows `DISPLAY`; a model whose
+    front end is log-frequency reads `model_grid(...)` (model/frontend.py)."""
+
+    low: float
+    high: float
+    rows: int
+
+    @property
+    def per_semitone(self) -> float:
+        return self.rows / (self.high - self.low)
+
+    @property
+    def top_rate(self) -> float:
+        """Hz: the first band's rate is at least this (its top row edge fits below Nyquist)."""
+        return max(TOP_RATE, 2.4 * float(_hz(self.high)))
+
+
+DISPLAY = Grid(LOW_EDGE, HIGH_EDGE, N_ROWS)
+
+
+@dataclass(frozen=True)
 class Band:
     """Rows from `low` (a pitch, inclusive) up to the next band's, read with a Hann window
     of `window` s on the recording decimated by `decimate` more than the band above."""
@@ -57,23 +80,28 @@ BANDS = (Band(64.0, 0.128, 1, 1), Band(40.0, 0.256, 4, 2), Band(MIDI_MIN, 0.512,
 MARGIN = 0.75  # s of audio read beyond a block on each side: half a window + filter tails
 
 
-def row_pitch(row: np.ndarray | float) -> np.ndarray:
+def row_pitch(row: np.ndarray | float, grid: Grid = DISPLAY) -> np.ndarray:
     """The (fractional) MIDI pitch at the centre of a row."""
-    return LOW_EDGE + (np.asarray(row, dtype=np.float64) + 0.5) / ROWS_PER_SEMITONE
+    return grid.low + (np.asarray(row, dtype=np.float64) + 0.5) / grid.per_semitone
 
 
-def pitch_row(pitch: np.ndarray | float) -> np.ndarray:
+def pitch_row(pitch: np.ndarray | float, grid: Grid = DISPLAY) -> np.ndarray:
     """Inverse of `row_pitch`: the fractional row where a pitch's fundamental lies."""
-    return (np.asarray(pitch, dtype=np.float64) - LOW_EDGE) * ROWS_PER_SEMITONE - 0.5
+    return (np.asarray(pitch, dtype=np.float64) - grid.low) * grid.per_semitone - 0.5
 
 
 def _hz(pitch: np.ndarray | float) -> np.ndarray:
     return 440.0 * 2.0 ** ((np.asarray(pitch, dtype=np.float64) - 69.0) / 12.0)
 
 
-def band_rates(sample_rate: float) -> list[float]:
+def _lead(sample_rate: float, grid: Grid) -> int:
+    """How much the first band decimates the recording."""
+    return max(1, int(sample_rate // grid.top_rate))
+
+
+def band_rates(sample_rate: float, grid: Grid = DISPLAY) -> list[float]:
     """Hz: each band's rate for a recording at `sample_rate`."""
-    first = max(1, int(sample_rate // TOP_RATE))
+    first = _lead(sample_rate, grid)
     rates, rate = [], sample_rate / first
     for band in BANDS:
         rate = rate / band.decimate
@@ -82,8 +110,9 @@ def band_rates(sample_rate: float) -> list[float]:
 
 
 @lru_cache(maxsize=16)
-def _band_plan(sample_rate: float) -> list[tuple[int, int, np.ndarray, np.ndarray]]:
-    """Per band: window length, FFT length, the Hann window and the (bins, N_ROWS)
+def _band_plan(sample_rate: float, grid: Grid = DISPLAY) -> list[tuple[int, int, np.ndarray,
+                                                                       np.ndarray]]:
+    """Per band: window length, FFT length, the Hann window and the (bins, rows)
     triangular filters onto its rows.
 
     Levels: the windows are scaled so that every band's bins hold the same noise power
@@ -91,9 +120,10 @@ def _band_plan(sample_rate: float) -> list[tuple[int, int, np.ndarray, np.ndarra
     so that a row at the edge with the band above would read noise as that band does: the
     background has no step at a band's edge. A full-scale sine's peak bin has power 1/4 in
     the first band; sines read within a few dB of each other across the range."""
-    centres = row_pitch(np.arange(N_ROWS))
-    plan, top, reference, edge_sum = [], HIGH_EDGE, None, None
-    for band, rate in zip(BANDS, band_rates(sample_rate), strict=True):
+    centres = row_pitch(np.arange(grid.rows), grid)
+    step = 1 / grid.per_semitone
+    plan, top, reference, edge_sum = [], grid.high, None, None
+    for band, rate in zip(BANDS, band_rates(sample_rate, grid), strict=True):
         n = int(round(band.window * rate))
         n_fft = 1 << int(np.ceil(np.log2(band.pad * n)))  # zero-padded: smoother rows
         window = 0.5 - 0.5 * np.cos(2.0 * np.pi * np.arange(n) / n)
@@ -102,25 +132,25 @@ def _band_plan(sample_rate: float) -> list[tuple[int, int, np.ndarray, np.ndarra
             reference = density / window.sum() ** 2
         window *= np.sqrt(reference / density)
         rows = (centres >= band.low - 0.5) & (centres < top)
-        weights = _triangles(centres[rows], rate, n_fft)
+        weights = _triangles(centres[rows], step, rate, n_fft)
         if edge_sum is not None:  # the row just above, as this band would read it
-            above = _triangles(centres[rows][-1:] + 1 / ROWS_PER_SEMITONE, rate, n_fft)
+            above = _triangles(centres[rows][-1:] + step, step, rate, n_fft)
             weights *= edge_sum / above.sum()
         edge_sum = weights[:, 0].sum()
         used = int(np.nonzero(weights.any(axis=1))[0].max()) + 1
-        full = np.zeros((used, N_ROWS), dtype=np.float32)
+        full = np.zeros((used, grid.rows), dtype=np.float32)
         full[:, rows] = weights[:used]
         plan.append((n, n_fft, window.astype(np.float32), full))
         top = band.low - 0.5
     return plan
 
 
-def _triangles(pitches: np.ndarray, rate: float, n_fft: int) -> np.ndarray:
+def _triangles(pitches: np.ndarray, step: float, rate: float, n_fft: int) -> np.ndarray:
     """(bins, rows) triangular weights, peak 1, of rows centred on `pitches`: as wide as
     the row spacing, or as a bin where bins are wider (then they interpolate)."""
     bins = np.arange(n_fft // 2 + 1) * rate / n_fft
     fc = _hz(pitches)
-    half = np.maximum(fc * (2.0 ** (1 / (12 * ROWS_PER_SEMITONE)) - 1.0), rate / n_fft)
+    half = np.maximum(fc * (2.0 ** (step / 12) - 1.0), rate / n_fft)
     return np.clip(1.0 - np.abs(bins[:, None] - fc[None, :]) / half[None, :], 0.0, None)
 
 
@@ -160,16 +190,17 @@ def _frames_db(signal: np.ndarray, origin: float, rate: float, first: int, count
     return power @ filters
 
 
-def block(samples: np.ndarray, sample_rate: int, first: int, count: int) -> np.ndarray:
+def block(samples: np.ndarray, sample_rate: int, first: int, count: int,
+          grid: Grid = DISPLAY) -> np.ndarray:
     """dB of frames first..first+count-1 of a recording.
 
     Args:
         samples: (n,) mono float32 at `sample_rate` (any rate above ~1 kHz).
     Returns:
-        (count, N_ROWS) float32 dB, row 0 the lowest.
+        (count, grid.rows) float32 dB, row 0 the lowest.
     """
-    rates = band_rates(sample_rate)
-    lead = max(1, int(sample_rate // TOP_RATE))
+    rates = band_rates(sample_rate, grid)
+    lead = _lead(sample_rate, grid)
     step = lead * int(np.prod([b.decimate for b in BANDS]))  # native samples per lowest-band one
     start = int(np.floor(((first / FPS) - MARGIN) * sample_rate / step)) * step
     stop = int(np.ceil((((first + count) / FPS) + MARGIN) * sample_rate))
@@ -178,9 +209,9 @@ def block(samples: np.ndarray, sample_rate: int, first: int, count: int) -> np.n
     if hi > lo:
         piece[lo - start : hi - start] = samples[lo:hi]
     origin = start / sample_rate
-    power = np.zeros((count, N_ROWS), dtype=np.float32)
+    power = np.zeros((count, grid.rows), dtype=np.float32)
     signal = _decimated(piece, lead)
-    for band, rate, plan in zip(BANDS, rates, _band_plan(float(sample_rate)), strict=True):
+    for band, rate, plan in zip(BANDS, rates, _band_plan(float(sample_rate), grid), strict=True):
         signal = _decimated(signal, band.decimate)
         power += _frames_db(signal, origin, rate, first, count, plan)
     power += POWER_FLOOR

@@ -1,4 +1,5 @@
-"""Audio -> the encoder's image: log-mel segments (torchaudio) laid out as 3-channel pictures.
+"""Audio -> the encoder's image: log-mel segments (torchaudio), or log-frequency ones
+(`clef_app.audio.logfreq`, the workspace's numpy transform), laid out as 3-channel pictures.
 
 The display's numpy log-mel (`clef_app.audio.features`) computes the same values without
 torch, for the GUI; tests/audio/test_features.py checks that the two agree.
@@ -11,6 +12,7 @@ import torch
 import torch.nn.functional as F
 import torchaudio
 
+from clef_app.audio import logfreq
 from clef_app.audio.features import POWER_FLOOR
 from clef_app.config import DB_FLOOR, FrontEndConfig
 
@@ -98,10 +100,35 @@ def segment_mels(samples: np.ndarray, first: int, count: int, fe: FrontEndConfig
 
 
 def window_mels(samples: np.ndarray, firsts: list[int], fe: FrontEndConfig) -> torch.Tensor:
-    """Normalised log-mel of segment-long windows whose frame 0 is centred on each of
-    `firsts` (sample indices). Returns (len(firsts), n_mels, segment_frames)."""
+    """Normalised spectrogram of segment-long windows whose frame 0 is centred on each of
+    `firsts` (sample indices). Returns (len(firsts), rows, segment_frames): n_mels mel rows,
+    or image_height log-frequency rows (`fe.kind`)."""
+    if fe.kind == "logfreq":
+        return normalise_db(torch.from_numpy(np.stack(
+            [_logfreq_window(samples, first, fe) for first in firsts])), fe)
     ctx = np.stack([window_context(samples, first, fe) for first in firsts])
     return normalise_db(log_mel_db(ctx, fe, center=False), fe)
+
+
+def logfreq_grid(fe: FrontEndConfig) -> logfreq.Grid:
+    """The log-frequency rows a `logfreq` front end reads."""
+    return logfreq.Grid(fe.low_pitch, fe.high_pitch, fe.image_height)
+
+
+LOGFREQ_CONTEXT = 100  # frames (1 s) of audio either side of a window: the bass's longest
+# analysis window is 0.51 s, so every frame of the window sees all it needs
+
+
+def _logfreq_window(samples: np.ndarray, first: int, fe: FrontEndConfig) -> np.ndarray:
+    """(rows, segment_frames) dB of one window whose frame 0 is centred on `samples[first]`."""
+    margin = LOGFREQ_CONTEXT * fe.hop_length
+    start = first - margin
+    out = np.zeros(2 * margin + fe.segment_samples, dtype=np.float32)
+    lo, hi = max(0, start), min(len(samples), start + len(out))
+    if hi > lo:
+        out[lo - start : hi - start] = samples[lo:hi]
+    db = logfreq.block(out, fe.sample_rate, LOGFREQ_CONTEXT, fe.segment_frames, logfreq_grid(fe))
+    return db.T
 
 
 def mel_to_image(mel: torch.Tensor, fe: FrontEndConfig) -> torch.Tensor:

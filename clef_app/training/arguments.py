@@ -11,7 +11,7 @@ import argparse
 import os
 from pathlib import Path
 
-from clef_app.config import ENCODER_NAMES
+from clef_app.config import ENCODER_NAMES, FRONT_END_KINDS
 from clef_app.model.weights import PROJECT_ROOT
 
 KINDS = tuple(ENCODER_NAMES)  # encoder kinds (model/encoders/: vit, vit-scratch, whisper, cnn)
@@ -61,6 +61,9 @@ def cache_arguments(p: argparse.ArgumentParser) -> None:
                         "are skipped when the command runs again")
     p.add_argument("--kind", default="vit",
                    help="encoder whose features to store: vit | cnn (see model/encoders/)")
+    p.add_argument("--front-end", choices=FRONT_END_KINDS, default="mel",
+                   help="the image the encoder reads: mel rows, or log-frequency rows "
+                        "(about 2.3 per semitone from A0; training takes it from the cache)")
     p.add_argument("--store", choices=("features", "mels"), default="features",
                    help="mels: normalised log-mels, for the encoders that train "
                         "(vit-scratch, whisper); default out DATA/cache-mels")

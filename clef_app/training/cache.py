@@ -22,7 +22,7 @@ import torch
 
 from clef_app.atomic import atomic_write_text, atomic_writer, fsync_directory
 from clef_app.audio.io import load_audio
-from clef_app.config import MIDI_MIN, N_PITCHES, ModelConfig
+from clef_app.config import MIDI_MIN, N_PITCHES, FrontEndConfig, ModelConfig
 from clef_app.model.encoder import build_encoder
 from clef_app.model.frontend import mel_to_image, n_segments, segment_mels
 from clef_app.notation.codec import PAD, FrameNote, encode_segment, to_frames
@@ -51,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
         return run_kind(args)
     if args.threads:
         torch.set_num_threads(args.threads)
-    cfg = ModelConfig()
+    cfg = ModelConfig(front_end=FrontEndConfig(kind=args.front_end))
     encoder, sha = build_encoder(cfg, args.weights)
     encoder.eval()
     out = args.out or args.data / "cache"

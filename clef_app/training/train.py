@@ -59,6 +59,11 @@ def build_model(args: argparse.Namespace, meta: dict) -> tuple[ClefModel, int, f
     minutes reached."""
     if args.resume:
         cfg, extra = read_config(args.resume)
+        cached = ModelConfig.from_dict(meta["config"]).front_end if "config" in meta else None
+        if cached is not None and cached != cfg.front_end:
+            print(f"front end: the checkpoint read {cfg.front_end.kind} images, the cache holds "
+                  f"{cached.kind} ones: the model goes on from its weights with the cache's")
+            cfg = replace(cfg, front_end=cached)
         model = ClefModel.build(cfg, with_encoder=trains_encoder(cfg))
         model.load_state_dict({k: v.float() for k, v in load_state(args.resume).items()},
                               strict=False)
@@ -72,6 +77,8 @@ def build_model(args: argparse.Namespace, meta: dict) -> tuple[ClefModel, int, f
     if sha != meta.get("encoder_sha256", sha):
         raise SystemExit("the feature cache was made with other encoder weights; rebuild it")
     cfg = replace(ModelConfig(), encoder_sha256=sha, encoder_kind=args.encoder_kind)
+    if "config" in meta:
+        cfg = replace(cfg, front_end=ModelConfig.from_dict(meta["config"]).front_end)
     return ClefModel(cfg), 0, 0.0
 
 
