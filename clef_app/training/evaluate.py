@@ -140,7 +140,7 @@ def evaluate(files: list[Path], runners: dict) -> dict[str, list[dict]]:
     """Per system, one row of scores per file (with its real-time factor)."""
     results: dict[str, list[dict]] = {name: [] for name in runners}
     for f in files:
-        samples = _samples(f)
+        samples = samples_of(f)
         duration = len(samples) / SAMPLE_RATE
         ref = ground_truth(f) or []
         for name, run_system in runners.items():
@@ -185,7 +185,7 @@ def markdown_table(results: dict[str, list[dict]]) -> str:
             rows = by_group[name].get(group, [])
             if not rows:
                 continue
-            means = [_mean([r[c] for r in rows]) for c in COLUMNS]
+            means = [mean_of([r[c] for r in rows]) for c in COLUMNS]
             rtf = sum(r["rtf"] * r["seconds"] for r in rows) / sum(r["seconds"] for r in rows)
             lines.append(f"| {group} | {name} | {len(rows)} | "
                          + " | ".join(f"{m:.3f}" for m in means) + f" | {rtf:.3f} |")
@@ -196,7 +196,7 @@ def markdown_table(results: dict[str, list[dict]]) -> str:
     return "\n".join(lines) + "\n\nRecall per octave (octave 4 = C4-B4):\n\n" + "\n".join(octs)
 
 
-def _mean(values: list[float]) -> float:
+def mean_of(values: list[float]) -> float:
     finite = [v for v in values if np.isfinite(v)]
     return float(np.mean(finite)) if finite else float("nan")
 
@@ -232,8 +232,8 @@ def calibrate(args: argparse.Namespace, files: list[Path]) -> int:
     from clef_app.model.inference import roll_scale
     from clef_app.notation.confidence import bands_from_calibration
 
-    path, shown = _model_to_update(args, "calibrate")
-    audio = [(_samples(f), ground_truth(f) or []) for f in files]
+    path, shown = model_to_update(args, "calibrate")
+    audio = [(samples_of(f), ground_truth(f) or []) for f in files]
     decoded, rolled = [], []
     for samples, ref in audio:
         # the mapping is measured even when the checkpoint asks for no roll-only notes
@@ -255,7 +255,7 @@ def calibrate(args: argparse.Namespace, files: list[Path]) -> int:
     bands = bands_from_calibration(cal["confidence"], cal["precision"])
     measured_on = ", ".join(sorted({f.parent.name for f in files}))
     values["calibration"] = {**cal, "measured_on": measured_on}
-    stored = _store_in_config(path, values)
+    stored = store_in_config(path, values)
     for c, p in zip(roll["confidence"], roll["precision"], strict=True):
         print(f"roll-only notes, onset peak {c:.3f}: {p:.0%} right")
     for c, p in zip(cal["confidence"], cal["precision"], strict=True):
@@ -294,7 +294,7 @@ def equally_right(cal: dict[str, list[float]], precision: list[float]) -> list[f
     return [round(float(x), 4) for x in np.maximum.accumulate(out)]
 
 
-def _model_to_update(args: argparse.Namespace, what: str):
+def model_to_update(args: argparse.Namespace, what: str):
     """The checkpoint `--tune-confidence`/`--calibrate` write to, and its loaded model."""
     from clef_app.model.location import find_checkpoint
     from clef_app.model.pipeline import Pipeline
@@ -308,7 +308,7 @@ def _model_to_update(args: argparse.Namespace, what: str):
         raise ClefError(str(exc)) from exc
 
 
-def _store_in_config(path: Path, values: dict) -> Path:
+def store_in_config(path: Path, values: dict) -> Path:
     """Set `values` in the checkpoint's JSON config (written atomically); returns its path."""
     from clef_app.atomic import atomic_write_text
     from clef_app.model.location import config_path
@@ -319,7 +319,7 @@ def _store_in_config(path: Path, values: dict) -> Path:
     return target
 
 
-def _samples(path: Path) -> np.ndarray:
+def samples_of(path: Path) -> np.ndarray:
     """A file's mono samples at the model's rate; a bad file is a ClefError."""
     try:
         return load_audio(path, SAMPLE_RATE).samples

@@ -22,12 +22,12 @@ from clef_app.model.passes import merge_passes
 from clef_app.model.restrike import merge_restrikes
 from clef_app.notation.events import NoteEvent
 from clef_app.training.evaluate import (
-    _mean,
-    _model_to_update,
-    _samples,
-    _store_in_config,
     by_source,
     ground_truth,
+    mean_of,
+    model_to_update,
+    samples_of,
+    store_in_config,
 )
 from clef_app.training.metrics import note_scores
 
@@ -43,8 +43,8 @@ def tune_confidence(args: argparse.Namespace, files: list[Path]) -> int:
     """Choose the decoding constants on `files` (the module's steps); store them."""
     from clef_app.model.inference import passes_of
 
-    path, tuned = _model_to_update(args, "tune")
-    audio = [_samples(f) for f in files]
+    path, tuned = model_to_update(args, "tune")
+    audio = [samples_of(f) for f in files]
     refs = [ground_truth(f) or [] for f in files]
     best, one_pass_f1 = _one_pass(tuned, audio, refs)
     t = tuned.with_options(min_confidence=best[0], roll_onset=best[1])
@@ -57,7 +57,7 @@ def tune_confidence(args: argparse.Namespace, files: list[Path]) -> int:
     sustain = 0.0
     if t.model.roll_head is not None:
         sustain = tune_sustain(t.with_options(roll_sustain=0.0, restrike_gap=gap), audio, refs)
-    stored = _store_in_config(path, {"min_confidence": best[0], "roll_onset": best[1],
+    stored = store_in_config(path, {"min_confidence": best[0], "roll_onset": best[1],
                                      "passes": passes, "restrike_gap": gap,
                                      "roll_sustain": sustain})
     print(f"stored {passes['count']} pass(es), restrike_gap {gap} and roll_sustain {sustain} "
@@ -129,7 +129,7 @@ def tune_sustain(t, audio: list[np.ndarray], refs: list[list[NoteEvent]]) -> flo
         read.append((notes, frames.mean()))
     scores = {}
     for thr in ROLL_SUSTAINS:
-        scores[thr] = _mean([note_scores(r, sustain_notes(n, f, thr) if thr else n)
+        scores[thr] = mean_of([note_scores(r, sustain_notes(n, f, thr) if thr else n)
                              ["onset_offset_f1"] for r, (n, f) in zip(refs, read, strict=True)])
         print(f"roll_sustain {thr}: onset+offset F1 {scores[thr]:.3f}")
     return max(scores, key=scores.get)
@@ -137,4 +137,4 @@ def tune_sustain(t, audio: list[np.ndarray], refs: list[list[NoteEvent]]) -> flo
 
 def _onset_f1(refs: list[list[NoteEvent]], ests: list[list[NoteEvent]]) -> float:
     """Mean onset F1 (50 ms) over files."""
-    return _mean([note_scores(r, e)["onset_f1"] for r, e in zip(refs, ests, strict=True)])
+    return mean_of([note_scores(r, e)["onset_f1"] for r, e in zip(refs, ests, strict=True)])
