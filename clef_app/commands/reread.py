@@ -43,8 +43,7 @@ def run(args: argparse.Namespace) -> int:
     project = load_project(args.project)
     result = reread_project(project, args.project.parent, args, args.threads)
     save_project(project, out)
-    print(f"{args.project.name}: {args.start:g}-{args.end:g} s re-read: {len(result.locked)} "
-          f"of your notes kept, {len(result.removed)} replaced by {len(result.added)}; "
+    print(f"{args.project.name}: {args.start:g}-{args.end:g} s re-read: {result.summary()}; "
           f"wrote {out}", file=sys.stderr)
     return 0
 

@@ -87,8 +87,9 @@ class Rereading(QObject):
         if (stack.index(), stack.count()) != self._state:
             self.failed.emit("the notes changed while the passage was read; try again")
             return
+        if not result.changes:
+            self.finished.emit(f"Transcribe again: {result.summary()}")
+            return
         self.doc.replace_notes(REREAD, result.removed, result.added)
         self.doc.set_selection(n.id for n in result.added)
-        self.finished.emit(f"Transcribe again: {len(result.locked)} of your notes kept, "
-                           f"{len(result.removed)} notes replaced by {len(result.added)} "
-                           "(Ctrl+Z undoes it)")
+        self.finished.emit(f"Transcribe again: {result.summary()} (Ctrl+Z undoes it)")

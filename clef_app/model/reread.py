@@ -48,6 +48,17 @@ class Reread:
     replaceable: list[NoteEvent] = field(default_factory=list)  # the passage's unlocked notes
     written: list[NoteEvent] = field(default_factory=list)  # all the model wrote for it
 
+    @property
+    def changes(self) -> bool:
+        return bool(self.removed or self.added)
+
+    def summary(self) -> str:
+        """One line for the user: what the re-read kept and changed."""
+        kept = f"{len(self.locked)} of your notes kept"
+        if not self.changes:
+            return f"{kept}; the model found nothing to change"
+        return f"{kept}, {len(self.removed)} notes replaced by {len(self.added)}"
+
 
 def split(notes: Iterable[NoteEvent], passage: Passage, corrections: Corrections
           ) -> tuple[list[NoteEvent], list[NoteEvent]]:

@@ -71,3 +71,21 @@ def test_transcribe_again_keeps_the_fixes_in_one_undo_step(qtbot, tmp_path, monk
     assert doc.undo_stack.undoText() == REREAD and set(before) - set(doc.notes) == replaced
     doc.undo_stack.setClean()
     win.close()
+
+
+def test_a_reread_that_changes_nothing_says_so_and_adds_no_undo_step(qtbot):
+    from clef_app.gui.main_window import MainWindow
+    from clef_app.model.reread import Reread
+
+    win = MainWindow()
+    qtbot.addWidget(win)
+    assert win.controller.open(DATA / "opening.flac")
+    doc, job = win.document, win.controller.jobs.rereading
+    before, steps = dict(doc.notes), doc.undo_stack.count()
+    job._state = (doc.undo_stack.index(), steps)  # as `start` records it
+    with qtbot.waitSignal(job.finished) as said:
+        job._done(Reread(removed=[], added=[], locked=list(doc.notes.values())[:2]))
+    assert said.args[0] == "Transcribe again: 2 of your notes kept; the model found nothing " \
+                          "to change"
+    assert doc.undo_stack.count() == steps and doc.notes == before
+    win.close()
