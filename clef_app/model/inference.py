@@ -393,7 +393,7 @@ class StreamTranscriber:
 def _known(settled: float, sustain: Sustain | None) -> float:
     """s: every note beginning before this has left `sustain` (it holds notes whose end
     is not decided)."""
-    return min([settled] + [n.onset for n in sustain.waiting()] if sustain else [settled])
+    return min(settled, sustain.earliest_waiting()) if sustain else settled
 
 
 def options_from(meta: dict, **base) -> DecodingConfig:

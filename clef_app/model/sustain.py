@@ -116,6 +116,10 @@ class Sustain:
         """The notes whose end is not decided yet, held as far as the frames go so far."""
         return [replace(n, offset=max(n.offset, self._reach(n)[0])) for n in self._pending]
 
+    def earliest_waiting(self) -> float:
+        """s: the onset of the earliest note whose end is not decided yet (inf if none)."""
+        return min((n.onset for n in self._pending), default=math.inf)
+
     def _end(self, n: NoteEvent, known: float) -> float | None:
         """The note's end in s, or None while it depends on frames or notes not in yet."""
         end, decided = self._reach(n)
