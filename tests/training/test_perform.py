@@ -16,6 +16,34 @@ def test_unisons_merge_and_restrikes_cut() -> None:
     assert out.tolist() == [[0.0, 1.0, 60, 100], [0.5, 1.0, 64, 70], [1.0, 1.5, 64, 90]]
 
 
+def test_a_key_struck_again_faster_than_a_pianist_can_is_held_instead() -> None:
+    rows = np.array([
+        [0.00, 0.04, 60, 70],
+        [0.05, 0.09, 60, 90],  # 50 ms after the last strike: held, not struck again
+        [0.10, 0.14, 60, 80],  # 100 ms after the kept strike: struck again
+        [0.15, 0.30, 62, 80],
+    ])  # fmt: skip
+    out = piano_keys(rows)
+    assert out.tolist() == [[0.0, 0.09, 60, 90], [0.1, 0.14, 60, 80], [0.15, 0.3, 62, 80]]
+
+
+def test_performed_pieces_rarely_repeat_a_key_within_100_ms() -> None:
+    from clef_app.training import figuration, procedural
+
+    repeats = notes = 0
+    for seed in range(12):
+        for gen in (figuration.generate, procedural.generate):
+            rng = np.random.default_rng(seed)
+            bpm = float(rng.uniform(60.0, 160.0))
+            labels = perform(gen(rng, 20.0, bpm), rng, bpm).labels
+            last: dict[int, float] = {}
+            for n in sorted(labels, key=lambda n: n.onset):
+                repeats += n.onset - last.get(n.pitch, -1.0) < 0.1
+                last[n.pitch] = n.onset
+            notes += len(labels)
+    assert repeats / notes < 0.025  # real piano 0-4 % (maps-dev); 4-7 % before the rule
+
+
 def test_pedal_holds_labels_until_lift_or_restrike() -> None:
     keys = np.array(
         [[0.0, 0.5, 60, 80], [0.2, 0.4, 67, 80], [1.0, 1.2, 60, 80], [2.5, 2.6, 72, 80]]
