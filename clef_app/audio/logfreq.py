@@ -28,7 +28,7 @@ from functools import lru_cache
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from clef_app.config import MIDI_MAX, MIDI_MIN
+from clef_app.config import MIDI_MAX, MIDI_MIN, FrontEndConfig
 
 ROWS_PER_SEMITONE = 3
 LOW_EDGE = MIDI_MIN - 0.5  # pitch at the bottom of row 0 (A0's lower edge)
@@ -61,6 +61,11 @@ class Grid:
 
 
 DISPLAY = Grid(LOW_EDGE, HIGH_EDGE, N_ROWS)
+
+
+def grid_of(fe: FrontEndConfig) -> Grid:
+    """The rows a model with a log-frequency front end reads (image_height of them)."""
+    return Grid(fe.low_pitch, fe.high_pitch, fe.image_height)
 
 
 @dataclass(frozen=True)

@@ -56,7 +56,7 @@ def plot(samples: np.ndarray, fe, ex, args: argparse.Namespace) -> None:
     from clef_app.model.frontend import window_mels
 
     mel = window_mels(samples, [ex.first_sample], fe)[0].numpy()
-    extent = (ex.start, ex.end, -0.5, fe.n_mels - 0.5)
+    extent = (ex.start, ex.end, -0.5, len(mel) - 0.5)
     fig, ax = plt.subplots(figsize=(10, 4.5), dpi=120)
     ax.imshow(mel, origin="lower", aspect="auto", cmap="magma", extent=extent)
     ax.imshow(ex.weights, origin="lower", aspect="auto", cmap="Greens", alpha=0.55, extent=extent,

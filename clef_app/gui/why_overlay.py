@@ -2,10 +2,10 @@
 
 `clef_app.model.explain.explain_selected` (run on a worker, on the model Transcribe shares)
 gives a (rows, cols) map over the encoder's patch grid of the note's 2.56-s segment, row 0
-the lowest band. The encoder's image is the whole mel range resized vertically, so the grid
-covers the model's mel rows -0.5..127.5 linearly; `on_pitch_rows` redraws it on the view's
-pitch rows (y = MIDI pitch), and its columns are `seconds_per_col` wide from the segment's
-start (frame centres, as the view's image).
+the lowest band. The encoder's image is the model's whole spectrogram (mel or log-frequency
+rows) resized vertically, so the grid covers those rows linearly; `on_pitch_rows` redraws it
+on the view's pitch rows (y = MIDI pitch), on the worker, and its columns are
+`seconds_per_col` wide from the segment's start (frame centres, as the view's image).
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ from PySide6.QtCore import QObject, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QPen
 from PySide6.QtWidgets import QGraphicsRectItem
 
-from clef_app.audio.features import pitch_to_row
+from clef_app.audio.features import image_rows, pitch_to_row
 from clef_app.audio.logfreq import N_ROWS, row_pitch
-from clef_app.config import FRAMES_PER_SECOND, N_MELS, SAMPLE_RATE
+from clef_app.config import FRAMES_PER_SECOND, SAMPLE_RATE, FrontEndConfig
 from clef_app.gui.document import Document
 from clef_app.gui.model_choice import find_model
 from clef_app.gui.spectrogram_view import ROW_RANGE
@@ -45,12 +45,13 @@ def weights_to_rgba(weights: np.ndarray) -> np.ndarray:
     return rgba
 
 
-def on_pitch_rows(weights: np.ndarray) -> np.ndarray:
-    """A (rows, cols) map over the model's mel image as (N_ROWS, cols) on the view's pitch
-    rows: each pitch row takes the grid row holding its mel position (0 below 30 Hz)."""
+def on_pitch_rows(weights: np.ndarray, fe: FrontEndConfig = FrontEndConfig()) -> np.ndarray:
+    """A (rows, cols) map over the model's image as (N_ROWS, cols) on the view's pitch
+    rows: each pitch row takes the grid row holding its position in the model's spectrogram
+    (0 outside it, e.g. below 30 Hz for the mel)."""
     w = np.asarray(weights, dtype=np.float64)
-    mel = pitch_to_row(row_pitch(np.arange(N_ROWS)))  # fractional mel row of each pitch row
-    grid = np.floor((mel + 0.5) / N_MELS * len(w)).astype(int)
+    row = pitch_to_row(row_pitch(np.arange(N_ROWS)), fe)  # the model's row of each pitch row
+    grid = np.floor((row + 0.5) / image_rows(fe) * len(w)).astype(int)
     inside = (grid >= 0) & (grid < len(w))
     out = np.zeros((N_ROWS, w.shape[1]))
     out[inside] = w[grid[inside]]
@@ -83,10 +84,10 @@ class WhyOverlay:
         return self.span is not None
 
     def show(self, weights: np.ndarray, start: float, end: float, text: str) -> None:
-        """Draw `weights` (over the model's mel image) over [start, end) s, with a legend."""
+        """Draw `weights` (on the view's pitch rows) over [start, end) s, with a legend."""
         half = 0.5 / FRAMES_PER_SECOND  # frame i spans i/fps ± half, as the spectrogram image
         rect = QRectF(start - half, ROW_RANGE[0], end - start, ROW_RANGE[1] - ROW_RANGE[0])
-        self.image.setImage(weights_to_rgba(on_pitch_rows(weights)), levels=(0, 255),
+        self.image.setImage(weights_to_rgba(weights), levels=(0, 255),
                             autoLevels=False)
         self.image.setRect(rect)
         self.frame.setRect(rect)
@@ -169,7 +170,8 @@ class WhyThisNote(QObject):
 
             yield None  # a cancel before the model runs stops here
             ex = explain_selected(samples, SAMPLE_RATE, max(note.onset, 0.0), note.pitch, path)
-            return np.array(ex.weights), float(ex.start), float(ex.end), bool(ex.found)
+            return (on_pitch_rows(ex.weights, ex.front_end), float(ex.start), float(ex.end),
+                    bool(ex.found))
 
         self.clear()
         self.note = note

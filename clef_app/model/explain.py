@@ -19,13 +19,13 @@ key at that frame: where the evidence for (or against) an onset there lies.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from clef_app.config import MIDI_MIN
+from clef_app.config import MIDI_MIN, FrontEndConfig
 from clef_app.model.frontend import mel_to_image, n_segments, window_mels
 from clef_app.model.inference import Transcriber
 from clef_app.model.passes import TOLERANCE
@@ -45,6 +45,7 @@ class Explanation:
     rolled: int = 0  # readings whose roll head alone has its onset
     readings: int = 1  # readings the transcription makes
     first_sample: int = 0  # the window's frame 0 is centred on this sample (model's rate)
+    front_end: FrontEndConfig = field(default_factory=FrontEndConfig)  # the image it maps
 
     @property
     def end(self) -> float:
@@ -126,7 +127,7 @@ def explain_note(t: Transcriber, samples: np.ndarray, onset: float, pitch: int) 
     grid = grid / max(float(grid.sum()), 1e-12)
     return Explanation(grid[::-1].copy(), firsts[i] / fe.sample_rate,
                        fe.segment_seconds / model.cols, bool(decoded or rolled), len(decoded),
-                       len(rolled), max(1, t.options.passes), firsts[i])
+                       len(rolled), max(1, t.options.passes), firsts[i], fe)
 
 
 def _frame_of(onset: float, first: int, t: Transcriber) -> int:

@@ -110,11 +110,6 @@ def window_mels(samples: np.ndarray, firsts: list[int], fe: FrontEndConfig) -> t
     return normalise_db(log_mel_db(ctx, fe, center=False), fe)
 
 
-def logfreq_grid(fe: FrontEndConfig) -> logfreq.Grid:
-    """The log-frequency rows a `logfreq` front end reads."""
-    return logfreq.Grid(fe.low_pitch, fe.high_pitch, fe.image_height)
-
-
 LOGFREQ_CONTEXT = 100  # frames (1 s) of audio either side of a window: the bass's longest
 # analysis window is 0.51 s, so every frame of the window sees all it needs
 
@@ -127,7 +122,7 @@ def _logfreq_window(samples: np.ndarray, first: int, fe: FrontEndConfig) -> np.n
     lo, hi = max(0, start), min(len(samples), start + len(out))
     if hi > lo:
         out[lo - start : hi - start] = samples[lo:hi]
-    db = logfreq.block(out, fe.sample_rate, LOGFREQ_CONTEXT, fe.segment_frames, logfreq_grid(fe))
+    db = logfreq.block(out, fe.sample_rate, LOGFREQ_CONTEXT, fe.segment_frames, logfreq.grid_of(fe))
     return db.T
 
 

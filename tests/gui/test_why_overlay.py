@@ -118,3 +118,18 @@ def test_a_result_for_a_note_no_longer_selected_is_dropped(window, tiny_checkpoi
     qtbot.waitUntil(lambda: worker.done, timeout=60_000)
     qtbot.wait(50)
     assert not overlay.visible
+
+
+def test_a_log_frequency_models_map_lands_on_the_pitches_it_covers():
+    from clef_app.audio.logfreq import N_ROWS, row_pitch
+    from clef_app.config import FrontEndConfig
+    from clef_app.gui.why_overlay import on_pitch_rows
+
+    fe = FrontEndConfig(kind="logfreq")  # 224 rows from A0's lower edge to 8.1 kHz
+    weights = np.zeros((14, 4))
+    weights[0] = 1.0  # the lowest patch row: the image's lowest 16 of 224 rows
+    lit = row_pitch(np.arange(N_ROWS))[on_pitch_rows(weights, fe)[:, 0] > 0]
+    band = 16 * (fe.high_pitch - fe.low_pitch) / fe.image_height  # semitones per patch row
+    assert lit.min() < fe.low_pitch + 0.5 and abs(lit.max() - (fe.low_pitch + band)) < 0.5
+    mel = row_pitch(np.arange(N_ROWS))[on_pitch_rows(weights)[:, 0] > 0]
+    assert mel.max() > lit.max() + 10  # a mel model's lowest band spans far more keys
