@@ -33,23 +33,12 @@ def pitch_to_hz(pitch: np.ndarray | float) -> np.ndarray:
     return 440.0 * 2.0 ** ((np.asarray(pitch, dtype=np.float64) - 69.0) / 12.0)
 
 
-def image_rows(fe: FrontEndConfig) -> int:
-    """Rows of the spectrogram a model with this front end reads (row 0 the lowest)."""
-    return fe.image_height if fe.kind == "logfreq" else fe.n_mels
-
-
 def pitch_to_row(pitch: np.ndarray | float, fe: FrontEndConfig = FrontEndConfig()) -> np.ndarray:
-    """Fractional row index (0 = lowest row) of the model's spectrogram where a pitch's
-    fundamental lies.
+    """Fractional mel-row index (0 = lowest row) where a pitch's fundamental lies.
 
-    Mel: row k is the filter centred at the (k+1)-th of n_mels+2 equally spaced mel points
-    between f_min and f_max, so its centre is at mel position k + 1. Log-frequency: the
-    rows of `logfreq.grid_of(fe)`.
+    Row k of the spectrogram is the filter centred at the (k+1)-th of n_mels+2 equally
+    spaced mel points between f_min and f_max, so its centre is at mel position k + 1.
     """
-    if fe.kind == "logfreq":
-        from clef_app.audio import logfreq  # it imports this module
-
-        return logfreq.pitch_row(pitch, logfreq.grid_of(fe))
     lo, hi = hz_to_mel(fe.f_min), hz_to_mel(fe.f_max)
     step = (hi - lo) / (fe.n_mels + 1)
     return (hz_to_mel(pitch_to_hz(pitch)) - lo) / step - 1.0
@@ -57,10 +46,6 @@ def pitch_to_row(pitch: np.ndarray | float, fe: FrontEndConfig = FrontEndConfig(
 
 def row_to_pitch(row: np.ndarray | float, fe: FrontEndConfig = FrontEndConfig()) -> np.ndarray:
     """Inverse of `pitch_to_row` (fractional MIDI pitch)."""
-    if fe.kind == "logfreq":
-        from clef_app.audio import logfreq
-
-        return logfreq.row_pitch(row, logfreq.grid_of(fe))
     lo, hi = hz_to_mel(fe.f_min), hz_to_mel(fe.f_max)
     step = (hi - lo) / (fe.n_mels + 1)
     hz = mel_to_hz(lo + (np.asarray(row, dtype=np.float64) + 1.0) * step)

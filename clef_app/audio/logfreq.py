@@ -28,6 +28,7 @@ from functools import lru_cache
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from clef_app.audio.features import pitch_to_row, row_to_pitch
 from clef_app.config import MIDI_MAX, MIDI_MIN, FrontEndConfig
 
 ROWS_PER_SEMITONE = 3
@@ -66,6 +67,21 @@ DISPLAY = Grid(LOW_EDGE, HIGH_EDGE, N_ROWS)
 def grid_of(fe: FrontEndConfig) -> Grid:
     """The rows a model with a log-frequency front end reads (image_height of them)."""
     return Grid(fe.low_pitch, fe.high_pitch, fe.image_height)
+
+
+def model_rows(fe: FrontEndConfig) -> int:
+    """Rows of the spectrogram a model with this front end reads (row 0 the lowest)."""
+    return fe.image_height if fe.kind == "logfreq" else fe.n_mels
+
+
+def model_row(pitch: np.ndarray | float, fe: FrontEndConfig) -> np.ndarray:
+    """The fractional row of that spectrogram where a pitch's fundamental lies."""
+    return pitch_row(pitch, grid_of(fe)) if fe.kind == "logfreq" else pitch_to_row(pitch, fe)
+
+
+def model_row_pitch(row: np.ndarray | float, fe: FrontEndConfig) -> np.ndarray:
+    """Inverse of `model_row` (fractional MIDI pitch)."""
+    return row_pitch(row, grid_of(fe)) if fe.kind == "logfreq" else row_to_pitch(row, fe)
 
 
 @dataclass(frozen=True)
@@ -246,7 +262,6 @@ SCALES = ("log-frequency", "mel")  # the workspace's choices: these rows, or the
 def _mel_weights() -> tuple[np.ndarray, np.ndarray]:
     """(n_mels, N_ROWS) linear interpolation between the two mel rows around each row's
     pitch, and (N_ROWS,) 1 where a row lies outside the mel range (30 Hz to 8 kHz)."""
-    from clef_app.audio.features import pitch_to_row
     from clef_app.config import N_MELS
 
     mel = pitch_to_row(row_pitch(np.arange(N_ROWS)))

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 
 from clef_app.atomic import atomic_write_bytes, check_output
-from clef_app.audio.features import pitch_to_row
 from clef_app.audio.io import AudioError, load_audio
+from clef_app.audio.logfreq import model_row
 from clef_app.config import MIDI_MAX, MIDI_MIN
 from clef_app.errors import CommandError
 from clef_app.model.errors import ModelError
@@ -61,10 +61,10 @@ def plot(samples: np.ndarray, fe, ex, args: argparse.Namespace) -> None:
     ax.imshow(mel, origin="lower", aspect="auto", cmap="magma", extent=extent)
     ax.imshow(ex.weights, origin="lower", aspect="auto", cmap="Greens", alpha=0.55, extent=extent,
               interpolation="nearest")
-    row = float(pitch_to_row(args.pitch, fe))
+    row = float(model_row(args.pitch, fe))
     ax.plot([args.time], [row], marker="o", mfc="none", mec="cyan", ms=14, mew=2)
     ticks = [p for p in range(24, 109, 12)]
-    ax.set_yticks([float(pitch_to_row(p, fe)) for p in ticks], [f"C{p // 12 - 1}" for p in ticks])
+    ax.set_yticks([float(model_row(p, fe)) for p in ticks], [f"C{p // 12 - 1}" for p in ticks])
     ax.set_xlabel("time (s)")
     how = ("decoder attention x patch evidence" if ex.decoded else
            "roll head's onset evidence")

@@ -18,8 +18,7 @@ from PySide6.QtCore import QObject, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QPen
 from PySide6.QtWidgets import QGraphicsRectItem
 
-from clef_app.audio.features import image_rows, pitch_to_row
-from clef_app.audio.logfreq import N_ROWS, row_pitch
+from clef_app.audio.logfreq import N_ROWS, model_row, model_rows, row_pitch
 from clef_app.config import FRAMES_PER_SECOND, SAMPLE_RATE, FrontEndConfig
 from clef_app.gui.document import Document
 from clef_app.gui.model_choice import find_model
@@ -50,8 +49,8 @@ def on_pitch_rows(weights: np.ndarray, fe: FrontEndConfig = FrontEndConfig()) ->
     rows: each pitch row takes the grid row holding its position in the model's spectrogram
     (0 outside it, e.g. below 30 Hz for the mel)."""
     w = np.asarray(weights, dtype=np.float64)
-    row = pitch_to_row(row_pitch(np.arange(N_ROWS)), fe)  # the model's row of each pitch row
-    grid = np.floor((row + 0.5) / image_rows(fe) * len(w)).astype(int)
+    row = model_row(row_pitch(np.arange(N_ROWS)), fe)  # the model's row of each pitch row
+    grid = np.floor((row + 0.5) / model_rows(fe) * len(w)).astype(int)
     inside = (grid >= 0) & (grid < len(w))
     out = np.zeros((N_ROWS, w.shape[1]))
     out[inside] = w[grid[inside]]

@@ -4,7 +4,7 @@ recording read the same frames, and configs that ask for it are checked."""
 import numpy as np
 import pytest
 
-from clef_app.audio.features import image_rows, pitch_to_row, row_to_pitch
+from clef_app.audio.logfreq import model_row, model_row_pitch, model_rows
 from clef_app.config import FrontEndConfig, ModelConfig
 from clef_app.model.frontend import mel_to_image, window_mels
 
@@ -21,10 +21,10 @@ def _sines(pitches: list[int], seconds: float = 6.0) -> np.ndarray:
 @pytest.mark.parametrize("pitch", [21, 28, 40, 55, 69, 88, 108])
 def test_a_sine_is_loudest_on_its_keys_row(pitch):
     image = window_mels(_sines([pitch]), [SR], FE)[0].numpy()  # (rows, frames)
-    assert image.shape == (image_rows(FE), FE.segment_frames)
+    assert image.shape == (model_rows(FE), FE.segment_frames)
     loudest = int(np.argmax(image[:, 100]))
-    assert abs(loudest - float(pitch_to_row(pitch, FE))) <= 1.0
-    assert abs(float(row_to_pitch(loudest, FE)) - pitch) < 0.5
+    assert abs(loudest - float(model_row(pitch, FE))) <= 1.0
+    assert abs(float(model_row_pitch(loudest, FE)) - pitch) < 0.5
 
 
 def test_windows_read_the_same_frames_wherever_they_start():
