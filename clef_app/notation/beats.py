@@ -120,9 +120,12 @@ def local_tatums(onsets: np.ndarray, times: np.ndarray) -> np.ndarray:
     are too few attacks to tell."""
     out = np.full(len(times), np.nan)
     half = TEMPO_WINDOW / 2
-    for i, c in enumerate(times):
+    ordered = np.sort(onsets)  # each window a slice found by bisection: linear, not n x times
+    lo = np.searchsorted(ordered, np.asarray(times) - half, side="left")
+    hi = np.searchsorted(ordered, np.asarray(times) + half, side="left")
+    for i in range(len(times)):
         checkpoint()
-        pulse = tatum(onsets[(onsets >= c - half) & (onsets < c + half)])
+        pulse = tatum(ordered[lo[i] : hi[i]])
         out[i] = np.nan if pulse is None else pulse
     return out
 
@@ -215,18 +218,29 @@ def snap_to_onsets(beats_s: np.ndarray, onsets: np.ndarray, weights: np.ndarray,
     out = beats_s.copy()
     period = np.median(np.diff(beats_s)) if len(beats_s) > 1 else 0.5
     pulses = local_tatums(onsets, beats_s) if pulse is not None else np.full(len(beats_s), np.nan)
+    order = np.argsort(onsets, kind="stable")
+    ordered = onsets[order]
     for i, b in enumerate(beats_s):
         checkpoint()
         reach = SNAP * period
         if not np.isnan(pulses[i]):
             reach = min(reach, SNAP_TATUM * pulses[i])
-        near = np.abs(onsets - b) < reach
-        if near.any():
-            cand = np.nonzero(near)[0]
+        cand = _within(ordered, order, onsets, b, reach)
+        if len(cand):
             score = weights[cand] - 2.0 * np.abs(onsets[cand] - b) / period
             out[i] = onsets[cand[np.argmax(score)]]
     keep = np.concatenate([[True], np.diff(out) > 0.25 * period])
     return out[keep]
+
+
+def _within(ordered: np.ndarray, order: np.ndarray, values: np.ndarray, centre: float,
+            reach: float) -> np.ndarray:
+    """Indices (ascending) of `values` less than `reach` from `centre`, found by bisection
+    in `ordered` (= values[order], sorted), so each look costs the few values near it."""
+    lo = np.searchsorted(ordered, centre - reach - 1e-9, side="left")  # a hair wider: the
+    hi = np.searchsorted(ordered, centre + reach + 1e-9, side="right")  # exact test follows
+    cand = np.sort(order[lo:hi])
+    return cand[np.abs(values[cand] - centre) < reach]
 
 
 def track_beats(notes: Sequence[NoteEvent]) -> np.ndarray:

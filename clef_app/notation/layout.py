@@ -74,12 +74,14 @@ def assign_staves(qnotes: Sequence[QNote], split: str | int = "auto") -> dict[in
     ends = np.array([float(q.end) for q in qnotes])
     pitches = np.array([q.pitch for q in qnotes], dtype=float)
     overlapped = _overlapped(starts, ends)
+    order = np.argsort(starts, kind="stable")
+    ordered = starts[order]
     cost: list[float] = []
     edges: list[tuple[int | None, int | None]] = []  # (left top, right bottom) last played
     back: list[list[int]] = []
     for group in groups:
         checkpoint()
-        near = np.abs(starts - float(group[0].start)) <= WINDOW_QUARTERS
+        near = _near(starts, order, ordered, float(group[0].start))
         centre = hand_centres(pitches[near], overlapped[near].mean() > POLYPHONIC)
         ps = [q.pitch for q in group]
         local = [_split_cost(ps[:k], ps[k:], centre) + _gap_cost(ps, k)
@@ -104,6 +106,16 @@ def assign_staves(qnotes: Sequence[QNote], split: str | int = "auto") -> dict[in
         staff.update({q.id: UPPER for q in groups[t][k:]})
         k = back[t][k]
     return staff
+
+
+def _near(starts: np.ndarray, order: np.ndarray, ordered: np.ndarray, t: float
+          ) -> np.ndarray:
+    """Indices of the notes starting within WINDOW_QUARTERS of t, found by bisection in
+    `ordered` (= starts[order], sorted): the few notes near t, not all (was quadratic)."""
+    lo = np.searchsorted(ordered, t - WINDOW_QUARTERS - 1e-9, side="left")
+    hi = np.searchsorted(ordered, t + WINDOW_QUARTERS + 1e-9, side="right")
+    cand = order[lo:hi]
+    return cand[np.abs(starts[cand] - t) <= WINDOW_QUARTERS]
 
 
 def _gap_cost(ps: list[int], k: int) -> float:
