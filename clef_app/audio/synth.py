@@ -21,6 +21,7 @@ from clef_app.audio.io import resample
 from clef_app.config import SAMPLE_RATE
 from clef_app.errors import ClefError
 from clef_app.notation.events import NoteEvent
+from clef_app.notation.steps import checkpoint
 
 SYNTH_RATE = 32_000  # Hz: FluidSynth's internal rate, resampled 2:1 to 16 kHz
 TAIL_SECONDS = 1.0  # s: rendered after the last release so notes decay naturally
@@ -136,6 +137,7 @@ class Renderer:
     def _fill(self, synth, out: np.ndarray, start: int, stop: int) -> int:
         """Render samples [start, stop) into `out`; returns stop."""
         while start < stop:
+            checkpoint()  # inside steps.stop_when, a cancel stops a long rendering here
             n = min(MAX_BLOCK, stop - start)
             out[start : start + n] = self._write(synth.synth, n)
             start += n

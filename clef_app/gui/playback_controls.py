@@ -24,6 +24,7 @@ from clef_app.gui import preferences
 from clef_app.gui.axes import format_time
 from clef_app.gui.document import Document
 from clef_app.gui.workers import GeneratorWorker
+from clef_app.notation.steps import Cancelled, stop_when
 
 CURSOR_MS = 30  # ms between cursor updates (~33 per second)
 RESYNTH_MS = 600  # ms of quiet after the last note edit before the notes are re-rendered
@@ -112,7 +113,11 @@ class Playback(QObject):
             yield None
             if not notes:
                 return np.zeros(int(seconds * rate), dtype=np.float32)
-            return render_for_playback(notes, rate, seconds)
+            with stop_when(cancelled):  # closing the app stops a long rendering at once
+                try:
+                    return render_for_playback(notes, rate, seconds)
+                except Cancelled:
+                    return None
 
         worker = GeneratorWorker(job, name="synth")
         worker.finished.connect(lambda audio, w=worker: self._synth_done(w, audio, rate))

@@ -14,12 +14,8 @@ import copy
 from music21 import chord, clef, instrument, layout, meter, note, stream
 from music21 import key as m21key
 
-from clef_app.notation.engrave import (
-    PART_ABBREVIATION,
-    SCREEN_OPTIONS,
-    engrave_musicxml,
-    to_musicxml,
-)
+from clef_app.notation.engrave import PART_ABBREVIATION, SCREEN_OPTIONS, to_musicxml
+from clef_app.notation.engrave_child import CHILD
 from clef_app.notation.score import ScoreResult
 
 SEGMENT_BARS = 4  # bars engraved together on screen (a system or two)
@@ -94,9 +90,10 @@ def segment_score(result: ScoreResult, a: int, b: int) -> stream.Score:
 
 def engrave_score(score: stream.Score, first: bool = True) -> str:
     """One SVG (the screen's options: as tall as its content) of a small score; the piano
-    is named "Piano" on the `first` segment, "Pno." on later ones."""
+    is named "Piano" on the `first` segment, "Pno." on later ones. Verovio lays it out in
+    `engrave_child`'s process: inside `steps.stop_when`, a cancel stops it at once."""
     name = None if first else PART_ABBREVIATION
-    return engrave_musicxml(to_musicxml(score, part_name=name), SCREEN_OPTIONS).pages[0]
+    return CHILD.engrave(to_musicxml(score, part_name=name), SCREEN_OPTIONS).pages[0]
 
 
 def engrave_segment(result: ScoreResult, a: int, b: int) -> str:
