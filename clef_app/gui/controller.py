@@ -48,6 +48,13 @@ DEMO_NOTES = ("the demo's notes are what was played (its ground truth), not the 
               "Transcribe (Ctrl+T) to see what the model hears")
 
 
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve()
+    except OSError:
+        return False
+
+
 class AppController(QObject):
     """One document and everything about its files.
 
@@ -127,6 +134,7 @@ class AppController(QObject):
             self.show_error("Cannot open the recording", str(exc))
             return False
         QApplication.restoreOverrideCursor()
+        beside = notes is None  # the notes, if any, come from a .notes.tsv beside it
         audio, notes = got.audio, got.notes
         self.decoder.cancel()
         self._loading(lambda: self.document.load(path, audio.samples, audio.sample_rate, notes,
@@ -137,6 +145,9 @@ class AppController(QObject):
         self._remember(path)
         self.opened.emit("recording")
         extra = f", {len(notes)} notes" if notes else ""
+        if beside and notes and _same_file(path, file_actions.DEMO):  # say whose they are
+            self.status.emit(got.warning or DEMO_NOTES, 0)
+            return True
         self.status.emit(got.warning or f"opened {path.name}: {audio.duration:.1f} s at "
                          f"{audio.sample_rate} Hz{extra}", 0 if got.warning else 8000)
         return True
@@ -194,11 +205,7 @@ class AppController(QObject):
             self.status.emit(f"the demo recording is not installed ({file_actions.DEMO} is "
                              "missing)", 8000)
             return False
-        if not self.open(file_actions.DEMO):
-            return False
-        if self.document.notes:  # they came from demo.notes.tsv: say whose they are
-            self.status.emit(DEMO_NOTES, 0)
-        return True
+        return self.open(file_actions.DEMO)
 
     def _loading(self, load) -> None:
         self.autosave.loading = True
