@@ -21,7 +21,7 @@ from fractions import Fraction
 import numpy as np
 
 from clef_app.notation.quantize import QNote
-from clef_app.notation.steps import checkpoint
+from clef_app.notation.steps import Steps, checkpoint, run_to_end
 
 UPPER, LOWER = 0, 1
 HAND_SPAN = 14  # semitones a hand covers comfortably (a ninth)
@@ -298,12 +298,19 @@ def _cut_voice(placed: list[Placed], sounding: list[int], at: Fraction) -> None:
 
 def layout(qnotes: Sequence[QNote], split: str | int = "auto") -> list[Placed]:
     """Staff and voice for every note."""
+    return run_to_end(layout_steps(qnotes, split))
+
+
+def layout_steps(qnotes: Sequence[QNote], split: str | int = "auto") -> Steps[list[Placed]]:
+    """`layout` yielding the fraction done after the hands and after each staff's voices."""
     staff = assign_staves(qnotes, split)
+    yield 0.5
     all_starts = sorted({q.start for q in qnotes})
     out: list[Placed] = []
     for s in (UPPER, LOWER):
         out.extend(absorb_short_rests(
             assign_voices([q for q in qnotes if staff[q.id] == s], s, all_starts)))
+        yield 0.75 if s == UPPER else 1.0
     return out
 
 

@@ -19,7 +19,7 @@ from fractions import Fraction
 import numpy as np
 
 from clef_app.notation.events import NoteEvent
-from clef_app.notation.steps import checkpoint
+from clef_app.notation.steps import Steps, checkpoint, run_to_end
 from clef_app.notation.timemap import TempoMap
 
 TIMING_SIGMA = 0.05  # beats: assumed spread of onsets around their grid point
@@ -188,14 +188,19 @@ def _viterbi(local: np.ndarray, subs: Sequence[int]) -> list[int]:
     return path[::-1]
 
 
-def quantize(
+def quantize(notes: Sequence[NoteEvent], tmap: TempoMap, *options) -> list[QNote]:
+    """`quantize_steps` run to its end: the notes placed on the grid."""
+    return run_to_end(quantize_steps(notes, tmap, *options))
+
+
+def quantize_steps(
     notes: Sequence[NoteEvent],
     tmap: TempoMap,
     grid: str = "auto",
     beat_quarters: Fraction = Fraction(1),
     first_beat: Fraction = Fraction(0),
-) -> list[QNote]:
-    """Place notes on the grid.
+) -> Steps[list[QNote]]:
+    """Place notes on the grid, yielding the fraction done after each of three passes.
 
     Args:
         notes: in seconds.
@@ -221,6 +226,7 @@ def quantize(
     n_beats = int(np.ceil(max(on_b.max(), off_b.max()))) - b0 + 2
     beat_subs = choose_subdivisions(on_b - b0, n_beats, subs, compound,
                                     np.array([n.onset for n in notes]), chords_once=True)
+    yield 1 / 3
     shortest = MIN_WRITTEN / beat_quarters  # in beats
     pedal = pedal_released(notes)
     if len(pedal) >= PEDAL_IN_USE * len(notes):  # the pedal is in use: any note may ring on
@@ -231,6 +237,7 @@ def quantize(
         start = _snap(x_on, beat_subs, early=EARLY)
         step = Fraction(1, beat_subs[min(int(start), n_beats - 1)])
         spans.append((start, max(_snap_end(x_off, start, beat_subs, compound), start + step)))
+    yield 2 / 3
     starts = sorted({a for a, _ in spans})
     out = []
     for n, (start, end) in zip(notes, spans, strict=True):

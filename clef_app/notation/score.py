@@ -22,14 +22,14 @@ from music21 import key as m21key
 from clef_app.notation import keys
 from clef_app.notation.clefs import BASS, TREBLE, choose_clefs, min_run_bars
 from clef_app.notation.events import NoteEvent
-from clef_app.notation.layout import LOWER, UPPER, Placed
+from clef_app.notation.layout import LOWER, UPPER, Placed, layout_steps
 from clef_app.notation.layout import layout as place_notes
 from clef_app.notation.measures import Bar, make_bars, split_span
-from clef_app.notation.quantize import QNote, quantize
+from clef_app.notation.quantize import QNote, quantize, quantize_steps
 from clef_app.notation.settings import ScoreSettings
 from clef_app.notation.steps import Steps, run_to_end, scaled
 from clef_app.notation.timemap import TempoMap
-from clef_app.notation.timing import Timing, analyse_timing
+from clef_app.notation.timing import Timing, analyse_timing_steps
 
 BARS_PER_STEP = 50  # bars written between two progress reports (and chances to cancel)
 TEMPO_MARK_CHANGE = 0.12  # a new tempo mark when a bar's tempo differs this much (ratio)
@@ -97,16 +97,17 @@ def build_score_steps(
     stage and every BARS_PER_STEP bars written, and returns the ScoreResult."""
     s = ScoreSettings.from_dict(settings)
     yield 0.0
-    timing = analyse_timing(notes, s, method)
+    timing = yield from scaled(analyse_timing_steps(notes, s, method), 0.0, 0.3)
     yield 0.3
     grid = s.grid if method == "auto" else (s.grid if s.grid != "auto" else "1/16")
-    qnotes = quantize(notes, timing.tempo_map, grid, timing.beat_quarters, timing.first_beat)
+    qnotes = yield from scaled(quantize_steps(notes, timing.tempo_map, grid,
+                                              timing.beat_quarters, timing.first_beat), 0.3, 0.38)
     key_list = [(b, k) for b, k in s.key if keys.parse_key(k)]  # parse_key raises if invalid
     if not key_list or key_list[0][0] > 1:
         key_list.insert(0, (1, keys.estimate_key(qnotes) if method == "auto" else "C major"))
     yield 0.4
     split = s.split if s.split != "auto" or method == "auto" else 60
-    placed = place_notes(qnotes, split)
+    placed = yield from scaled(layout_steps(qnotes, split), 0.4, 0.48)
     until = max((p.note.end for p in placed), default=Fraction(1))
     bars = make_bars(timing.meters, timing.pickup, until)
     yield 0.5

@@ -13,9 +13,11 @@ from clef_app.notation.events import NoteEvent
 from clef_app.notation.measures import Meter
 from clef_app.notation.meter_estimate import estimate_meter
 from clef_app.notation.settings import ScoreSettings
+from clef_app.notation.steps import Steps, run_to_end
 from clef_app.notation.timemap import TempoMap
 
 DEFAULT_BPM = 120.0
+BEATS_SHARE = 0.6  # of the timing's work: tracking the beats (the meter is the rest)
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,12 @@ class Timing:
 
 def analyse_timing(notes: Sequence[NoteEvent], s: ScoreSettings, method: str = "auto") -> Timing:
     """Tempo map, meters and pickup for these notes under these overrides."""
+    return run_to_end(analyse_timing_steps(notes, s, method))
+
+
+def analyse_timing_steps(notes: Sequence[NoteEvent], s: ScoreSettings, method: str = "auto"
+                         ) -> Steps[Timing]:
+    """`analyse_timing` yielding the fraction done once the beats are tracked."""
     user_meters = [(b, Meter.parse(m)) for b, m in s.meter]
     if not notes:
         meters = _meters(user_meters, Meter(4, 4))
@@ -51,6 +59,7 @@ def analyse_timing(notes: Sequence[NoteEvent], s: ScoreSettings, method: str = "
     if method == "simple":
         return _simple(notes, s, user_meters)
     beat_s = beats.track_beats(notes)
+    yield BEATS_SHARE
     onsets = np.array([n.onset for n in notes])
     beat_map = TempoMap.from_beats(beat_s, 1.0)  # positions in tracked beats for now
     pos = beat_map.to_quarters(onsets)
