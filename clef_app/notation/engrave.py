@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -243,8 +244,11 @@ def _unique_ids(root) -> None:
         seen.add(f"{base}-{k}")
 
 
-def engrave_musicxml(xml: str, options: dict | None = None) -> Engraving:
-    """SVG pages of a MusicXML (or MEI) document."""
+def engrave_musicxml(xml: str, options: dict | None = None,
+                     on_page: Callable[[int, int], None] | None = None) -> Engraving:
+    """SVG pages of a MusicXML (or MEI) document; `on_page(i, n)` is told when the n pages
+    are laid out (i = 0) and as each is drawn (i = 1..n). Verovio's layout itself, one
+    call, tells nothing while it works."""
     tk = _toolkit()
     tk.resetOptions()
     tk.setOptions(dict(options or PAGE_OPTIONS))
@@ -253,7 +257,13 @@ def engrave_musicxml(xml: str, options: dict | None = None) -> Engraving:
     n = tk.getPageCount()
     if n < 1:
         raise EngraveError("Verovio laid out no pages")
-    return Engraving([portable_svg(tk.renderToSVG(i)) for i in range(1, n + 1)])
+    pages = []
+    for i in range(n + 1):
+        if i:
+            pages.append(portable_svg(tk.renderToSVG(i)))
+        if on_page is not None:
+            on_page(i, n)
+    return Engraving(pages)
 
 
 def engrave_pages(score: stream.Score, size: str = "a4") -> Engraving:
@@ -261,16 +271,18 @@ def engrave_pages(score: stream.Score, size: str = "a4") -> Engraving:
     return printed_pages(to_musicxml(score), size)
 
 
-def printed_pages(xml: str, size: str = "a4") -> Engraving:
+def printed_pages(xml: str, size: str = "a4",
+                  on_page: Callable[[int, int], None] | None = None) -> Engraving:
     """Printed pages of a MusicXML document on `size` ("a4", "letter") with its title
-    block: the credits, read by Verovio into its page head, the title set large."""
+    block: the credits, read by Verovio into its page head, the title set large
+    (`on_page` as for `engrave_musicxml`)."""
     tk = _toolkit()
     tk.resetOptions()
     tk.setOptions(page_options(size))
     if not tk.loadData(xml):
         raise EngraveError("Verovio could not read the score")
     mei = _TITLE_REND.sub(r'\1 fontsize="x-large"\2', tk.getMEI({"pageNo": 0}), count=1)
-    return engrave_musicxml(mei, page_options(size))
+    return engrave_musicxml(mei, page_options(size), on_page)
 
 
 _TITLE_REND = re.compile(r'(<pgHead\b[^>]*>\s*<rend\b[^>]*halign="center"[^>]*?)(\s*/?>)')

@@ -4,10 +4,11 @@ CairoSVG parses each page in C code that holds Python's GIL for up to a quarter 
 second per page, which would freeze a window exporting on a worker thread, and so does
 Verovio laying out a score. So the engraving of a score's MusicXML and the conversion run
 in a process of its own (`python -m clef_app.notation.svg_pdf`), which imports neither
-music21 nor Qt; it prints the number of pages once engraved, then one line per page
-converted, for progress. A score's MEI is made there too (`mei_steps`). The parent polls
-the child's output, so an export cancelled while Verovio works stops it within
-POLL_SECONDS.
+music21 nor Qt; it prints the number of pages once laid out, then one line per page drawn
+and per page converted, for progress (Verovio's layout is one call with no progress to
+tell: a large score shows none while it is laid out). A score's MEI is made there too
+(`mei_steps`). The parent polls the child's output, so an export cancelled while Verovio
+works stops it within POLL_SECONDS.
 """
 
 from __future__ import annotations
@@ -64,8 +65,9 @@ def mei_steps(musicxml: str) -> Iterator[float]:
 
 def _child_steps(args: list[str], out: Path, pages: int) -> Iterator[float]:
     """Run this module as a child with `args`; yield the fraction of its lines done (one a
-    page, after "pages N"), and again every POLL_SECONDS while it works, so a consumer that
-    stops asking stops it at once; return the bytes it wrote to `out`."""
+    page converted; after "pages N", two: drawn and converted), and again every
+    POLL_SECONDS while it works, so a consumer that stops asking stops it at once; return
+    the bytes it wrote to `out`."""
     child = subprocess.Popen([sys.executable, "-m", "clef_app.notation.svg_pdf", *args],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     lines: queue.Queue[str | None] = queue.Queue()
@@ -73,8 +75,8 @@ def _child_steps(args: list[str], out: Path, pages: int) -> Iterator[float]:
     try:
         done, total = 0, max(pages, 1)
         while (line := _next_line(lines)) is not None:
-            if line.startswith("pages "):
-                total = max(int(line.split()[1]), 1)
+            if line.startswith("pages "):  # laid out: each page is drawn, then converted
+                total = 2 * max(int(line.split()[1]), 1)
             elif line:
                 done += 1
             yield min(done / total, 1.0)
@@ -130,11 +132,14 @@ def convert(pages: Sequence[Path], out: Path, size: str = "a4") -> None:
 
 
 def engrave_then_convert(musicxml: Path, out: Path, size: str) -> None:
-    """The child's work for a score: its printed pages, then `convert`."""
+    """The child's work for a score: its printed pages, then `convert`; it prints "pages N"
+    once they are laid out, then a line as each is drawn and as each is converted."""
     from clef_app.notation.engrave import printed_pages
 
-    svgs = printed_pages(musicxml.read_text(encoding="utf-8"), size).pages
-    print(f"pages {len(svgs)}", flush=True)
+    def drawn(i: int, n: int) -> None:
+        print(f"pages {n}" if i == 0 else f"drawn {i}", flush=True)
+
+    svgs = printed_pages(musicxml.read_text(encoding="utf-8"), size, drawn).pages
     pages = []
     for i, svg in enumerate(svgs):
         pages.append(musicxml.with_name(f"page{i:04d}.svg"))

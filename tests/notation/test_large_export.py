@@ -132,3 +132,24 @@ def test_the_mei_made_in_the_child_is_the_one_made_here():
 
     assert same(value) == same(here)
     assert 'meter.count="' in value and 'xml:id="n' in value
+
+
+def test_a_pdf_shows_progress_as_each_page_is_drawn_and_converted():
+    """Verovio's layout is one call that tells nothing; then each page drawn and each page
+    converted is a step of progress (before, the pages were all drawn first, silently)."""
+    import io
+
+    from pypdf import PdfReader
+
+    xml = engrave.to_musicxml(build_score(_piece(700)).score)
+    steps, fractions = svg_pdf.pdf_steps(None, "a4", musicxml=xml), []
+    while True:
+        try:
+            fractions.append(next(steps))
+        except StopIteration as done:
+            pdf = done.value
+            break
+    n = len(PdfReader(io.BytesIO(pdf)).pages)
+    assert n >= 2
+    assert fractions == sorted(fractions)
+    assert set(fractions) >= {k / (2 * n) for k in range(1, 2 * n + 1)}, (n, sorted(set(fractions)))
