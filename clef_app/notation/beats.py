@@ -3,7 +3,8 @@
 Beats: an onset-strength envelope built from the notes (louder, longer and lower notes
 weigh more), a local tempo from windowed autocorrelation under a log-normal tempo prior
 (kept continuous by a Viterbi pass, so sudden tempo changes are followed but the
-metrical level does not flip), then Ellis's dynamic-programming beat tracker with that
+metrical level does not flip; refined by a window of a few beats when the performance
+has rubato), then Ellis's dynamic-programming beat tracker with that
 local period; finally each beat moves to the strongest onset near it.
 
 Grouping: beats are grouped in 2, 3 or 4 with the phase whose downbeats carry the most
@@ -30,6 +31,10 @@ TEMPO_WINDOW = 8.0  # s of notes each local tempo estimate looks at
 TEMPO_HOP = 1.0  # s between local tempo estimates
 TEMPO_JUMP = 20.0  # cost of changing the beat period by an octave between estimates
 TIGHTNESS = 300.0  # Ellis's penalty on log tempo deviation between beats
+FINE_WINDOW = 2.5  # s of notes each refined local tempo looks at (a few beats: rubato)
+FINE_RANGE = 1.25  # ... within this ratio of the long window's period (no change of level)
+FINE_MIN = 0.06  # log ratio (6 %) by which a refined period differs from the long window's
+FINE_SHARE = 0.25  # share of estimates that must so differ for the piece to be rubato
 SNAP = 0.2  # beats: a beat moves to an onset this close
 SNAP_TATUM = 0.4  # ... and closer than this share of the piece's tatum
 ACCENT_WINDOW = 0.2  # beats: onsets this close to a beat count for its accent
@@ -161,7 +166,33 @@ def local_periods(env: np.ndarray, onsets: np.ndarray | None = None,
     for i in range(len(centres) - 1, 0, -1):
         path.append(int(back[i][path[-1]]))
     chosen = lags[np.array(path[::-1])].astype(float)
+    if FINE_WINDOW > 0:
+        chosen = refine_periods(env, centres, chosen)
     return np.interp(np.arange(len(env)), centres, chosen)
+
+
+def refine_periods(env: np.ndarray, centres: np.ndarray, coarse: np.ndarray) -> np.ndarray:
+    """Local tempo: each period (frames) of the long windows, at envelope frames `centres`,
+    refined within FINE_RANGE of itself by a FINE_WINDOW-s window's autocorrelation.
+
+    A pianist's rubato swings the tempo 10-25 % within a phrase, faster than an 8-s window
+    follows: a beat tracked at that average tempo slips off the beats at each phrase's
+    push and ritardando, and every bar line after it moves. The short window follows the
+    phrase; the range keeps the long window's metrical level. A steady performance (fewer
+    than FINE_SHARE of the estimates moved by FINE_MIN) keeps the long windows' periods,
+    which a short window can only make noisier.
+    """
+    lags = _lags()
+    half = int(FINE_WINDOW * FPS / 2)
+    out = coarse.copy()
+    for i, (c, p) in enumerate(zip(centres, coarse, strict=True)):
+        checkpoint()
+        ok = (lags >= p / FINE_RANGE) & (lags <= p * FINE_RANGE)
+        s = _lag_scores(env[max(0, c - half) : c + half], lags[ok])
+        if s.max() > 0:
+            out[i] = lags[ok][int(np.argmax(s))]
+    moved = np.abs(np.log(out / coarse)) > FINE_MIN
+    return out if moved.mean() >= FINE_SHARE else coarse
 
 
 def track(env: np.ndarray, period: np.ndarray) -> np.ndarray:
