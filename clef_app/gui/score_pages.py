@@ -26,19 +26,21 @@ _NESTED_SVG = re.compile(
     r'<svg class="definition-scale"([^>]*?)viewBox="0 0 ([\d.]+) ([\d.]+)"([^>]*)>')
 _ROOT_VIEWBOX = re.compile(r'<svg viewBox="0 0 ([\d.]+) ([\d.]+)"')
 _NOTE_IDS = re.compile(r'<g id="(n\d+(?:-\d+)?)" class="note"')
-_TEXT = re.compile(r"<text([^>]*)>(.*?)</text>", re.S)
+_TEXT = re.compile(r"<text([^>]*)(?<!/)>(.*?)</text>", re.S)  # not an empty <text/>
+_EMPTY_TEXT = re.compile(r"<text\b[^>]*/>")  # Verovio's hidden bar numbers
 _LEAF_TSPAN = re.compile(r"<tspan([^>]*)>([^<]*)</tspan>")
 
 
 def flatten_text(svg: str) -> str:
-    """Text with only one level of tspans and no zero font size (QtSvg's SVG Tiny rules)."""
+    """Text with only one level of tspans and no zero font size (QtSvg's SVG Tiny rules);
+    empty text elements, which draw nothing, dropped."""
 
     def one(m: re.Match) -> str:
         attrs = m.group(1).replace(' font-size="0px"', "")
         leaves = "".join(f"<tspan{a}>{t}</tspan>" for a, t in _LEAF_TSPAN.findall(m.group(2)))
         return f"<text{attrs}>{leaves}</text>"
 
-    return _TEXT.sub(one, svg)
+    return _TEXT.sub(one, _EMPTY_TEXT.sub("", svg))
 
 
 def flatten_definition_scale(svg: str) -> str:

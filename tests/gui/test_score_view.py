@@ -50,6 +50,22 @@ def test_nested_svg_becomes_a_scaled_group():
     assert flatten_text(text) == '<text x="1"><tspan font-size="9px">5</tspan></text>'
 
 
+def test_an_empty_text_before_a_tempo_mark_leaves_the_page_drawable():
+    """Verovio writes an empty <text .../> for a bar number it hides; the tempo mark's text
+    after it was flattened into the empty one, leaving stray tspans, and QtSvg refused the
+    whole page (the first segment of a 3-minute piece was drawn 0 px tall)."""
+    from clef_app.gui.score_pages import Page
+
+    mark = ('<text x="30" y="20" font-size="0px"><tspan class="rend"><tspan class="text">'
+            '<tspan font-size="9px">q = 52</tspan></tspan></tspan></text>')
+    svg = ('<svg viewBox="0 0 100 50" version="1.1" xmlns="http://www.w3.org/2000/svg">'
+           '<g class="mNum"><text x="10" y="10" text-anchor="middle" font-size="0px" /></g>'
+           f'<g class="tempo">{mark}</g></svg>')
+    assert flatten_text(svg).count("<tspan") == 1
+    page = Page(svg)
+    assert page.renderer.isValid() and page.size.height() == 50
+
+
 def test_every_note_has_a_box_and_clicking_it_selects_that_note(view, notes, qtbot):
     boxes = {eid for page in view.pages_widget.pages for eid in page.boxes}
     assert {f"n{n.id}" for n in notes} <= boxes
