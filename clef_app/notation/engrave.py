@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from clef_app.errors import ClefError
-from clef_app.notation.steps import Steps, run_to_end
+from clef_app.notation.steps import Steps, run_to_end, scaled
 
 if TYPE_CHECKING:  # music21 is imported where a score is written: svg_pdf's child process
     from music21 import stream  # engraves MusicXML pages without it
@@ -110,11 +110,15 @@ def musicxml_steps(score: stream.Score, page_size: str | None = None,
     segments say "Pno." there)."""
     from clef_app.notation import score_xml
 
-    writer = yield from score_xml.musicxml_steps(score)
+    writer = yield from scaled(score_xml.musicxml_steps(score), 0.0, WRITTEN_SHARE)
     md = score.metadata
     _tidy(writer.xmlRoot, (md.title or "") if md else "", (md.composer or "") if md else "",
           page_size, part_name or PART_NAME)
-    return writer.asBytes().decode("utf-8")
+    data = yield from scaled(score_xml.serialise_steps(writer), WRITTEN_SHARE, 1.0)
+    return data.decode("utf-8")
+
+
+WRITTEN_SHARE = 0.95  # of the MusicXML's CPU time: notating and writing (the rest: its text)
 
 
 PART_NAME, PART_ABBREVIATION = "Piano", "Pno."  # printed before the first and later systems

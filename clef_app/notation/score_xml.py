@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Sequence
+from xml.etree import ElementTree
 
 from music21 import clef, layout, meter, stream
 from music21 import key as m21key
+from music21.musicxml import helpers
 from music21.musicxml.m21ToXml import ScoreExporter
 
 from clef_app.notation.steps import Steps, checkpoint
@@ -117,3 +119,90 @@ def _append_bars(root, more, skip: int) -> None:
         measures = [i for i, el in enumerate(children) if el.tag == "measure"]
         start = measures[skip - 1] + 1 if skip else 0
         part.extend(children[start:])
+
+
+def serialise_steps(writer: ScoreExporter) -> Steps[bytes]:
+    """`writer.asBytes()` (music21's indentation, sorted attributes, ElementTree's text)
+    a part's SERIALISE_BARS bars at a time, yielding the fraction done between them: the
+    document of the largest input is some 10 s of CPU to write out, too long for one step.
+    The bytes are the same (a test compares them)."""
+    root = writer.xmlRoot
+    out = [writer.xmlHeader().decode("utf-8")]
+    _indent_shallow(root, 0)
+    parts = [el for el in root if el.tag == "part"]
+    total = max(1, sum(len(part) for part in parts))
+    done = 0
+    head, tail = _shell(root)
+    out.append(head)
+    for child in root:
+        if child.tag != "part":
+            _indent_child(root, child, 0)
+            out.append(_text(child))
+            continue
+        _indent_shallow(child, 1)
+        _indent_child(root, child, 0, deep=False)
+        part_head, part_tail = _shell(child)
+        out.append(part_head)
+        for k in range(0, len(child), SERIALISE_BARS):
+            for bar in child[k : k + SERIALISE_BARS]:
+                _indent_child(child, bar, 1)
+                out.append(_text(bar))
+            done += len(child[k : k + SERIALISE_BARS])
+            checkpoint()
+            yield done / total
+        out.append(part_tail)
+    out.append(tail)
+    return "".join(out).rstrip().encode("utf-8")
+
+
+SERIALISE_BARS = 200  # bars of a part written out between two steps of progress
+
+
+def _indent_shallow(elem, level: int) -> None:
+    """What `helpers.indent(elem, level)` sets on `elem` itself (its children are indented
+    one by one, `_indent_child`)."""
+    if not len(elem):
+        helpers.indent(elem, level)
+        return
+    i = "\n" + level * "  "
+    if not elem.text or not elem.text.strip():
+        elem.text = i + "  "
+    if not elem.tail or not elem.tail.strip():
+        elem.tail = i
+
+
+def _indent_child(parent, child, level: int, deep: bool = True) -> None:
+    """`helpers.indent` of one child of `parent` (at `level`), as indenting the parent does
+    it: the last child's tail then steps back to the parent's level."""
+    if deep:
+        helpers.indent(child, level + 1)
+    if child is parent[-1]:
+        child.tail = "\n" + level * "  "
+
+
+def _sorted_attributes(elem) -> None:
+    """music21's `dumpString` order: more than one attribute are sorted by name."""
+    for el in elem.iter():
+        if len(el.attrib) > 1:
+            items = sorted(el.attrib.items())
+            el.attrib.clear()
+            el.attrib.update(items)
+
+
+def _text(elem) -> str:
+    """The element (its attributes sorted) as ElementTree writes it, tail included."""
+    _sorted_attributes(elem)
+    return ElementTree.tostring(elem, encoding="unicode")
+
+
+def _shell(elem) -> tuple[str, str]:
+    """The text before and after the children of `elem` as ElementTree writes it."""
+    shell = ElementTree.Element(elem.tag, elem.attrib)
+    _sorted_attributes(shell)
+    shell.text = elem.text
+    whole = ElementTree.tostring(shell, encoding="unicode")
+    end = f"</{elem.tag}>"
+    mark = ElementTree.Element("t")
+    bare = ElementTree.tostring(mark, encoding="unicode")
+    mark.tail = elem.tail  # escaped as ElementTree escapes a tail
+    return whole[: -len(end)], end + ElementTree.tostring(mark, encoding="unicode")[len(bare):]

@@ -153,3 +153,21 @@ def test_a_pdf_shows_progress_as_each_page_is_drawn_and_converted():
     assert n >= 2
     assert fractions == sorted(fractions)
     assert set(fractions) >= {k / (2 * n) for k in range(1, 2 * n + 1)}, (n, sorted(set(fractions)))
+
+
+def test_the_document_is_written_out_a_few_bars_at_a_time(monkeypatch):
+    """Serialising the whole document was one step (some 10 s of CPU for the largest
+    input); now a step every SERIALISE_BARS bars of each part, the same bytes (above)."""
+    monkeypatch.setattr(score_xml, "SERIALISE_BARS", 2)
+    score = build_score(_piece(200)).score
+    steps, fractions = engrave.musicxml_steps(score), []
+    while True:
+        try:
+            fractions.append(next(steps))
+        except StopIteration as done:
+            assert done.value.startswith("<?xml")
+            break
+    bars = len(score.parts[0].getElementsByClass("Measure"))
+    late = [f for f in fractions if f > engrave.WRITTEN_SHARE]
+    assert bars > 4 and len(late) >= bars  # two parts, a step every two bars of each
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0
