@@ -28,6 +28,8 @@ from clef_app.atomic import atomic_write_text
 from clef_app.errors import ClefError
 from clef_app.training.clips import ClipSpec, render_clip
 
+READY = "READY"  # written when every planned clip has been tried
+
 TRAIN_SOUNDFONTS = (
     "/usr/share/sounds/sf2/FluidR3_GM.sf2",
     "/usr/share/sounds/sf3/MuseScore_General.sf3",
@@ -298,7 +300,11 @@ def run(args: argparse.Namespace) -> int:
     cache = (args.corpus_cache or out.parent / "corpus-cache").expanduser().resolve()
     out.mkdir(parents=True, exist_ok=True)
     specs = plan(args, pickers_for(args, cache))
+    (out / READY).unlink(missing_ok=True)  # a build that grows again is not finished
     errors = render_all(specs, out, cache, max(1, args.workers))
+    # `clef cache --part-clips` caches a last, short part only once this says the build is
+    # complete (it waited forever before: nothing wrote it)
+    atomic_write_text(out / READY, f"{len(specs)} clips planned, {len(errors)} failed\n")
     print(f"done: {out}\n{summary(out / 'manifest.jsonl')}")
     if errors:
         print(f"{len(errors)} clips failed (see above)")

@@ -34,6 +34,7 @@ def _fast_soundfont(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_build_writes_clips_labels_and_manifest(tmp_path: Path) -> None:
     assert build.run(_args(tmp_path / "a")) == 0
+    assert (tmp_path / "a" / build.READY).is_file()  # clef cache --part-clips waits for it
     rows = [json.loads(x) for x in (tmp_path / "a" / "manifest.jsonl").read_text().splitlines()]
     assert [r["split"] for r in rows][:2] == ["val", "val_seen"] and rows[-1]["split"] == "train"
     assert rows[0]["soundfont"] == "TimGM6mb.sf2" and rows[1]["soundfont"] == "FluidR3_GM.sf2"
