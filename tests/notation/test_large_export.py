@@ -15,6 +15,7 @@ from clef_app.notation import engrave, score_xml, svg_pdf
 from clef_app.notation.events import NoteEvent, read_notes_tsv
 from clef_app.notation.export import export_steps
 from clef_app.notation.score import build_score
+from clef_app.notation.steps import run_to_end
 
 OPENING = Path(__file__).resolve().parents[1] / "data" / "opening.notes.tsv"
 _RANDOM_IDS = re.compile(r'id="[PI][0-9a-f]{32}"')  # music21's part and instrument ids
@@ -117,12 +118,7 @@ def test_a_pdf_or_mei_export_stops_while_verovio_works(tmp_path):
 
 def test_the_mei_made_in_the_child_is_the_one_made_here():
     xml = engrave.to_musicxml(build_score(read_notes_tsv(OPENING)).score)
-    steps, value = svg_pdf.mei_steps(xml), None
-    while value is None:
-        try:
-            next(steps)
-        except StopIteration as done:
-            value = done.value
+    value = run_to_end(svg_pdf.mei_steps(xml))
     here = engrave.musicxml_to_mei(xml)
     verovio_ids = re.compile(r'(xml:id="|"#)(?!n\d+(?:-\d+)?")[^"]*"')  # new each load
     head = re.compile(r"<meiHead.*</meiHead>", re.S)  # a time stamp
@@ -142,13 +138,8 @@ def test_a_pdf_shows_progress_as_each_page_is_drawn_and_converted():
     from pypdf import PdfReader
 
     xml = engrave.to_musicxml(build_score(_piece(700)).score)
-    steps, fractions = svg_pdf.pdf_steps(None, "a4", musicxml=xml), []
-    while True:
-        try:
-            fractions.append(next(steps))
-        except StopIteration as done:
-            pdf = done.value
-            break
+    fractions = []
+    pdf = run_to_end(svg_pdf.pdf_steps(None, "a4", musicxml=xml), fractions.append)
     n = len(PdfReader(io.BytesIO(pdf)).pages)
     assert n >= 2
     assert fractions == sorted(fractions)
