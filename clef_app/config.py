@@ -20,7 +20,6 @@ MIDI_MAX = 108  # C8, the highest piano key
 N_PITCHES = MIDI_MAX - MIDI_MIN + 1  # 88 keys
 
 
-
 @dataclass(frozen=True)
 class FrontEndConfig:
     """How audio becomes the encoder's image; stored in every checkpoint."""
@@ -110,8 +109,8 @@ class ModelConfig:
                              f"{fe.image_width} image")
         if not (fe.f_min < fe.f_max <= fe.sample_rate / 2 and fe.hop_length <= fe.n_fft):
             raise ValueError("front end: f_min < f_max <= sample_rate / 2 and hop <= n_fft")
-        if fe.kind not in FRONT_END_KINDS or fe.sample_rate // fe.hop_length != 100 and \
-                fe.kind == "logfreq":
+        logfreq_rate = fe.kind != "logfreq" or fe.sample_rate == 100 * fe.hop_length
+        if fe.kind not in FRONT_END_KINDS or not logfreq_rate:
             raise ValueError(f"front end kind {fe.kind!r}: one of {FRONT_END_KINDS} "
                              "(logfreq at 100 frames/s)")
         if trainable_parameters(cfg) > MAX_PARAMETERS:

@@ -45,7 +45,7 @@ TOP_RATE = 10_400.0  # Hz: the first band's rate is at least this (C8's row edge
 class Grid:
     """Rows in equal pitch steps from `low` (the bottom edge of row 0, a MIDI pitch) to
     `high` (the top edge of the last row). The workspace shows `DISPLAY`; a model whose
-    front end is log-frequency reads `model_grid(...)` (model/frontend.py)."""
+    front end is log-frequency reads `grid_of(fe)` (model/frontend.py)."""
 
     low: float
     high: float

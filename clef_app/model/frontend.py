@@ -81,10 +81,14 @@ def segment_context(samples: np.ndarray, index: int, fe: FrontEndConfig) -> np.n
 def window_context(samples: np.ndarray, first: int, fe: FrontEndConfig) -> np.ndarray:
     """Samples a segment-long window needs whose frame 0 is centred on `samples[first]`
     (any sample, not only a segment boundary); zeros where `samples` has none."""
-    start = first - fe.n_fft // 2
-    length = fe.n_fft + (fe.segment_frames - 1) * fe.hop_length
-    lo, hi = max(0, start), min(len(samples), start + length)
+    return _padded(samples, first - fe.n_fft // 2,
+                   fe.n_fft + (fe.segment_frames - 1) * fe.hop_length)
+
+
+def _padded(samples: np.ndarray, start: int, length: int) -> np.ndarray:
+    """`samples[start : start + length]` as float32, zeros where the recording has none."""
     out = np.zeros(length, dtype=np.float32)
+    lo, hi = max(0, start), min(len(samples), start + length)
     if hi > lo:
         out[lo - start : hi - start] = samples[lo:hi]
     return out
@@ -117,12 +121,9 @@ LOGFREQ_CONTEXT = 100  # frames (1 s) of audio either side of a window: the bass
 def _logfreq_window(samples: np.ndarray, first: int, fe: FrontEndConfig) -> np.ndarray:
     """(rows, segment_frames) dB of one window whose frame 0 is centred on `samples[first]`."""
     margin = LOGFREQ_CONTEXT * fe.hop_length
-    start = first - margin
-    out = np.zeros(2 * margin + fe.segment_samples, dtype=np.float32)
-    lo, hi = max(0, start), min(len(samples), start + len(out))
-    if hi > lo:
-        out[lo - start : hi - start] = samples[lo:hi]
-    db = logfreq.block(out, fe.sample_rate, LOGFREQ_CONTEXT, fe.segment_frames, logfreq.grid_of(fe))
+    piece = _padded(samples, first - margin, 2 * margin + fe.segment_samples)
+    db = logfreq.block(piece, fe.sample_rate, LOGFREQ_CONTEXT, fe.segment_frames,
+                       logfreq.grid_of(fe))
     return db.T
 
 
