@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
+from clef_app.audio.truncation import announced_end, cut_short_warning, known_frames
 from clef_app.errors import ClefError
 
 MAX_SECONDS = 4 * 3600  # s: longer files are refused rather than filling memory
@@ -23,10 +24,10 @@ MAX_NATIVE_RATE = 48_000  # Hz: higher rates are resampled to this when no rate 
 # before resampling; also the bound on a project's embedded audio
 MAX_FRAMES = MAX_SECONDS * MAX_NATIVE_RATE
 BLOCK_FRAMES = 1 << 18  # frames read at a time (~5 s at 48 kHz)
-SALVAGE_FRAMES = 1 << 12  # frames read at a time after a decoding error, to keep the most
+# frames read at a time after a decoding error, each size from where the last one failed,
+# to keep all that decodes (libsndfile drops a whole block that meets the damage)
+SALVAGE_FRAMES = (1 << 12, 1 << 8, 1 << 4, 1)
 DECODE_ERRORS = (sf.LibsndfileError, RuntimeError)  # libsndfile's "the data are damaged"
-WAV_SAMPLE_BYTES = {"PCM_U8": 1, "PCM_S8": 1, "PCM_16": 2, "PCM_24": 3, "PCM_32": 4,
-                    "FLOAT": 4, "DOUBLE": 8}  # bytes per sample of the WAV codings
 
 
 class AudioError(ClefError):
@@ -125,7 +126,7 @@ def header(path: str | Path) -> tuple[float, int]:
     except (sf.LibsndfileError, RuntimeError, TypeError, OSError, ValueError):
         return 0.0, 0
     rate = int(info.samplerate)
-    return (info.frames / rate if rate > 0 else 0.0), rate
+    return (known_frames(info.frames) / rate if rate > 0 else 0.0), rate
 
 
 class _MonoReader:
@@ -135,8 +136,8 @@ class _MonoReader:
         if f.samplerate <= 0 or f.channels <= 0:
             raise AudioError(f"{name}: the header gives no sample rate or channels")
         self.name, self.rate, self.channels = name, int(f.samplerate), int(f.channels)
-        self.header_frames = max(0, int(f.frames))
-        self.announced = _wav_announced_frames(f)  # a WAV header's own count, if it has one
+        self.header_frames = known_frames(f.frames)  # 0: unknown, the array grows
+        self.end = announced_end(f)  # the length the format's own header records
         self.limit = min(MAX_SECONDS * self.rate, MAX_FRAMES)  # duration, then memory
         if self.header_frames > self.limit:
             raise self.too_long()
@@ -162,30 +163,30 @@ class _MonoReader:
             warning = ""
         except DECODE_ERRORS as exc:
             warning = self._salvage(path, exc)
-        if not warning and self.announced > self.filled > 0:  # a WAV copy cut short
-            warning = (f"{self.name}: cut short; opened {self.filled / self.rate:.1f} s of the "
-                       f"{self.announced / self.rate:.1f} s its header announces "
-                       f"({100 * self.filled / self.announced:.0f} %)")
+        if not warning:  # cut where the decoder saw no damage: the header tells
+            warning = cut_short_warning(self.name, self.filled, self.rate, self.end)
         if self.filled < len(self.out) // 2:  # the header overcounted: give memory back
             return self.out[: self.filled].copy(), warning
         return self.out[: self.filled], warning
 
     def _salvage(self, path: Path, exc: Exception) -> str:
-        """After a decoding error: reopen, read on in small blocks until the damage."""
-        start = self.filled
-        with contextlib.suppress(*DECODE_ERRORS), sf.SoundFile(str(path)) as again:
-            again.seek(start)
-            for _ in self._read(again, SALVAGE_FRAMES):
-                pass
+        """After a decoding error: reopen, read on in smaller and smaller blocks until the
+        damage."""
+        for frames in SALVAGE_FRAMES:
+            with contextlib.suppress(*DECODE_ERRORS), sf.SoundFile(str(path)) as again:
+                again.seek(self.filled)
+                for _ in self._read(again, frames):
+                    pass
         if self.filled == 0:
             raise exc
         got = self.filled / self.rate
-        of = ""
-        if self.header_frames > self.filled:
+        what, of = f"damaged after {got:.1f} s", ""
+        if not self.header_frames:  # nothing to measure the loss against
+            what = f"its header records no length, and decoding stopped after {got:.1f} s"
+        elif self.header_frames > self.filled:
             share = 100 * self.filled / self.header_frames
             of = f" of {self.header_frames / self.rate:.1f} s ({share:.0f} %)"
-        return (f"{self.name}: damaged after {got:.1f} s; opened the {got:.1f} s that "
-                f"decode{of} ({_short(exc)})")
+        return f"{self.name}: {what}; opened the {got:.1f} s that decode{of} ({_short(exc)})"
 
     def _read(self, f: sf.SoundFile, frames: int) -> Iterator[tuple[np.ndarray, int, int]]:
         block = np.empty((frames, self.channels), dtype=np.float32)
@@ -204,26 +205,6 @@ class _MonoReader:
             self.out[self.filled : self.filled + n] = mix
             self.filled += n
             yield self.out, self.rate, self.filled
-
-
-def _wav_announced_frames(f: sf.SoundFile) -> int:
-    """Frames a WAV file's `data` chunk says it holds (libsndfile counts what is there);
-    0 when unknown: not a WAV, an unknown sample size, or a recorder's unfinished header."""
-    size = WAV_SAMPLE_BYTES.get(f.subtype)
-    if f.format not in ("WAV", "WAVEX") or size is None:
-        return 0
-    with contextlib.suppress(OSError), open(f.name, "rb") as raw:
-        if raw.read(12)[8:12] != b"WAVE":
-            return 0
-        for _ in range(64):  # chunks before `data` (fmt, fact, LIST, ...)
-            head = raw.read(8)
-            if len(head) < 8:
-                return 0
-            length = int.from_bytes(head[4:8], "little")
-            if head[:4] == b"data":
-                return 0 if length in (0, 0xFFFFFFFF) else length // (size * f.channels)
-            raw.seek(length + (length & 1), 1)
-    return 0
 
 
 def _not_audio(path: Path, exc: Exception) -> str:

@@ -85,3 +85,108 @@ def test_a_wav_copy_cut_short_opens_with_a_warning_against_its_header(tmp_path, 
     assert audio.duration == pytest.approx(3.0, abs=0.01)
     assert audio.warning == ("cut.wav: cut short; opened 3.0 s of the 4.0 s its header "
                              "announces (75 %)")
+
+
+def encoded(folder: Path, fmt: str, subtype: str, suffix: str, rate: int = RATE) -> Path:
+    """10 s of a varying tone encoded by libsndfile's own Vorbis, Opus or LAME encoder."""
+    rng = np.random.default_rng(1)
+    t = np.arange(10 * rate) / rate
+    x = 0.3 * np.sin(2 * np.pi * (220 + 30 * t) * t) + 0.02 * rng.standard_normal(len(t))
+    path = folder / f"whole{suffix}"
+    sf.write(path, x.astype(np.float32), rate, format=fmt, subtype=subtype)
+    return path
+
+
+def cut_copy(whole: Path, share: float) -> Path:
+    path = whole.with_name(f"cut-{int(share * 100)}{whole.suffix}")
+    data = whole.read_bytes()
+    path.write_bytes(data[: int(len(data) * share)])
+    return path
+
+
+@pytest.mark.parametrize("subtype,suffix", [("VORBIS", ".ogg"), ("OPUS", ".opus")])
+@pytest.mark.parametrize("share", [0.95, 0.5])
+def test_a_cut_ogg_opens_what_decodes_with_a_warning_saying_how_much(tmp_path, subtype, suffix,
+                                                                     share):
+    whole = encoded(tmp_path, "OGG", subtype, suffix)
+    assert load_audio(whole).warning == ""  # the whole stream ends with its end mark
+    audio = load_audio(cut_copy(whole, share))
+    assert 10 * share - 1.5 < audio.duration < 10 * share + 1.5
+    name = f"cut-{int(share * 100)}{suffix}"
+    assert audio.warning == (f"{name}: cut short (the stream stops before its end mark); opened "
+                             f"the {audio.duration:.1f} s that decode, and the file does not "
+                             f"record how much is lost")
+
+
+@pytest.mark.parametrize("rate", [44_100, 16_000])  # MPEG-1 (1152 a frame), MPEG-2 (576)
+@pytest.mark.parametrize("share", [0.95, 0.5])
+def test_a_cut_mp3_opens_what_decodes_with_a_warning_against_its_xing_header(tmp_path, rate,
+                                                                            share):
+    whole = encoded(tmp_path, "MP3", "MPEG_LAYER_III", ".mp3", rate)
+    assert load_audio(whole).warning == ""
+    audio = load_audio(cut_copy(whole, share))
+    assert audio.duration == pytest.approx(10 * share, abs=0.3)
+    assert audio.warning == (f"cut-{int(share * 100)}.mp3: cut short; opened "
+                             f"{audio.duration:.1f} s of the 10.0 s its header announces "
+                             f"({100 * audio.duration / 10:.0f} %)")
+
+
+def test_a_cut_mp3_with_a_vbri_header_warns_against_it(tmp_path):
+    """Fraunhofer's encoders write VBRI (32 bytes after the first frame's header) instead
+    of Xing: a constant-rate LAME file's Info header is replaced by one with its count."""
+    whole = tmp_path / "lame.mp3"
+    rng = np.random.default_rng(2)
+    sf.write(whole, (0.1 * rng.standard_normal(10 * 44_100)).astype(np.float32), 44_100,
+             format="MP3", subtype="MPEG_LAYER_III", bitrate_mode="CONSTANT",
+             compression_level=0.5)
+    data = bytearray(whole.read_bytes())
+    at = data.find(b"Info")
+    frames = int.from_bytes(data[at + 8 : at + 12], "big")
+    data[at : at + 12] = bytes(12)
+    # VBRI: tag, version 1, delay, quality, stream bytes, then the frame count
+    data[36:54] = b"VBRI" + (1).to_bytes(2, "big") + bytes(8) + frames.to_bytes(4, "big")
+    vbri = tmp_path / "fhg.mp3"
+    vbri.write_bytes(bytes(data))
+    assert load_audio(vbri).warning == ""
+    audio = load_audio(cut_copy(vbri, 0.5))
+    announced = frames * 1152 / 44_100
+    assert audio.warning == (f"cut-50.mp3: cut short; opened {audio.duration:.1f} s of the "
+                             f"{announced:.1f} s its header announces "
+                             f"({100 * audio.duration / announced:.0f} %)")
+
+
+def test_decoding_in_blocks_for_the_window_gives_the_same_warning(tmp_path):
+    from clef_app.audio.io import decode_blocks
+
+    cut = cut_copy(encoded(tmp_path, "OGG", "VORBIS", ".ogg"), 0.5)
+    steps = decode_blocks(cut)
+    try:
+        while True:
+            next(steps)
+    except StopIteration as done:
+        assert done.value.warning == load_audio(cut).warning != ""
+
+
+def test_a_flac_whose_header_records_no_length_opens_whole_or_as_far_as_it_decodes(whole,
+                                                                                   tmp_path):
+    """A streaming encoder, or a recorder that crashed before it went back to its header,
+    leaves STREAMINFO's total at 0: libsndfile calls that 2**63 - 1 frames (it was refused
+    as longer than 4 hours)."""
+    from clef_app.audio.io import header
+
+    data = bytearray(whole.read_bytes())
+    fields = int.from_bytes(data[18:26], "big")  # rate, channels, bits, 36 bits of total
+    data[18:26] = (fields & ~((1 << 36) - 1)).to_bytes(8, "big")
+    unknown = tmp_path / "stream.flac"
+    unknown.write_bytes(bytes(data))
+    assert header(unknown) == (0.0, RATE)
+    audio = load_audio(unknown)
+    assert audio.duration == pytest.approx(20.0, abs=0.001)  # to the last few samples
+    assert audio.warning.startswith("stream.flac: its header records no length, and decoding "
+                                    "stopped after 20.0 s; opened the 20.0 s that decode (")
+    cut = tmp_path / "stream-cut.flac"
+    cut.write_bytes(bytes(data[: len(data) // 2]))
+    audio = load_audio(cut)
+    assert 8.5 < audio.duration < 10.5
+    assert audio.warning.startswith(f"stream-cut.flac: its header records no length, and "
+                                    f"decoding stopped after {audio.duration:.1f} s;")
