@@ -13,12 +13,16 @@ its own temporary settings, so the user's recent files stay as they were) and re
 
 With `--transcribe` it then runs Transcribe as the user would (its menu action) and adds the
 transcription's wall time, the longest stall of the window while it ran, the notes written
-and the peak memory after it: the app's side of `clef transcribe`'s cost (issue 18).
+and the peak memory after it: the app's side of `clef transcribe`'s cost (issue 18). The
+longest stall is taken apart (the GUI thread's own work, its wait for a CPU, the worker's CPU
+meanwhile), and `--stacks FILE` writes every thread's Python stack whenever the window has
+gone 80 ms without a tick: what held it.
 """
 
 from __future__ import annotations
 
 import argparse
+import faulthandler
 import json
 import os
 import sys
@@ -29,6 +33,8 @@ from pathlib import Path
 from clef_app.errors import CommandError
 
 TIMEOUT_S = 900.0  # s: give up waiting for the picture
+STACK_AFTER = 0.08  # s without a tick of the heartbeat before the stacks are written
+REARM_EVERY = 0.04  # s: the stacks' watchdog is set going again at most this often
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -38,6 +44,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="stop at the first screen (do not wait for the whole picture)")
     p.add_argument("--transcribe", action="store_true",
                    help="then transcribe it in the app and report that run's cost too")
+    p.add_argument("--stacks", type=Path, default=None,
+                   help="with --transcribe: write every thread's Python stack here each "
+                        f"{STACK_AFTER * 1000:.0f} ms the window goes without a tick")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -112,26 +121,21 @@ def _measure(path: Path, started: tuple[float, float], home: str,
     out["longest stall (ms)"] = round(1000 * max(gaps, default=0.0))
     out["peak memory (MB)"] = round(_peak_rss_mb())
     if args.transcribe and "complete" in marks:
-        out.update(_transcribe(app, window))
+        out.update(_transcribe(app, window, args.stacks))
     window.document.undo_stack.setClean()
     window.close()
     return out
 
 
-def _transcribe(app, window) -> dict:
+def _transcribe(app, window, stacks: Path | None = None) -> dict:
     """Transcribe the open recording through the menu action: wall time, longest stall of
-    a 10-ms timer meanwhile, notes written, peak memory."""
-    from PySide6.QtCore import Qt, QTimer
-
+    a 10-ms timer meanwhile and what it was made of, notes written, peak memory."""
     jobs = getattr(window, "jobs", window)  # issue 15 moves the jobs off the window
     job = jobs.transcription
     ended: list[str] = []
     job.finished.connect(ended.append)
     job.failed.connect(lambda message: ended.append("failed: " + message))
-    ticks: list[tuple[float, float]] = []  # (wall, the GUI thread's CPU) s at each tick
-    beat = QTimer(interval=10, timerType=Qt.TimerType.PreciseTimer)
-    beat.timeout.connect(lambda: ticks.append((time.perf_counter(), time.thread_time())))
-    beat.start()
+    beat = _Heartbeat(stacks)
     began, cpu = _now()
     window.named_actions["transcribe"].trigger()
     deadline = began + TIMEOUT_S * 4
@@ -140,17 +144,95 @@ def _transcribe(app, window) -> dict:
         time.sleep(0.002)
     took, cpu = time.perf_counter() - began, time.process_time() - cpu
     beat.stop()
-    pairs = list(zip(ticks, ticks[1:], strict=False))
-    gaps = sorted((b[0] - a[0] for a, b in pairs), reverse=True)
-    busy = max((b[1] - a[1] for a, b in pairs), default=0.0)
     return {"transcription": ended[0] if ended else "timed out",
             "transcription (s)": round(took, 1), "transcription (CPU s)": round(cpu, 1),
-            "transcription stall (ms)": round(1000 * gaps[0]) if gaps else None,
-            "stalls over 100 ms": sum(g > 0.1 for g in gaps),
-            # the GUI thread's own CPU within one gap: work our window does (the rest of a
-            # stall is the machine or another thread holding Python's lock)
-            "longest GUI work between ticks (ms)": round(1000 * busy),
-            "peak memory after transcription (MB)": round(_peak_rss_mb())}
+            **beat.report(), "peak memory after transcription (MB)": round(_peak_rss_mb())}
+
+
+class _Heartbeat:
+    """A 10-ms timer on the GUI thread, and at each tick the GUI thread's CPU time, its time
+    spent waiting for a CPU (Linux's schedstat) and the CPU time of the job's worker thread
+    (found by its name): a gap in the ticks is then work our window did, the machine's other
+    load, or the rest, the worker or another thread holding Python's lock (the worker's CPU
+    in that gap says how much of it would be left on an idle machine, at most). With
+    `stacks`, every thread's Python stack is written there each STACK_AFTER s the GUI thread
+    goes without a tick, give or take REARM_EVERY (faulthandler: read without taking the
+    lock)."""
+
+    def __init__(self, stacks: Path | None = None, worker: str = "transcribe") -> None:
+        from PySide6.QtCore import Qt, QTimer
+
+        self.ticks: list[tuple[float, float, float, float]] = []  # wall, CPU, CPU wait,
+        # the worker's CPU (s)
+        self._worker, self._worker_stat = worker, ""
+        self._armed = 0.0  # when the stacks' watchdog was last set going (perf_counter s)
+        self._stacks = open(stacks, "w") if stacks is not None else None  # noqa: SIM115
+        self.timer = QTimer(interval=10, timerType=Qt.TimerType.PreciseTimer)
+        self.timer.timeout.connect(self._tick)
+        self.timer.start()
+
+    def _tick(self) -> None:
+        if not self._worker_stat:
+            self._worker_stat = _thread_stat(self._worker)
+        mine = _schedstat("/proc/thread-self/schedstat")
+        worker = _schedstat(self._worker_stat)[0] if self._worker_stat else 0.0
+        now = time.perf_counter()
+        self.ticks.append((now, time.thread_time(), mine[1], worker))
+        if self._stacks is not None and now - self._armed >= REARM_EVERY:
+            # re-arming joins faulthandler's watchdog thread and starts another, with the
+            # lock held: not at every tick (still, measure stalls in runs without stacks)
+            faulthandler.dump_traceback_later(STACK_AFTER + REARM_EVERY, repeat=True,
+                                              file=self._stacks)
+            self._armed = now
+
+    def stop(self) -> None:
+        self.timer.stop()
+        if self._stacks is not None:
+            faulthandler.cancel_dump_traceback_later()
+            self._stacks.close()
+
+    def report(self) -> dict:
+        """The longest gap, how many passed 100 ms, and of the longest: the GUI thread's
+        own work, its wait for a CPU and the worker's CPU (ms); the GUI's longest work
+        within one gap."""
+        pairs = list(zip(self.ticks, self.ticks[1:], strict=False))
+        if not pairs:
+            return {"transcription stall (ms)": None}
+        a, b = max(pairs, key=lambda ab: ab[1][0] - ab[0][0])
+        return {"transcription stall (ms)": _ms(b[0] - a[0]),
+                "stalls over 100 ms": sum(y[0] - x[0] > 0.1 for x, y in pairs),
+                "  its GUI work (ms)": _ms(b[1] - a[1]),
+                "  its GUI wait for a CPU (ms)": _ms(b[2] - a[2]),
+                "  the worker's CPU in it (ms)": _ms(b[3] - a[3]),
+                # the GUI thread's own CPU within one gap: work our window does (the rest
+                # of a stall is the machine or another thread holding Python's lock)
+                "longest GUI work between ticks (ms)": _ms(max(y[1] - x[1] for x, y in pairs))}
+
+
+def _ms(seconds: float) -> int:
+    return round(1000 * seconds)
+
+
+def _schedstat(path: str) -> tuple[float, float]:
+    """s a thread has run, and s it has been runnable but waiting for a CPU (Linux's
+    /proc/.../schedstat; zeros where there is none)."""
+    try:
+        with open(path) as f:
+            ran, waited = f.read().split()[:2]
+        return int(ran) / 1e9, int(waited) / 1e9
+    except (OSError, ValueError):
+        return 0.0, 0.0
+
+
+def _thread_stat(name: str) -> str:
+    """The schedstat path of this process's thread called `name` ("" if none is)."""
+    for task in Path("/proc/self/task").glob("*"):
+        try:
+            if (task / "comm").read_text().strip() == name:
+                return str(task / "schedstat")
+        except OSError:
+            continue
+    return ""
 
 
 def _now() -> tuple[float, float]:
