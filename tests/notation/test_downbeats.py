@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from clef_app.notation.downbeats import MIN_BEATS, beat_cues, simple_grouping, welch_t
+from clef_app.notation.downbeats import (
+    MIN_BEATS,
+    beat_cues,
+    beat_pitches,
+    phrase_evidence,
+    simple_grouping,
+    welch_t,
+)
 from clef_app.notation.events import NoteEvent
 
 BEAT = 0.5  # s per beat
@@ -63,3 +70,30 @@ def test_cues_are_one_column_each_and_no_cue_decides_alone():
     assert cues.shape == (82, 5) and np.allclose(cues.mean(axis=0), 0, atol=1e-9)
     assert cues[0:80:2, 1].mean() > cues[1:80:2, 1].mean()  # the bass on the downbeats
     assert welch_t(np.ones(10), np.zeros(10)) == 8.0  # a constant difference is capped
+
+
+def phrase(beats: int, repeats: int, seed: int = 0) -> tuple[list[NoteEvent], np.ndarray]:
+    """A phrase of `beats` different chords, one a beat, all alike in loudness, length,
+    size and bass, played `repeats` times: only the phrase's length tells the bar."""
+    rng = np.random.default_rng(seed)
+    chords = [[48, 55 + 5 * k % 12, 64 + 7 * k % 12, 72 + 3 * k % 12] for k in range(beats)]
+    notes, t = [], 0.3
+    for _ in range(repeats):
+        for chord in chords:
+            for p in chord:
+                v = int(np.clip(64 + rng.normal(0, 6), 1, 127))
+                notes.append(NoteEvent(t, t + 0.9 * BEAT, p, v))
+            t += BEAT
+    return notes, (np.array([n.onset for n in notes]) - 0.3) / BEAT
+
+
+def test_phrases_of_four_three_beat_bars_make_three_beats_when_no_beat_stands_apart():
+    notes, pos = phrase(12, 9)
+    assert phrase_evidence(beat_pitches(notes, pos, int(pos.max()) + 1)) > 0.5
+    assert simple_grouping(notes, pos)[0] == 3
+
+
+def test_phrases_of_sixteen_beats_stay_duple():
+    notes, pos = phrase(16, 7)
+    assert phrase_evidence(beat_pitches(notes, pos, int(pos.max()) + 1)) <= 0
+    assert simple_grouping(notes, pos)[0] in (2, 4)
