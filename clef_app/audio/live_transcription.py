@@ -129,6 +129,9 @@ def checkpoint_stream_factory(path: str | Path | None = None) -> Callable[[], Mo
     the thread decoding it has `LIVE_TORCH_THREADS` threads, the rest of the app its own."""
 
     def make() -> ModelStream:
+        from clef_app.model.native import load_torch_libraries
+
+        load_torch_libraries()  # a first import of torch off the GUI thread, without the GIL
         from clef_app.model.pipeline import Pipeline
 
         return Pipeline.load(path, device="cpu").stream(threads=LIVE_TORCH_THREADS)

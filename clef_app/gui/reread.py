@@ -15,6 +15,7 @@ from clef_app.gui.document import Document
 from clef_app.gui.model_choice import find_model
 from clef_app.gui.transcribe import model_job_unavailable
 from clef_app.gui.workers import JobSlot
+from clef_app.model.native import load_torch_libraries
 from clef_app.notation.corrections import REREAD, Passage
 from clef_app.notation.events import NoteEvent
 
@@ -64,6 +65,7 @@ class Rereading(QObject):
         fixes = doc.corrections()
 
         def job(cancelled):
+            load_torch_libraries()  # the first job's import of torch, without the GIL
             from clef_app.model.pipeline import Pipeline
             from clef_app.model.progress import Cancelled
 

@@ -22,6 +22,7 @@ from PySide6.QtCore import QObject, Signal
 from clef_app.gui.document import Document
 from clef_app.gui.model_choice import find_model
 from clef_app.gui.workers import JobSlot
+from clef_app.model.native import load_torch_libraries
 from clef_app.model.progress import TranscriptionProgress
 from clef_app.notation.events import NoteEvent
 
@@ -81,6 +82,7 @@ class Transcription(QObject):
         batch = {} if self.batch_size is None else {"batch_size": self.batch_size}
 
         def job(cancelled):
+            load_torch_libraries()  # the first job's import of torch, without the GIL
             from clef_app.model.pipeline import Pipeline
 
             yield from Pipeline.load(path, **batch).transcribe(samples, rate, cancel=cancelled)
