@@ -39,7 +39,8 @@ class ConfidenceBands:
     def level(self, confidence: float) -> float:
         """0 at the doubtful edge (and below), 1 from the confident edge, linear between."""
         span = max(self.confident_from - self.doubtful_below, 1e-9)
-        return float(np.clip((confidence - self.doubtful_below) / span, 0.0, 1.0))
+        # plain floats, not np.clip: the spectrogram asks once per note it paints
+        return min(1.0, max(0.0, (float(confidence) - self.doubtful_below) / span))
 
 
 def bands_from_calibration(confidence: list[float], precision: list[float]) -> ConfidenceBands:
