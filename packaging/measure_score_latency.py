@@ -5,16 +5,20 @@
 Opens the notes (default: the demo played seven times over, about three minutes) in a
 ScoreView as the main window shows it, waits for the first engraving, then makes edits
 the way a user does (an octave up on a note in the segment in view, through the
-document's undo stack) and prints, for each, the wall and CPU time until the view shows
-the changed segment (`previewed`, the edit at once) and until the whole score is current
-again (`engraved`: only changed segments engraved anew). Also the first engraving's time,
-and whether one whole grand-staff system fits the score pane at the window's default size.
+document's undo stack) and prints, for each, the wall time until the pane is painted
+with the edit's mark (`score_marks`: the note drawn where the edit put it, its old
+engraving hidden) and the GUI thread's CPU time meanwhile, the wall and CPU time until the
+view shows the changed segment engraved (`previewed`) and until the whole score is current
+again (`engraved`: only changed segments engraved anew), and the load average; then the
+median time to the mark. Also the first engraving's time, and whether one whole grand-staff
+system fits the score pane at the window's default size.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import sys
 import time
 from dataclasses import replace
@@ -84,22 +88,40 @@ def main() -> int:
     print(f"window {window.width()}x{window.height()}, score pane {view.width()}x{pane} px; "
           f"first segment drawn {first:.0f} px tall")
     ordered = doc.sorted_notes()
+    marks = []
     for k in range(args.edits):
         target = ordered[(k + 1) * len(ordered) // (args.edits + 1)]
         rect = view.note_rect(target.id)
         if rect is not None:
             view.ensureVisible(int(rect.center().x()), int(rect.center().y()), 50, 200)
         app.processEvents()
-        start = time.perf_counter()
+        load = os.getloadavg()[0]
+        painted: list[tuple[float, float]] = []  # (wall, GUI thread's CPU) of the first paint
+
+        def on_paint(painted=painted) -> None:
+            if not painted:
+                painted.append((time.perf_counter(), time.thread_time()))
+
+        view.pages_widget.painted.connect(on_paint)
+        start, gui_cpu = time.perf_counter(), time.thread_time()
         doc.replace_notes("Octave up", [target], [replace(target, pitch=target.pitch + 12)])
+        if not painted:
+            wait_for(view.pages_widget.painted, 60)
+        view.pages_widget.painted.disconnect(on_paint)
+        marked, gui_cpu = painted[0][0] - start, painted[0][1] - gui_cpu
+        drawn = any(page.marks for page in view.pages_widget.pages)
+        marks.append(marked)
         shown, shown_cpu = wait_for(view.previewed, 60)
         done, done_cpu = wait_for(view.engraved, 600)
         after = view.note_rect(target.id)
         moved = rect is not None and after is not None and after.y() < rect.y()
-        print(f"edit {k + 1} (note at {target.onset:6.1f} s): shown after {shown:.2f} s "
-              f"({shown_cpu:.2f} s CPU), whole score current after "
-              f"{time.perf_counter() - start:.2f} s ({shown_cpu + done_cpu:.2f} s CPU); "
-              f"the note drawn higher: {moved}")
+        print(f"edit {k + 1} (note at {target.onset:6.1f} s, load {load:.1f}): marked after "
+              f"{marked:.3f} s ({gui_cpu * 1000:.0f} ms CPU, mark drawn: {drawn}), engraved "
+              f"segment shown after {marked + shown:.2f} s ({shown_cpu:.2f} s CPU), whole "
+              f"score current after {time.perf_counter() - start:.2f} s "
+              f"({shown_cpu + done_cpu:.2f} s CPU); the note drawn higher: {moved}")
+    print(f"median edit -> mark on screen {statistics.median(marks):.3f} s "
+          f"(min {min(marks):.3f}, max {max(marks):.3f}, {len(marks)} edits)")
     print(f"total {time.perf_counter() - clock:.1f} s")
     window.document.undo_stack.setClean()
     window.close()

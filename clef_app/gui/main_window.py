@@ -37,6 +37,7 @@ from clef_app.gui.why_overlay import WhyOverlay
 from clef_app.notation.confidence import read_bands
 
 LIVE_DOCK_SHARE = 1 / 3  # the live dock opens at most this share of the window's width
+SPECTROGRAM_BAR_AT = 0.1  # the score shows the bar this far into the spectrogram's view
 SCORE_HINT = ("The score appears here once there are notes:\n"
               "Transcribe (Ctrl+T) writes them from the recording,\n"
               "or draw them on the spectrogram (D, then drag).")
@@ -113,6 +114,7 @@ class MainWindow(QMainWindow):
         view.failed.connect(lambda msg: self.status(f"score: {msg}"))
         view.engraved.connect(lambda: self.controller.keep_score(view.notes, view.settings,
                                                                  view.result))
+        self.spectrogram.vb.sigXRangeChanged.connect(self._spectrogram_moved)
 
     def _update_score_hint(self) -> None:
         doc = self.document
@@ -274,6 +276,15 @@ class MainWindow(QMainWindow):
         follow = self.named_actions["follow"].isChecked() and self.playback.playing
         self.spectrogram.set_cursor(seconds, follow=follow)
         self.score_view.set_playback_position(seconds, follow=follow)
+
+    def _spectrogram_moved(self) -> None:
+        """The score brings the bar near the spectrogram's left edge into view (a tenth of
+        the way in, where following playback puts the cursor); while playback is followed,
+        the playing bar leads instead."""
+        if self.playback.playing and self.named_actions["follow"].isChecked():
+            return
+        (x0, x1), _ = self.spectrogram.vb.viewRange()
+        self.score_view.follow_time(max(0.0, x0 + SPECTROGRAM_BAR_AT * (x1 - x0)))
 
     # -- preferences and state -------------------------------------------------------------
     def show_preferences(self) -> None:

@@ -17,7 +17,9 @@ from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPaintEvent
 from PySide6.QtSvg import QSvgRenderer
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-SELECTED_COLOR = "#d0302a"  # selected notes in the engraving
+from clef_app.gui.score_marks import MARK_COLOR, Mark, draw_marks
+
+SELECTED_COLOR = MARK_COLOR.name()  # selected notes in the engraving (and edits' marks)
 PAGE_GAP = 0  # px between pages (the score's segments: Verovio leaves a margin on each)
 CLICK_SLOP = 3.0  # px: a click this close to a note's box hits it
 CURSOR_COLOR = QColor(66, 133, 244, 48)  # the bar playback is in
@@ -70,10 +72,23 @@ def highlight(svg: str, element_ids: Iterable[str], color: str = SELECTED_COLOR)
     return svg
 
 
-class Page:
-    """One engraved page: its SVG, a renderer, and the box of each note element."""
+def hide(svg: str, element_ids: Iterable[str]) -> str:
+    """Leave these note groups undrawn (an edit's mark stands for them)."""
+    for eid in element_ids:
+        svg = svg.replace(f'<g id="{eid}" class="note"',
+                          f'<g id="{eid}" class="note" display="none"', 1)
+    return svg
 
-    def __init__(self, svg: str) -> None:
+
+class Page:
+    """One engraved page: its SVG, a renderer, the box of each note element, the notes it
+    was engraved from (`source`, id -> NoteEvent) and the edits marked on it since."""
+
+    def __init__(self, svg: str, source: dict | None = None) -> None:
+        self.source: dict = source if source is not None else {}
+        self.selected: frozenset[str] = frozenset()
+        self.hidden: frozenset[str] = frozenset()
+        self.marks: list[Mark] = []
         self.svg = flatten_text(flatten_definition_scale(svg))
         self.renderer = QSvgRenderer(self.svg.encode("utf-8"))
         self.size = self.renderer.viewBoxF().size()
@@ -93,8 +108,18 @@ class Page:
         return self.renderer.transformForElement(mid).mapRect(self.renderer.boundsOnElement(mid))
 
     def show_selection(self, element_ids: set[str]) -> None:
-        ids = [e for e in element_ids if e in self.boxes]
-        self.renderer.load(highlight(self.svg, ids).encode("utf-8"))
+        self.selected = frozenset(e for e in element_ids if e in self.boxes)
+        self._load()
+
+    def set_marks(self, hidden: frozenset[str], marks: list[Mark]) -> None:
+        """Hide these note elements and draw these marks (`score_marks`) over the page."""
+        self.marks = marks
+        if hidden != self.hidden:
+            self.hidden = hidden
+            self._load()
+
+    def _load(self) -> None:
+        self.renderer.load(hide(highlight(self.svg, self.selected), self.hidden).encode("utf-8"))
 
     def hit(self, point: QPointF, slop: float) -> str | None:
         """The note element under a point in page (viewBox) coordinates, if any."""
@@ -119,6 +144,7 @@ class PagesWidget(QWidget):
 
     clicked = Signal(str, bool)  # element id, shift held
     contextRequested = Signal(str, object)  # element id ("" = none), global QPoint
+    painted = Signal()  # the pages were drawn on screen (what a user sees is current)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -165,19 +191,31 @@ class PagesWidget(QWidget):
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt's name
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        k = self._scale()
         for page, rect in zip(self.pages, self.page_rects(), strict=True):
             if rect.intersects(QRectF(event.rect())):
                 page.renderer.render(painter, rect)
+                if page.marks:
+                    painter.save()
+                    painter.translate(rect.topLeft())
+                    painter.scale(k, k)
+                    draw_marks(painter, page.marks)
+                    painter.restore()
         box = self.cursor_rect()
         if box is not None:
             painter.fillRect(box, CURSOR_COLOR)
+        painter.end()
+        self.painted.emit()
 
     def cursor_rect(self) -> QRectF | None:
         """The playback cursor's bar in widget coordinates."""
         if self.cursor is None or not 0 <= self.cursor[0] < len(self.pages):
             return None
-        k, (index, box) = self._scale(), self.cursor
-        rect = self.page_rects()[index]
+        return self.box_rect(*self.cursor)
+
+    def box_rect(self, index: int, box: QRectF) -> QRectF:
+        """A box on the `index`-th page (page coordinates) in widget coordinates."""
+        k, rect = self._scale(), self.page_rects()[index]
         return QRectF(rect.x() + box.x() * k, rect.y() + box.y() * k, box.width() * k,
                       box.height() * k)
 
@@ -191,12 +229,10 @@ class PagesWidget(QWidget):
 
     def element_rect(self, element_id: str) -> QRectF | None:
         """Where a note element is drawn, in widget coordinates (for tests and scrolling)."""
-        k = self._scale()
-        for page, rect in zip(self.pages, self.page_rects(), strict=True):
+        for index, page in enumerate(self.pages):
             box = page.boxes.get(element_id)
             if box is not None:
-                return QRectF(rect.x() + box.x() * k, rect.y() + box.y() * k,
-                              box.width() * k, box.height() * k)
+                return self.box_rect(index, box)
         return None
 
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt's name

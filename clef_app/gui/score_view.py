@@ -11,15 +11,25 @@ document's undo stack.
 
 from __future__ import annotations
 
+import time
 from bisect import bisect_right
 from collections.abc import Iterable
 from fractions import Fraction
 
 from PySide6.QtCore import QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent
-from PySide6.QtWidgets import QInputDialog, QMenu, QScrollArea, QWidget
+from PySide6.QtWidgets import QMenu, QScrollArea, QWidget
 
+from clef_app.gui import score_menu
 from clef_app.gui.document import Document
+from clef_app.gui.score_jobs import (
+    PREVIEW_MAX_NOTES,
+    Segments,
+    engrave_job,
+    engrave_steps,
+    preview_steps,
+)
+from clef_app.gui.score_marks import differing, edit_marks
 from clef_app.gui.score_pages import (  # noqa: F401 - re-exported for callers and tests
     Page,
     PagesWidget,
@@ -31,64 +41,16 @@ from clef_app.gui.workers import GeneratorWorker
 from clef_app.notation import note_edits as edits
 from clef_app.notation import segments
 from clef_app.notation.events import NoteEvent
-from clef_app.notation.score import ScoreResult, build_bars, build_score_steps, note_id_of
-from clef_app.notation.steps import Cancelled, Steps, run_to_end, scaled, stop_when
+from clef_app.notation.score import ScoreResult, note_id_of
+from clef_app.notation.steps import Cancelled, stop_when
 
 FOLLOW_DELAY_MS = 40  # ms of quiet after an edit before the score is engraved again
-PREVIEW_MAX_NOTES = 64  # notes changed at most for an edit to be previewed (its segments)
-PREVIEW_MAX_SEGMENTS = 2  # ... in at most this many segments
+MARK_WAIT_S = 1.0  # s an engraving waits at most for an edit's marks to be painted
+USER_SCROLL_PAUSE_S = 4.0  # s after the user scrolls the score that it follows nothing else
 DURATION_KEYS = {  # MuseScore's digits: 3 = 16th ... 7 = whole
     Qt.Key.Key_3: Fraction(1, 4), Qt.Key.Key_4: Fraction(1, 2), Qt.Key.Key_5: Fraction(1),
     Qt.Key.Key_6: Fraction(2), Qt.Key.Key_7: Fraction(4),
 }
-
-
-Segments = list[tuple[str, str | None]]  # (signature, SVG; None: the page shown is current)
-
-
-def engrave_job(notes: list[NoteEvent], settings: dict, shown: frozenset[str] = frozenset()
-                ) -> tuple[ScoreResult | None, Segments]:
-    """The score and its segments' SVG (plain data: runs on a worker thread)."""
-    return run_to_end(engrave_steps(notes, settings, shown))
-
-
-def engrave_steps(notes: list[NoteEvent], settings: dict, shown: frozenset[str] = frozenset()
-                  ) -> Steps[tuple[ScoreResult | None, Segments]]:
-    """`engrave_job` yielding progress between segments, so a worker can stop it there.
-
-    Only segments whose signature is not among `shown` (the segments on screen) are
-    engraved; the others come back as (signature, None).
-    """
-    if not notes:
-        return None, []
-    result = yield from scaled(build_score_steps(notes, settings), 0.0, 0.5)
-    out: Segments = []
-    ranges = segments.segment_ranges(len(result.bars))
-    for k, (a, b) in enumerate(ranges):
-        sig = segments.segment_signature(result, a, b)
-        out.append((sig, None if sig in shown else segments.engrave_segment(result, a, b)))
-        yield 0.5 + 0.5 * (k + 1) / len(ranges)
-    return result, out
-
-
-def preview_steps(notes: list[NoteEvent], settings: dict, previous: ScoreResult,
-                  changed: list[NoteEvent]) -> Steps[tuple[int, str] | None]:
-    """("preview", segment index, SVG) for each segment of `previous` that the changed notes
-    (their old and new versions) touch, built with its timing kept (`build_bars`); nothing
-    when they touch more than PREVIEW_MAX_SEGMENTS."""
-    starts = [b.start for b in previous.bars]
-    times = [t for n in changed for t in (n.onset, n.offset)]
-    pos = previous.tempo_map.to_quarters(times)
-    touched = sorted({segments.segment_of(max(0, bisect_right(starts, float(q)) - 1))
-                      for q in pos})
-    last_segment = segments.segment_of(len(previous.bars) - 1)
-    touched = [k for k in touched if k <= last_segment]
-    if not touched or len(touched) > PREVIEW_MAX_SEGMENTS:
-        return
-    for k in touched:
-        a, b = segments.segment_ranges(len(previous.bars))[k]
-        quick = build_bars(notes, settings, previous, a, b - 1)
-        yield ("preview", k, segments.engrave_score(quick.score, first=a == 0))
 
 
 class ScoreView(QScrollArea):
@@ -99,6 +61,7 @@ class ScoreView(QScrollArea):
         noteClicked(int): the NoteEvent id of a clicked note.
         editRequested(object): a `notation.edits` NoteEdit/SettingsEdit to apply as one
             undo step (the view never changes the notes itself).
+        marked(): an edit is drawn over the pages shown, at once (`score_marks`).
         previewed(): an edit's segment is shown, built quickly with the timing kept
             (`preview_steps`), while the whole score is built again.
         engraved(): a new engraving is shown (the whole score: only changed segments are
@@ -110,6 +73,7 @@ class ScoreView(QScrollArea):
 
     noteClicked = Signal(int)
     editRequested = Signal(object)
+    marked = Signal()
     previewed = Signal()
     engraved = Signal()
     failed = Signal(str)  # one line: why the score could not be engraved
@@ -130,6 +94,10 @@ class ScoreView(QScrollArea):
         self.result: ScoreResult | None = None
         self._built_from: dict[int, NoteEvent] = {}  # the notes self.result was built from
         self._built_settings: dict = {}
+        self._job_source: dict[int, NoteEvent] = {}  # the notes the running job engraves
+        self._job_settings: dict = {}  # ... and its settings
+        self._user_scrolled_at = -USER_SCROLL_PAUSE_S  # time.monotonic() of the last one
+        self.verticalScrollBar().actionTriggered.connect(self._user_scrolled)
         self._segments: list[tuple[str, Page]] = []  # what is on screen, segment by segment
         self._pages: dict[str, Page] = {}  # the whole score's last pages by signature
         self._worker: GeneratorWorker | None = None
@@ -139,10 +107,22 @@ class ScoreView(QScrollArea):
         document.selectionChanged.connect(self._selection_changed)
         # the score follows the document's notes and settings after a quiet moment
         self._follow = QTimer(self, interval=FOLLOW_DELAY_MS, singleShot=True)
-        self._follow.timeout.connect(lambda: self.set_document_notes(document.sorted_notes(),
-                                                                     dict(document.settings)))
+        self._follow.timeout.connect(self._engrave_document)
+        document.notesChanged.connect(self._mark_edits)
         document.notesChanged.connect(self._follow.start)
+        self._marked_at: float | None = None  # an edit's marks wait to be painted since
+        self.pages_widget.painted.connect(lambda: setattr(self, "_marked_at", None))
         document.settingsChanged.connect(lambda _key: self._follow.start())
+
+    def _engrave_document(self) -> None:
+        """Engrave the document's notes, once an edit's marks are on screen (the worker
+        would take the CPU a busy machine leaves the window for them; waiting MARK_WAIT_S
+        at most, for a pane never painted)."""
+        marked = self._marked_at
+        if marked is not None and time.monotonic() - marked < MARK_WAIT_S:
+            self._follow.start()
+            return
+        self.set_document_notes(self.document.sorted_notes(), dict(self.document.settings))
 
     @property
     def selected(self) -> set[int]:
@@ -163,6 +143,8 @@ class ScoreView(QScrollArea):
             self._worker.cancel()
             return
         shown = frozenset(self._pages)
+        self._job_source = {n.id: n for n in self.notes}
+        self._job_settings = dict(self.settings)
         if not self.background:
             self._show(*engrave_job(self.notes, self.settings, shown))
             return
@@ -200,10 +182,11 @@ class ScoreView(QScrollArea):
         if not (isinstance(item, tuple) and item[0] == "preview"):
             return
         _, k, svg = item
-        if k < len(self._segments):
-            self._segments[k] = ("", Page(svg))  # no signature: engraved again at the end
+        if k < len(self._segments):  # no signature: engraved again at the end
+            self._segments[k] = ("", Page(svg, self._job_source))
             self.pages_widget.set_pages([page for _, page in self._segments])
             self._show_selection()
+            self._mark_edits()  # what changed since this job began
             self.previewed.emit()
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt's name
@@ -237,33 +220,80 @@ class ScoreView(QScrollArea):
     def _show(self, result: ScoreResult | None, new: Segments) -> None:
         """The whole score: segments engraved anew, and those on screen kept."""
         kept = self._pages  # a previewed segment's page before the preview is among them
-        self._segments = [(sig, Page(svg) if svg is not None else kept[sig]) for sig, svg in new]
+        source = self._job_source
+        self._segments = [(sig, Page(svg, source) if svg is not None else kept[sig])
+                          for sig, svg in new]
+        for _, page in self._segments:
+            page.source = source
         self._pages = dict(self._segments)
         self.result = result
-        self._built_from = {n.id: n for n in self.notes}
-        self._built_settings = dict(self.settings)
+        self._built_from = source
+        self._built_settings = self._job_settings
         self.pages_widget.set_pages([page for _, page in self._segments])
         self._show_selection()
+        self._mark_edits()  # clears the marks, or draws edits made since this job began
         self.engraved.emit()
+
+    def _mark_edits(self) -> None:
+        """Draw the document's changes over the pages shown, at once (`score_marks`): the
+        engraving that follows replaces them."""
+        pages = self.pages_widget.pages
+        if self.result is None or not pages:
+            return
+        now = self.document.notes
+        sources = {id(p.source): p.source for p in pages}.values()
+        changed = {i for src in sources for i in differing(src, now)}
+        if len(changed) > PREVIEW_MAX_NOTES or self.document.settings != self._built_settings:
+            changed = set()  # no small edit of the notes: the engraving shows it
+        for page, (hidden, marks) in zip(pages, edit_marks(
+                self.result, self._built_settings, pages, now, changed), strict=True):
+            page.set_marks(hidden, marks)
+        if not changed:
+            self.pages_widget.update()
+            return
+        self._marked_at = time.monotonic()
+        # on screen now, not after the rest of the window (the spectrogram redraws its
+        # notes too): the fewer ms of CPU before it, the sooner on a busy machine
+        self.pages_widget.repaint(self.pages_widget.visibleRegion())
+        self.marked.emit()
 
     def set_playback_position(self, seconds: float, follow: bool = False) -> None:
         """Highlight the bar playback is in (the score follows it when `follow`)."""
         widget = self.pages_widget
-        widget.cursor = None
-        if self.result is not None and self._segments:
-            q = float(self.result.tempo_map.to_quarters(seconds))
-            starts = [b.start for b in self.result.bars]
-            bar = max(0, bisect_right(starts, q) - 1)
-            if q < float(self.result.bars[-1].end):
-                k = segments.segment_of(bar)
-                box = widget.pages[k].measure_box(bar - segments.segment_ranges(
-                    len(self.result.bars))[k][0]) if k < len(widget.pages) else None
-                widget.cursor = (k, box) if box is not None else None
-        rect = widget.cursor_rect()
-        if follow and rect is not None:
-            self.ensureVisible(int(rect.center().x()), int(rect.center().y()), 0,
-                               int(rect.height() / 2) + 20)
+        widget.cursor = self._bar_box(seconds)
+        if follow:
+            self._bring_into_view(widget.cursor_rect())
         widget.update()
+
+    def follow_time(self, seconds: float) -> None:
+        """Bring the bar sounding at this time into view (the spectrogram moved there)."""
+        cursor = self._bar_box(seconds)
+        if cursor is not None:
+            self._bring_into_view(self.pages_widget.box_rect(*cursor))
+
+    def _bar_box(self, seconds: float) -> tuple[int, QRectF] | None:
+        """The segment and box (page coordinates) of the bar sounding at this time."""
+        if self.result is None or not self._segments:
+            return None
+        q = float(self.result.tempo_map.to_quarters(seconds))
+        bar = max(0, bisect_right([b.start for b in self.result.bars], q) - 1)
+        k = segments.segment_of(bar)
+        if q >= float(self.result.bars[-1].end) or k >= len(self.pages_widget.pages):
+            return None
+        box = self.pages_widget.pages[k].measure_box(
+            bar - segments.segment_ranges(len(self.result.bars))[k][0])
+        return (k, box) if box is not None else None
+
+    def _bring_into_view(self, rect: QRectF | None) -> None:
+        """Scroll a bar's box into view, unless the user scrolled the score a moment ago
+        (USER_SCROLL_PAUSE_S): following never fights the hand on the scroll bar."""
+        if rect is None or time.monotonic() - self._user_scrolled_at < USER_SCROLL_PAUSE_S:
+            return
+        self.ensureVisible(int(rect.center().x()), int(rect.center().y()), 0,
+                           int(rect.height() / 2) + 20)
+
+    def _user_scrolled(self, _action: int) -> None:
+        self._user_scrolled_at = time.monotonic()
 
     def select_notes(self, ids: Iterable[int]) -> None:
         """Select these notes in the document (the view follows, see `_selection_changed`)."""
@@ -343,62 +373,5 @@ class ScoreView(QScrollArea):
 
     def build_menu(self, note_id: int | None) -> QMenu:
         """The score's context menu for a clicked note (or for bar 1 when none)."""
-        menu = QMenu(self)
-        ids, r, notes = sorted(self.selected), self.result, self.document.sorted_notes()
-        settings = self.document.settings
-        bar = edits.bar_of(r, note_id) if note_id is not None else 1
-        if ids:
-            for text, fn in (
-                ("Pitch up\tUp", lambda: edits.transpose(notes, ids, 1)),
-                ("Pitch down\tDown", lambda: edits.transpose(notes, ids, -1)),
-                ("Respell enharmonically\tJ", lambda: edits.respell(settings, ids, r)),
-                ("Dotted\t.", lambda: edits.scale_length(notes, ids, Fraction(3, 2), r)),
-                ("Insert rest before\t0", lambda: edits.insert_rest(notes, ids, r)),
-                ("Delete\tDel", lambda: edits.delete(notes, ids)),
-            ):
-                menu.addAction(text, lambda fn=fn: self.request(fn()))
-            lengths = menu.addMenu("Duration")
-            for name, q in (("Sixteenth\t3", Fraction(1, 4)), ("Eighth\t4", Fraction(1, 2)),
-                            ("Quarter\t5", Fraction(1)), ("Half\t6", Fraction(2)),
-                            ("Whole\t7", Fraction(4))):
-                lengths.addAction(name, lambda q=q: self.request(
-                    edits.set_length(notes, ids, q, r)))
-            menu.addSeparator()
-        menu.addAction(f"Time signature from bar {bar}…", lambda: self._ask_meter(bar))
-        menu.addAction(f"Key from bar {bar}…", lambda: self._ask_key(bar))
-        menu.addAction(f"Tempo from bar {bar}…", lambda: self._ask_tempo(bar))
-        return menu
+        return score_menu.build_menu(self, note_id)
 
-    def _ask_meter(self, bar: int) -> None:
-        text, ok = QInputDialog.getText(self, "Time signature", f"From bar {bar}:",
-                                        text=str(self.result.bar_at(self._bar_pos(bar)).meter))
-        if ok and text.strip():
-            self._request_checked(lambda: edits.set_meter_from(self.document.settings, bar, text))
-
-    def _ask_key(self, bar: int) -> None:
-        text, ok = QInputDialog.getText(self, "Key", f"From bar {bar} (e.g. D major, F# minor):",
-                                        text=self.result.key_at(bar))
-        if ok and text.strip():
-            self._request_checked(lambda: edits.set_key_from(self.document.settings, bar, text))
-
-    def _ask_tempo(self, bar: int) -> None:
-        start = self._bar_pos(bar)
-        current = self.result.tempo_map.bpm_at(float(start))
-        bpm, ok = QInputDialog.getDouble(self, "Tempo", f"Quarter notes per minute from bar {bar}:",
-                                         round(current, 1), 10, 400, 1)
-        if ok:
-            self._request_checked(lambda: edits.set_tempo_from(self.document.settings, bar, bpm))
-
-    def _bar_pos(self, bar: int) -> Fraction:
-        for b in self.result.bars:
-            if b.number == bar:
-                return b.start
-        return Fraction(0)
-
-    def _request_checked(self, make) -> None:
-        try:
-            self.request(make())
-        except ValueError as exc:
-            from PySide6.QtWidgets import QMessageBox
-
-            QMessageBox.warning(self, "Score", str(exc))
