@@ -58,6 +58,9 @@ def test_adapting_lowers_the_fixtures_loss_and_writes_a_loadable_checkpoint(fixt
     adapt.save_personal(model, out, BUNDLED, read_config(BUNDLED)[1], {"loss_after": after})
     meta = read_config(out)[1]
     assert meta["adapted"]["from"] == BUNDLED.name and meta["passes"]["count"] == 3
+    base_meta = read_config(BUNDLED)[1]
+    assert all(meta[k] == base_meta[k] for k in adapt.BASE_KEYS if k in base_meta)
+    assert meta["restrike_gap"] == base_meta["restrike_gap"]  # v6 decodes with it
     again = load_checkpoint(out)
     assert adapt.mean_loss(again, adapt.build_segments(again, [item])) == pytest.approx(
         after, rel=1e-3)
