@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from clef_app import preload
 from clef_app.audio.io import resample
 from clef_app.config import SAMPLE_RATE
 from clef_app.errors import ClefError
@@ -186,12 +187,37 @@ _RENDERERS_LOCK = threading.Lock()
 
 def get_renderer(soundfont: str | Path | None = None, synth_rate: int = SYNTH_RATE) -> Renderer:
     """The process-wide renderer for a soundfont, loaded on first use (seconds for big ones)."""
-    path = Path(soundfont) if soundfont is not None else default_soundfont()
-    key = (str(path.resolve()), synth_rate)
+    key = _key(soundfont, synth_rate)
     with _RENDERERS_LOCK:
         if key not in _RENDERERS:
-            _RENDERERS[key] = Renderer(path, synth_rate)
+            _RENDERERS[key] = Renderer(key[0], synth_rate)
         return _RENDERERS[key]
+
+
+def _key(soundfont: str | Path | None, synth_rate: int) -> tuple[str, int]:
+    path = Path(soundfont) if soundfont is not None else default_soundfont()
+    return str(path.resolve()), synth_rate
+
+
+def ready_renderer(soundfont: str | Path | None = None,
+                   synth_rate: int = SYNTH_RATE) -> Renderer:
+    """`get_renderer`, but a cancel can interrupt the wait for its first load.
+
+    The first load (FluidSynth's import, SciPy's for the resampling, reading the soundfont:
+    seconds on a busy machine, in calls nothing can interrupt) runs on its own thread
+    (`clef_app.preload`); this waits for it in short steps that call `steps.checkpoint()`,
+    so a cancel (closing the app) leaves at once and the load goes on alone.
+
+    Raises:
+        SynthError: no soundfont, or FluidSynth could not load it.
+        Cancelled: the wait was cancelled (inside `steps.stop_when`).
+    """
+    key = _key(soundfont, synth_rate)
+    renderer = _RENDERERS.get(key)
+    if renderer is not None:
+        return renderer
+    preload.imported("scipy.signal")  # ~1 s, for `resample`
+    return preload.wait_for(f"soundfont {key}", lambda: get_renderer(*key))
 
 
 def render_notes(
@@ -215,7 +241,7 @@ def render_notes(
     Returns:
         float32 samples, shape (n,), peak at most 1.
     """
-    renderer = get_renderer(soundfont)
+    renderer = ready_renderer(soundfont)
     audio = renderer.render(notes, program=program, pedal=pedal, seconds=seconds)
     audio = resample(audio, renderer.synth_rate, sample_rate)
     if seconds is not None:

@@ -14,7 +14,7 @@ import pyqtgraph as pg
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication
 
-from clef_app import __version__
+from clef_app import __version__, preload
 from clef_app.gui import preferences, workers
 
 DARK = {  # palette role -> colour: a dark workspace so the spectrogram reads best
@@ -85,10 +85,13 @@ def run_gui(path: str | None = None) -> int:
     app = make_application()
     window = start(path)  # noqa: F841 - kept alive while the loop runs
     code = app.exec()
-    if workers.any_stuck():
+    if workers.any_stuck() or preload.running():
         # a job still in a step that cannot be interrupted (closing cancelled it and waited
-        # STOP_WAIT_MS): end now rather than let Qt destroy its running thread (SIGABRT).
-        # Nothing is lost: every file is written atomically and the window has closed.
+        # STOP_WAIT_MS): end now rather than let Qt destroy its running thread (SIGABRT);
+        # or a first import or the soundfont still loading on its own thread, left by a
+        # cancelled worker (`clef_app.preload`): end without running C libraries' exit
+        # handlers beneath it. Nothing is lost: every file is written atomically and the
+        # window has closed.
         preferences.settings().sync()
         sys.stdout.flush()
         sys.stderr.flush()

@@ -11,6 +11,7 @@ from PySide6.QtCore import QObject, Signal
 
 from clef_app.gui.workers import GeneratorWorker
 from clef_app.notation.events import NoteEvent
+from clef_app.notation.steps import stop_when
 
 RATE = 32_000  # Hz
 NOTE_SECONDS = 0.7  # s the key is held
@@ -53,7 +54,8 @@ class Audition(QObject):
 
         def job(cancelled):
             yield None
-            return render_pitch(pitch)
+            with stop_when(cancelled):  # the first note waits for the soundfont: closing
+                return render_pitch(pitch)  # leaves that wait at once
 
         worker = GeneratorWorker(job, name="audition")
         worker.finished.connect(lambda audio: self._done(pitch, audio))

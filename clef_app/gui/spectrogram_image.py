@@ -19,10 +19,12 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QObject, QRectF, Signal
 
+from clef_app import preload
 from clef_app.audio import logfreq
 from clef_app.audio.logfreq import BLOCK_FRAMES as BLOCK
 from clef_app.audio.logfreq import FPS, HIGH_EDGE, LOW_EDGE, N_ROWS
 from clef_app.gui.workers import GeneratorWorker
+from clef_app.notation.steps import Cancelled
 
 DB_LOW = -110.0  # dB at code 0 (silence is -100 dB)
 WAIT_S = 0.05  # s between looks at how much of a decoding recording has arrived
@@ -68,6 +70,10 @@ def blocks_job(samples: np.ndarray, rate: int, scale: str,
             source = ((first, logfreq.mel_on_rows(db) - MEL_GAIN_DB)
                       for first, db in mel_blocks(samples_16k()))
         else:
+            try:  # its first import (0.3 s, seconds on a busy machine) cannot be interrupted
+                preload.imported("scipy.fft", cancelled)
+            except Cancelled:
+                return None
             total = logfreq.n_frames(len(samples), rate)
             source = ((first, logfreq.block(samples, rate, first, min(BLOCK, total - first)))
                       for first in range(0, total, BLOCK)

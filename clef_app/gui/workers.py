@@ -254,6 +254,8 @@ def stop_all(ms: int = STOP_WAIT_MS) -> bool:
     deadline = time.monotonic() + ms / 1000
     for worker in list(_RUNNING):
         worker.cancel()
+        if worker.thread is not None:
+            worker.thread.quit()  # each ends as soon as its job does, whoever is waited for
     for worker in list(_RUNNING):
         worker.wait(max(0, int((deadline - time.monotonic()) * 1000)))
     _RUNNING.clear()
