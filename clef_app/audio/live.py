@@ -8,6 +8,7 @@ work runs on its own thread so a decode never stalls the display.
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -115,15 +116,28 @@ def peak_dbfs(samples: np.ndarray) -> float:
 
 
 class Recorder:
-    """Writes mono float32 blocks to a FLAC file as they arrive (24-bit)."""
+    """Writes mono float32 blocks to a new FLAC file as they arrive (24-bit).
+
+    The file is written in place, not renamed into place at the end, so a crash keeps
+    what was recorded; it is created new (O_EXCL, O_NOFOLLOW), so an existing file or a
+    symlink planted at `path` is never written over or through (FileExistsError).
+    """
 
     def __init__(self, path: str | Path, rate: int) -> None:
         self.path = Path(path)
         self.rate = rate
         self.frames = 0
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._file = sf.SoundFile(str(self.path), "w", samplerate=rate, channels=1,
-                                  format="FLAC", subtype="PCM_24")
+        flags = (os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+                 | getattr(os, "O_CLOEXEC", 0))
+        self._raw = os.fdopen(os.open(self.path, flags, 0o666), "w+b")
+        try:  # libsndfile writes through the open file (it seeks back for FLAC's header)
+            self._file = sf.SoundFile(self._raw, "w", samplerate=rate, channels=1,
+                                      format="FLAC", subtype="PCM_24")
+        except Exception:
+            self._raw.close()
+            self.path.unlink(missing_ok=True)
+            raise
 
     @property
     def seconds(self) -> float:
@@ -138,6 +152,7 @@ class Recorder:
         if self._file is not None:
             self._file.close()
             self._file = None
+            self._raw.close()
         return self.path
 
 

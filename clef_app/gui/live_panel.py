@@ -254,6 +254,10 @@ class LivePanel(QWidget):
             return False
         stamp = time.strftime("%Y-%m-%d %H.%M.%S")
         self._path = self.recordings_dir / f"Recording {stamp}.flac"
+        for n in range(2, 100):  # two takes in one second: the second is "(2)"
+            if not self._path.exists() and not self._path.is_symlink():
+                break
+            self._path = self.recordings_dir / f"Recording {stamp} ({n}).flac"
         transcription = None
         if self.stream_factory is not None:
             transcription = LiveTranscription(self.stream_factory, self.input.rate)

@@ -31,6 +31,20 @@ def test_recorder_writes_flac_block_by_block(tmp_path):
     np.testing.assert_allclose(back, x, atol=1e-6)  # 24-bit
 
 
+def test_recorder_never_writes_over_a_file_or_through_a_symlink(tmp_path):
+    """Issue 16: a take's name already used (two takes in one second) or a symlink planted
+    there is refused, and the file it names stays as it was."""
+    kept = tmp_path / "kept.txt"
+    kept.write_text("the user's file")
+    (tmp_path / "link.flac").symlink_to(kept)
+    (tmp_path / "taken.flac").write_bytes(b"an earlier take")
+    for name in ("link.flac", "taken.flac"):
+        with pytest.raises(FileExistsError):
+            Recorder(tmp_path / name, 48_000)
+    assert kept.read_text() == "the user's file"
+    assert (tmp_path / "taken.flac").read_bytes() == b"an earlier take"
+
+
 def test_live_spectrogram_matches_the_whole_file_one():
     rng = np.random.default_rng(0)
     x = rng.standard_normal(16_000 * 2).astype(np.float32) * 0.1
