@@ -200,8 +200,10 @@ class _MonoReader:
             good = np.isfinite(mix)
             self.finite = self.finite or bool(good.any())
             mix = np.clip(np.where(good, mix, 0.0), -1.0, 1.0, dtype=np.float32)
-            if self.filled + n > len(self.out):  # the header undercounted (some MP3s): grow
-                self.out = np.resize(self.out, max(2 * len(self.out), self.filled + n))
+            if self.filled + n > len(self.out):  # the header undercounted (some MP3s) or
+                # gave no length: grow, never past the limit (2.8 GB)
+                size = min(self.limit, max(2 * len(self.out), self.filled + n))
+                self.out = np.resize(self.out, size)
             self.out[self.filled : self.filled + n] = mix
             self.filled += n
             yield self.out, self.rate, self.filled

@@ -167,6 +167,36 @@ def test_decoding_in_blocks_for_the_window_gives_the_same_warning(tmp_path):
         assert done.value.warning == load_audio(cut).warning != ""
 
 
+def length_less(whole: Path, folder: Path) -> Path:
+    """`whole` with STREAMINFO's total samples set to 0 ("unknown")."""
+    data = bytearray(whole.read_bytes())
+    fields = int.from_bytes(data[18:26], "big")  # rate, channels, bits, 36 bits of total
+    data[18:26] = (fields & ~((1 << 36) - 1)).to_bytes(8, "big")
+    path = folder / "stream.flac"
+    path.write_bytes(bytes(data))
+    return path
+
+
+def test_a_length_less_flac_is_bounded_while_it_decodes(whole, tmp_path, monkeypatch):
+    """No header to check before decoding: the duration limit holds as blocks arrive, and
+    the growing array never exceeds it."""
+    from clef_app.audio import io
+    from clef_app.audio.io import decode_blocks
+
+    path = length_less(whole, tmp_path)
+    monkeypatch.setattr(io, "MAX_SECONDS", 30)
+    steps, sizes = decode_blocks(path), []
+    try:
+        while True:
+            sizes.append(len(next(steps)[0]))
+    except StopIteration:
+        pass
+    assert max(sizes) <= 30 * RATE
+    monkeypatch.setattr(io, "MAX_SECONDS", 10)
+    with pytest.raises(AudioError, match="stream.flac: longer than"):
+        load_audio(path)
+
+
 def test_a_flac_whose_header_records_no_length_opens_whole_or_as_far_as_it_decodes(whole,
                                                                                    tmp_path):
     """A streaming encoder, or a recorder that crashed before it went back to its header,
@@ -174,11 +204,8 @@ def test_a_flac_whose_header_records_no_length_opens_whole_or_as_far_as_it_decod
     as longer than 4 hours)."""
     from clef_app.audio.io import header
 
-    data = bytearray(whole.read_bytes())
-    fields = int.from_bytes(data[18:26], "big")  # rate, channels, bits, 36 bits of total
-    data[18:26] = (fields & ~((1 << 36) - 1)).to_bytes(8, "big")
-    unknown = tmp_path / "stream.flac"
-    unknown.write_bytes(bytes(data))
+    unknown = length_less(whole, tmp_path)
+    data = unknown.read_bytes()
     assert header(unknown) == (0.0, RATE)
     audio = load_audio(unknown)
     assert audio.duration == pytest.approx(20.0, abs=0.001)  # to the last few samples
