@@ -35,7 +35,8 @@ MIN_SEGMENTS = 8  # corrected 2.56-s segments in all (about 20 s of checked audi
 # tiny: at 3e-5, 24 steps on one corrected piece (maps-dev scn15_12) cost other pieces of the
 # same piano 0.20 onset F1 and renders 0.17 (the model then wrote 40 % fewer notes); 1e-5
 # cost 0.11, 3e-6 0.02 on renders; 1e-6 was neutral (+0.007, renders +0.006). Chosen on
-# maps-dev's chpn-e01 and mz_331_3 (close mics) and renders val_000024-29 (README, issue 19)
+# maps-dev's chpn-e01 and mz_331_3 (close mics) and renders val_000024-29; 78 steps on three
+# pieces at 1e-6 still cost renders 0.023 (README, issue 19)
 LEARNING_RATE = 1e-6
 ROLL_WEIGHT = 5.0  # as `clef train`
 BATCH = 8  # segments per step
