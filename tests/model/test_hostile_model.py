@@ -138,6 +138,26 @@ def test_clef_model_naming_a_missing_file_is_an_error_naming_it(tmp_path, monkey
         load_checkpoint()
 
 
+def test_clef_transcribe_with_clef_model_naming_a_missing_file_says_so(tmp_path, monkeypatch,
+                                                                       capsys):
+    """Through the pipeline every command loads the model with: exit 2, one line naming
+    the file and that $CLEF_MODEL named it."""
+    import numpy as np
+    import soundfile as sf
+
+    from clef_app.cli import main
+
+    take = tmp_path / "take.wav"
+    sf.write(take, np.zeros(16_000, dtype=np.float32), 16_000)
+    missing = tmp_path / "gone.safetensors"
+    monkeypatch.setenv("CLEF_MODEL", str(missing))
+    code = main(["transcribe", str(take), "-o", str(tmp_path / "notes.tsv"), "--device", "cpu"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1
+    assert err[0].endswith(f"{missing} ($CLEF_MODEL): no such model file"), err
+    assert not (tmp_path / "notes.tsv").exists()
+
+
 def test_clef_model_without_its_json_is_an_error_naming_it(saved, tmp_path, monkeypatch):
     lone = tmp_path / "lone.safetensors"
     lone.write_bytes(saved.read_bytes())
