@@ -18,20 +18,18 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from music21 import clef, stream
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPainterPath, QPen, QTransform
+from PySide6.QtSvg import QSvgRenderer
 
 from clef_app.notation import segments
 from clef_app.notation.events import NoteEvent
 from clef_app.notation.keys import parse_key
 from clef_app.notation.quantize import QNote
 from clef_app.notation.score import ScoreResult, note_id_of, written_pitch
-
-if TYPE_CHECKING:
-    from clef_app.gui.score_pages import Page
 
 MARK_COLOR = QColor("#d0302a")  # the selection's colour: an edited note is selected
 LENGTH_ALPHA = 70  # of 255: the bar showing a marked note's length
@@ -45,6 +43,17 @@ _LINE_Y = re.compile(r'<path d="M[-\d.]+ ([-\d.]+) L')
 _HEAD = re.compile(r'<g id="(n\d+(?:-\d+)?)" class="note"[^>]*>\s*<g class="notehead">\s*'
                    r'<use [^>]*transform="translate\(([-\d.]+), ([-\d.]+)\)')
 _MEASURE = re.compile(r'<g id="([^"]+)" class="measure"')
+
+
+class Page(Protocol):
+    """What marks need of a `score_pages.Page` (which imports this module)."""
+
+    svg: str
+    renderer: QSvgRenderer
+    boxes: dict[str, QRectF]
+    source: dict[int, NoteEvent]
+
+    def measure_box(self, index: int) -> QRectF | None: ...
 
 
 @dataclass(frozen=True)

@@ -4,14 +4,22 @@ tempo from a bar on (asked for in a dialog)."""
 from __future__ import annotations
 
 from fractions import Fraction
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from PySide6.QtWidgets import QInputDialog, QMenu, QMessageBox
 
 from clef_app.notation import note_edits as edits
+from clef_app.notation.score import ScoreResult
 
-if TYPE_CHECKING:
-    from clef_app.gui.score_view import ScoreView
+
+class ScoreView(Protocol):
+    """What the menu needs of the score view (which imports this module)."""
+
+    document: Any
+    result: ScoreResult | None
+    selected: set[int]
+
+    def request(self, edit) -> None: ...
 
 
 def build_menu(view: ScoreView, note_id: int | None) -> QMenu:
