@@ -15,7 +15,8 @@ With `--transcribe` it then runs Transcribe as the user would (its menu action) 
 transcription's wall time, the longest stall of the window while it ran, the notes written
 and the peak memory after it: the app's side of `clef transcribe`'s cost (issue 18). The
 longest stall is taken apart (the GUI thread's own work, its wait for a CPU, the worker's CPU
-meanwhile), and `--stacks FILE` writes every thread's Python stack whenever the window has
+meanwhile), the longest stall less the GUI thread's wait for a CPU (the machine's share) is
+given too, and `--stacks FILE` writes every thread's Python stack whenever the window has
 gone 80 ms without a tick: what held it.
 """
 
@@ -176,6 +177,8 @@ class _Heartbeat:
             self._worker_stat = _thread_stat(self._worker)
         mine = _schedstat("/proc/thread-self/schedstat")
         worker = _schedstat(self._worker_stat)[0] if self._worker_stat else 0.0
+        if self.ticks and worker < self.ticks[-1][3]:  # the worker's thread has ended
+            worker = self.ticks[-1][3]
         now = time.perf_counter()
         self.ticks.append((now, time.thread_time(), mine[1], worker))
         if self._stacks is not None and now - self._armed >= REARM_EVERY:
@@ -204,6 +207,10 @@ class _Heartbeat:
                 "  its GUI work (ms)": _ms(b[1] - a[1]),
                 "  its GUI wait for a CPU (ms)": _ms(b[2] - a[2]),
                 "  the worker's CPU in it (ms)": _ms(b[3] - a[3]),
+                # what is left of each gap once the GUI thread's wait for a CPU (the
+                # machine's other load) is taken out: on an idle machine, the stall itself
+                "longest stall less its wait for a CPU (ms)": _ms(max(
+                    (y[0] - x[0]) - (y[2] - x[2]) for x, y in pairs)),
                 # the GUI thread's own CPU within one gap: work our window does (the rest
                 # of a stall is the machine or another thread holding Python's lock)
                 "longest GUI work between ticks (ms)": _ms(max(y[1] - x[1] for x, y in pairs))}

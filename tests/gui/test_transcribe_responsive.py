@@ -4,6 +4,9 @@ partial result. The shipped model runs where the notes matter; a tiny random one
 the plumbing does."""
 
 import gc
+import json
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -26,8 +29,8 @@ def shipped_model():
         pytest.skip(why)
     from clef_app.model.pipeline import Pipeline
 
-    Pipeline.load(path)  # the model stack loads once per process; its import is not the run
-    return path
+    Pipeline.load(path)  # a later Transcribe of a session: the first one is measured in a
+    return path  # process of its own (test_..._the_first_transcription_...)
 
 
 class Heartbeat:
@@ -70,6 +73,29 @@ def test_the_window_never_stalls_while_the_shipped_model_transcribes(piano, ship
     pitches = {n.pitch for n in doc.notes.values()}
     _, (y0, y1) = view.vb.viewRange()
     assert y0 <= min(pitches) and max(pitches) <= y1  # the view is fitted to the notes
+
+
+def test_the_window_never_stalls_while_the_first_transcription_loads_the_model(tmp_path):
+    """The first Transcribe of a session imports torch and loads the model on its worker:
+    measured as a user meets it, in a process of its own (`clef open-benchmark --transcribe`,
+    the app opened as `clef FILE` opens it), so nothing is loaded before the run. Each gap
+    counts without the time the GUI thread was ready but waiting for a CPU (Linux's
+    schedstat): the machine's other load, none on an idle one; what is left is the window's
+    own work and Python's lock held by the worker, which on a loaded machine may itself be
+    waiting for a CPU while it holds it (so this can still fail there: 716 ms at load 9-12,
+    the worker running 25 ms of it)."""
+    if find_model()[0] is None:
+        pytest.skip(find_model()[1])
+    report = tmp_path / "open.json"
+    run = subprocess.run([sys.executable, "-m", "clef_app", "open-benchmark",
+                          str(DATA / "opening.flac"), "--transcribe", "--json", str(report)],
+                         capture_output=True, text=True, timeout=1800)
+    assert run.returncode == 0, run.stderr[-2000:]
+    numbers = json.loads(report.read_text())
+    assert numbers["transcription"].startswith("transcribed"), numbers["transcription"]
+    ours = numbers["longest stall less its wait for a CPU (ms)"]
+    why = {k.strip(): v for k, v in numbers.items() if "stall" in k or k.startswith("  ")}
+    assert ours <= 1000 * MAX_GAP_S, f"the window stalled {ours} ms of its own ({why})"
 
 
 def test_progress_every_batch_with_the_time_left_and_notes_shown_before_the_end(
