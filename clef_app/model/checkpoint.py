@@ -172,6 +172,20 @@ def check_header(name: str, header: dict, shapes: dict[str, tuple[int, ...]],
                          f"(unexpected/mis-shaped {wrong[:3]}, missing {missing[:3]})")
 
 
+def checkpoint_file(path: str | Path | None) -> Path:
+    """The checkpoint a caller names, or the installed one (`find_checkpoint`).
+
+    Raises:
+        ModelError: none installed, or no such file (naming $CLEF_MODEL if it named it).
+    """
+    path = Path(path) if path else find_checkpoint()
+    if path is None:
+        raise ModelError("no trained model installed (models/clef.safetensors is missing)")
+    if not path.is_file():
+        raise ModelError(f"{path}{named_by_env(path)}: no such model file")
+    return path
+
+
 def load_checkpoint(path: str | Path | None = None, weights: str | Path | None = None,
                     with_encoder: bool = True) -> ClefModel:
     """Build the model a checkpoint describes and load its parameters (in eval mode).
@@ -179,11 +193,7 @@ def load_checkpoint(path: str | Path | None = None, weights: str | Path | None =
     Raises:
         ModelError: no checkpoint, a bad file, shapes that do not match, wrong encoder weights.
     """
-    path = Path(path) if path else find_checkpoint()
-    if path is None:
-        raise ModelError("no trained model installed (models/clef.safetensors is missing)")
-    if not path.is_file():
-        raise ModelError(f"{path}{named_by_env(path)}: no such model file")
+    path = checkpoint_file(path)
     cfg, _ = read_config(path)
     state = load_state(path, cfg)  # names, shapes, dtypes, finiteness: before the model
     model = ClefModel.build(cfg, weights, with_encoder=with_encoder)

@@ -293,15 +293,10 @@ def _on_new_thread(fn: Callable, *args):
 
 def _load(path: str | Path | None, device: str) -> _Loaded:
     """The cached checkpoint, loaded now if it is not in memory or its file changed."""
-    from clef_app.model.checkpoint import find_checkpoint, load_checkpoint, read_config
+    from clef_app.model.checkpoint import checkpoint_file, load_checkpoint, read_config
     from clef_app.model.device import choose_device
-    from clef_app.model.location import named_by_env
 
-    path = Path(path) if path else find_checkpoint()
-    if path is None:
-        raise ModelError("no trained model installed (models/clef.safetensors is missing)")
-    if not path.is_file():
-        raise ModelError(f"{path}{named_by_env(path)}: no such model file")
+    path = checkpoint_file(path)
     identity = _identity(path)
     key = (identity[0], str(choose_device(device)))
     with _cache_lock:
