@@ -15,7 +15,6 @@ the loaded model is shared with "Why this note?" and live input, and progress co
 
 from __future__ import annotations
 
-import gc
 import time
 
 from PySide6.QtCore import QObject, Signal
@@ -86,12 +85,7 @@ class Transcription(QObject):
             load_torch_libraries()  # the first job's import of torch, without the GIL
             from clef_app.model.pipeline import Pipeline
 
-            pipeline = Pipeline.load(path, **batch)
-            # the model stack's objects, made while the collector is paused: kept out of its
-            # scans, or its first collection when the run ends goes through all of torch's
-            # on the GUI thread (134 ms)
-            gc.freeze()
-            yield from pipeline.transcribe(samples, rate, cancel=cancelled)
+            yield from Pipeline.load(path, **batch).transcribe(samples, rate, cancel=cancelled)
 
         self.notes, self.done_seconds, self.partial = [], 0.0, None
         self._started_at, self._fraction = time.monotonic(), 0.0

@@ -14,6 +14,7 @@ modules, and a "why" asked meanwhile waits for one batch, not for the whole reco
 
 from __future__ import annotations
 
+import gc
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, fields, replace
@@ -306,6 +307,10 @@ def _load(path: str | Path | None, device: str) -> _Loaded:
             model = load_checkpoint(path)
             loaded = _Loaded(identity, model, read_config(path)[1], threading.RLock())
             _cache[key] = loaded
+            # torch's modules and the model, made now, stay while the process holds them:
+            # kept out of the collector's scans, whose first after an app job (its collector
+            # paused while this loaded) went through them all on the GUI thread (134 ms)
+            gc.freeze()
         return loaded
 
 
