@@ -65,18 +65,19 @@ def flatten_definition_scale(svg: str) -> str:
 
 def highlight(svg: str, element_ids: Iterable[str], color: str = SELECTED_COLOR) -> str:
     """Colour these note groups (fill and stroke inherit to heads, stems and accidentals)."""
-    for eid in element_ids:
-        svg = svg.replace(f'<g id="{eid}" class="note"',
-                          f'<g id="{eid}" class="note" fill="{color}" stroke="{color}" '
-                          f'color="{color}"', 1)
-    return svg
+    return _note_attributes(svg, element_ids, f'fill="{color}" stroke="{color}" color="{color}"')
 
 
 def hide(svg: str, element_ids: Iterable[str]) -> str:
     """Leave these note groups undrawn (an edit's mark stands for them)."""
+    return _note_attributes(svg, element_ids, 'display="none"')
+
+
+def _note_attributes(svg: str, element_ids: Iterable[str], attributes: str) -> str:
+    """These note groups with `attributes` added to their opening tag."""
     for eid in element_ids:
         svg = svg.replace(f'<g id="{eid}" class="note"',
-                          f'<g id="{eid}" class="note" display="none"', 1)
+                          f'<g id="{eid}" class="note" {attributes}', 1)
     return svg
 
 
