@@ -13,16 +13,22 @@ goes through `atomic_writer`:
   is removed and the target is left as it was. OS failures become a `WriteError` naming
   the file.
 
-`check_output` says before any work starts whether a path can be written at all.
+`check_output` says before any work starts whether a path can be written at all. An
+append-only log (a training run's `log.jsonl`, a data build's manifest) is a `LineLog`:
+its whole, small file is rewritten through `atomic_writer` instead of appended to in place,
+where a crash or a full disk would leave a line cut short and a planted symlink would be
+written through.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import secrets
 import stat
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
@@ -99,6 +105,68 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
 def atomic_write_text(path: str | Path, text: str) -> None:
     """Replace `path` with UTF-8 `text` atomically."""
     atomic_write_bytes(path, text.encode("utf-8"))
+
+
+class LineLog:
+    """An append-only text log whose file is always whole: every line written, none cut.
+
+    Lines are kept in memory and the whole file is rewritten by `atomic_writer` when an
+    `append` comes `every_s` seconds or more after the last write (0: at every append) and
+    when the log is closed, so a crash loses at most the lines of the last `every_s`
+    seconds, never the file. Each write costs the file's size: for logs of a few MB at most
+    (a training run's log.jsonl is ~10 KB, a 30-h build's manifest under 2 MB). A reader
+    following the file by name (`tail -F`) sees each new version.
+
+    Args:
+        path: the log's file.
+        lines: the lines it starts with (those already in the file: `whole_lines(path)`).
+        every_s: the shortest time between two writes, in s.
+    """
+
+    def __init__(self, path: str | Path, lines: Iterable[str] = (), every_s: float = 0.0
+                 ) -> None:
+        self.path = Path(path)
+        self.lines = [line.rstrip("\n") for line in lines]
+        self.every_s = every_s
+        self._written = -1  # lines in the file as last written (-1: not written yet)
+        self._last = time.monotonic()
+
+    def append(self, line: str) -> None:
+        """Add one line (without its newline); write the file if `every_s` has passed."""
+        self.lines.append(line)
+        if time.monotonic() - self._last >= self.every_s:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write every line so far (nothing when this log wrote them all already; its first
+        write also mends a file whose last line was cut short). Raises WriteError."""
+        if self._written == len(self.lines):
+            return
+        atomic_write_text(self.path, "".join(line + "\n" for line in self.lines))
+        self._written, self._last = len(self.lines), time.monotonic()
+
+    def __enter__(self) -> LineLog:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.flush()  # the lines appended are whole, whatever ended the block
+
+
+def whole_lines(path: str | Path) -> list[str]:
+    """The complete lines of a log file: none when it is missing or a symlink (never read
+    through: the log replaces it); a last line without its newline (cut short by an old
+    in-place append) is dropped."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:  # a symlink at the log's name
+            return []
+        raise
+    with os.fdopen(fd, "rb") as f:
+        text = f.read().decode("utf-8", errors="replace")
+    return text.split("\n")[:-1]  # after the last newline: "" or a cut line
 
 
 def fsync_directory(directory: str | Path) -> None:

@@ -12,7 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from clef_app.atomic import WriteError, atomic_write_bytes, atomic_writer, check_output
+from clef_app.atomic import (
+    LineLog,
+    WriteError,
+    atomic_write_bytes,
+    atomic_writer,
+    check_output,
+    whole_lines,
+)
 from clef_app.cli import main
 from clef_app.notation.events import NoteEvent, read_notes_tsv, write_notes_tsv
 from clef_app.project import Project, load_project, save_project
@@ -188,3 +195,52 @@ def test_export_to_a_folder_fails_before_the_score_is_built(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "is a folder" in err[0]
     assert leftovers(tmp_path, "out.pdf") == []
+
+
+def test_a_line_log_is_whole_on_disk_after_every_line_and_keeps_the_old_ones(tmp_path):
+    path = tmp_path / "log.jsonl"
+    path.write_text('{"step": 1}\n{"step": 2, "lo')  # an old in-place append, cut short
+    log = LineLog(path, whole_lines(path))
+    for step in (3, 4):
+        log.append(f'{{"step": {step}}}')
+        assert path.read_text().endswith(f'{{"step": {step}}}\n')  # on disk at once
+    assert path.read_text().splitlines() == ['{"step": 1}', '{"step": 3}', '{"step": 4}']
+    assert leftovers(tmp_path, "log.jsonl") == []
+
+
+def test_a_line_log_waits_its_interval_and_writes_the_rest_when_closed(tmp_path):
+    path = tmp_path / "manifest.jsonl"
+    with LineLog(path, every_s=3600) as log:
+        log.append("a")
+        log.append("b")
+        assert not path.exists()  # within the interval: nothing written yet
+    assert path.read_text() == "a\nb\n"
+
+
+def test_a_line_log_replaces_a_planted_symlink_and_never_writes_through_it(tmp_path):
+    victim = tmp_path / "bashrc"
+    victim.write_text("keep me\n")
+    path = tmp_path / "log.jsonl"
+    path.symlink_to(victim)
+    LineLog(path).append("line")
+    assert victim.read_text() == "keep me\n"
+    assert not path.is_symlink() and path.read_text() == "line\n"
+
+
+def test_a_line_log_on_a_full_disk_keeps_its_file_whole(tmp_path):
+    path = tmp_path / "log.jsonl"
+    path.write_text("first\n")
+    done = with_small_disk(
+        100, "from clef_app.atomic import LineLog, whole_lines",
+        f"LineLog({str(path)!r}, whole_lines({str(path)!r})).append('x' * 1000)")
+    assert done.returncode == 2 and "log.jsonl" in done.stderr, done.stderr
+    assert path.read_text() == "first\n"
+    assert leftovers(tmp_path, "log.jsonl") == []
+
+
+def test_a_line_log_never_reads_through_a_symlink_at_its_name(tmp_path):
+    secret = tmp_path / "secret"
+    secret.write_text("private line\n")
+    (tmp_path / "log.jsonl").symlink_to(secret)
+    assert whole_lines(tmp_path / "log.jsonl") == []  # not copied into the log
+    assert whole_lines(tmp_path / "missing.jsonl") == []

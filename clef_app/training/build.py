@@ -24,11 +24,14 @@ from pathlib import Path
 
 import numpy as np
 
-from clef_app.atomic import atomic_write_text
+from clef_app.atomic import LineLog, atomic_write_text, whole_lines
 from clef_app.errors import ClefError
 from clef_app.training.clips import ClipSpec, render_clip
 
 READY = "READY"  # written when every planned clip has been tried
+# s between two writes of the manifest (each rewrites it whole, atomically): a crash costs
+# at most the clips rendered in the last few seconds, rendered again by the next run
+MANIFEST_EVERY_S = 5.0
 
 TRAIN_SOUNDFONTS = (
     "/usr/share/sounds/sf2/FluidR3_GM.sf2",
@@ -229,25 +232,23 @@ def pickers_for(args: argparse.Namespace, cache: Path) -> dict[str, PiecePicker 
     return out
 
 
-def _done_ids(manifest: Path) -> set[str]:
-    """Ids already in the manifest; a line cut short by an interrupted run is dropped."""
-    if not manifest.is_file():
-        return set()
-    rows, lines = [], manifest.read_text(encoding="utf-8").splitlines()
-    for line in lines:
+def _manifest_rows(manifest: Path) -> list[dict]:
+    """The rows already in the manifest; a line cut short by an interrupted run (an old
+    in-place append) is dropped."""
+    rows = []
+    for line in whole_lines(manifest):
         try:
             rows.append(json.loads(line))
         except json.JSONDecodeError:
             continue
-    if len(rows) != len(lines):
-        atomic_write_text(manifest, "".join(json.dumps(r) + "\n" for r in rows))
-    return {r["id"] for r in rows}
+    return rows
 
 
 def render_all(specs: list[ClipSpec], out: Path, cache: Path, workers: int) -> list[str]:
-    """Render pending specs in order with a process pool, appending to the manifest."""
-    manifest = out / "manifest.jsonl"
-    done = _done_ids(manifest)
+    """Render pending specs in order with a process pool, adding each to the manifest
+    (rewritten whole every MANIFEST_EVERY_S and at the end: never a line cut short)."""
+    rows = _manifest_rows(out / "manifest.jsonl")
+    done = {r["id"] for r in rows}
     todo = [s for s in specs if s.id not in done]
     print(
         f"{len(specs)} clips planned, {len(done)} already rendered, {len(todo)} to render",
@@ -256,15 +257,15 @@ def render_all(specs: list[ClipSpec], out: Path, cache: Path, workers: int) -> l
     errors: list[str] = []
     audio_s, busy_s, t0 = 0.0, 0.0, time.perf_counter()
     ctx = get_context("spawn")  # FluidSynth deadlocks in a child forked after it was used
-    with ctx.Pool(workers, _init_worker, (str(out), str(cache))) as pool, open(manifest, "a") as f:
+    with (ctx.Pool(workers, _init_worker, (str(out), str(cache))) as pool,
+          LineLog(out / "manifest.jsonl", map(json.dumps, rows), MANIFEST_EVERY_S) as log):
         for k, (row, err, wall) in enumerate(pool.imap(_work, todo, chunksize=1), 1):
             busy_s += wall
             if row is None:
                 errors.append(err)
                 print("skipped", err, flush=True)
                 continue
-            f.write(json.dumps(row) + "\n")
-            f.flush()
+            log.append(json.dumps(row))
             audio_s += row["seconds"]
             if k % 25 == 0 or k == len(todo):
                 _progress(k, len(todo), audio_s, busy_s, time.perf_counter() - t0)

@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 from safetensors.torch import load_file, save
 
-from clef_app.atomic import atomic_write_bytes
+from clef_app.atomic import LineLog, atomic_write_bytes, whole_lines
 from clef_app.config import ModelConfig
 from clef_app.model.checkpoint import load_state, read_config, save_checkpoint
 from clef_app.model.clef_model import ClefModel
@@ -138,7 +138,8 @@ def run(args: argparse.Namespace) -> int:
     net = torch.nn.parallel.DistributedDataParallel(model) if world > 1 else model
     opt = make_optimizer(model, args)
     args.out.mkdir(parents=True, exist_ok=True)
-    log = open(args.out / "log.jsonl", "a")
+    # the log is rewritten whole at each line (the safe writer), never appended in place
+    log = LineLog(args.out / "log.jsonl", whole_lines(args.out / "log.jsonl"))
     print(f"train: {len(train)} segments, {sum(p.numel() for p in model.parameters()) / 1e6:.2f} M "
           f"parameters, device {device}, from step {step}", flush=True)
     batches = train.batches(args.batch, np.random.default_rng(args.seed * 1000 + rank + step))
@@ -167,9 +168,9 @@ def run(args: argparse.Namespace) -> int:
             rate = 50 * args.batch / (time.time() - tick)
             print(f"step {step} loss {ce.item():.3f} roll {bce.item():.4f} "
                   f"lr {opt.param_groups[0]['lr']:.2e} {rate:.1f} samples/s", flush=True)
-            log.write(json.dumps({"step": step, "loss": ce.item(), "roll": bce.item(),
-                                  "samples_per_s": rate,
-                                  "minutes": (time.time() - started) / 60}) + "\n")
+            log.append(json.dumps({"step": step, "loss": ce.item(), "roll": bce.item(),
+                                   "samples_per_s": rate,
+                                   "minutes": (time.time() - started) / 60}))
             tick = time.time()
         if step % 250 == 0:
             train, batches = _more_parts(train, batches, args, rank, step)
@@ -199,7 +200,8 @@ def args_from(args: argparse.Namespace, first: int) -> argparse.Namespace:
 
 
 def checkpoint_if_better(model: ClefModel, opt: torch.optim.Optimizer, vals: dict, args, step: int,
-                         best: float, device: torch.device, log, started: float) -> float:
+                         best: float, device: torch.device, log: LineLog, started: float
+                         ) -> float:
     """Validate; save `last`, and `best` when held-out loss improved."""
     losses = {name: validate(model, split, args.val_batches, args.batch, device)
               for name, split in vals.items()}
@@ -211,8 +213,7 @@ def checkpoint_if_better(model: ClefModel, opt: torch.optim.Optimizer, vals: dic
     if improved:
         save_checkpoint(model, args.out / "best.safetensors", extra)
     print(f"step {step} validation {losses} {'(best)' if improved else ''}", flush=True)
-    log.write(json.dumps({"step": step, "val": losses, "best": improved}) + "\n")
-    log.flush()
+    log.append(json.dumps({"step": step, "val": losses, "best": improved}))
     return min(best, key)
 
 

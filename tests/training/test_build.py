@@ -87,3 +87,16 @@ def test_resume_drops_a_manifest_line_cut_short(tmp_path: Path) -> None:
     manifest.write_text(whole[: len(whole) // 2])  # killed while writing the first line
     build.run(_args(tmp_path, hours=0.004, val_minutes=0.0))
     assert manifest.read_text() == whole
+
+
+def test_the_manifest_is_written_whole_never_through_a_planted_symlink(tmp_path: Path) -> None:
+    out, victim = tmp_path / "a", tmp_path / "victim.txt"
+    out.mkdir()
+    victim.write_text("keep me\n")
+    (out / "manifest.jsonl").symlink_to(victim)
+    build.run(_args(out, hours=0.004, val_minutes=0.0))
+    assert victim.read_text() == "keep me\n"
+    manifest = out / "manifest.jsonl"
+    assert not manifest.is_symlink()
+    rows = [json.loads(line) for line in manifest.read_text().splitlines()]  # every line whole
+    assert rows and manifest.read_text().endswith("\n")

@@ -14,6 +14,10 @@ def test_cache_train_resume_eval(tmp_path, capsys):
     meta = json.loads((data / "cache" / "train" / "meta.json").read_text())
     assert meta["segments"] == 2 and meta["tokens_per_segment"] == 448
     run = tmp_path / "run"
+    run.mkdir()
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me\n")
+    (run / "log.jsonl").symlink_to(victim)  # planted: the log never writes through it
     common = ["--cache", str(data / "cache"), "--out", str(run), "--batch", "2",
               "--eval-every", "2", "--val-batches", "1", "--warmup", "1"]
     assert main(["train", *common, "--steps", "2"]) == 0
@@ -23,6 +27,9 @@ def test_cache_train_resume_eval(tmp_path, capsys):
     assert main(["train", *common, "--steps", "4", "--bf16",
                  "--resume", str(run / "last.safetensors")]) == 0
     assert json.loads((run / "last.json").read_text())["step"] == 4
+    assert victim.read_text() == "keep me\n" and not (run / "log.jsonl").is_symlink()
+    log = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
+    assert [row["step"] for row in log if "val" in row] == [2, 4]  # the resume kept run 1's
     model = load_checkpoint(run / "best.safetensors")
     assert model.cfg.encoder_sha256 == meta["encoder_sha256"]
     capsys.readouterr()
