@@ -26,11 +26,13 @@ import argparse
 import faulthandler
 import json
 import os
+import shutil
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+from clef_app.atomic import atomic_write_text, atomic_writer, check_output
 from clef_app.errors import CommandError
 
 TIMEOUT_S = 900.0  # s: give up waiting for the picture
@@ -54,6 +56,9 @@ def run(args: argparse.Namespace) -> int:
     started, cpu_started = time.perf_counter(), time.process_time()
     if not args.audio.is_file():
         raise CommandError(f"{args.audio}: no such file")
+    for output in (args.json, args.stacks):  # before the minutes of work
+        if output is not None:
+            check_output(output)
     if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     with tempfile.TemporaryDirectory(prefix="clef-open-benchmark-") as home:
@@ -63,8 +68,6 @@ def run(args: argparse.Namespace) -> int:
     for name, value in numbers.items():
         print(f"{name:<22} {value}")
     if args.json is not None:
-        from clef_app.atomic import atomic_write_text
-
         atomic_write_text(args.json, json.dumps(numbers, indent=2) + "\n")
     return 0
 
@@ -158,7 +161,8 @@ class _Heartbeat:
     in that gap says how much of it would be left on an idle machine, at most). With
     `stacks`, every thread's Python stack is written there each STACK_AFTER s the GUI thread
     goes without a tick, give or take REARM_EVERY (faulthandler: read without taking the
-    lock)."""
+    lock); faulthandler writes to a file descriptor, an anonymous temporary file, copied to
+    `stacks` by the safe writer at `stop`."""
 
     def __init__(self, stacks: Path | None = None, worker: str = "transcribe") -> None:
         from PySide6.QtCore import Qt, QTimer
@@ -167,7 +171,8 @@ class _Heartbeat:
         # the worker's CPU (s)
         self._worker, self._worker_stat = worker, ""
         self._armed = 0.0  # when the stacks' watchdog was last set going (perf_counter s)
-        self._stacks = open(stacks, "w") if stacks is not None else None  # noqa: SIM115
+        self._stacks_path = stacks
+        self._stacks = tempfile.TemporaryFile() if stacks is not None else None  # noqa: SIM115
         self.timer = QTimer(interval=10, timerType=Qt.TimerType.PreciseTimer)
         self.timer.timeout.connect(self._tick)
         self.timer.start()
@@ -192,6 +197,9 @@ class _Heartbeat:
         self.timer.stop()
         if self._stacks is not None:
             faulthandler.cancel_dump_traceback_later()
+            self._stacks.seek(0)
+            with atomic_writer(self._stacks_path) as out:
+                shutil.copyfileobj(self._stacks, out)
             self._stacks.close()
 
     def report(self) -> dict:
