@@ -9,14 +9,16 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass
-from math import gcd
 from pathlib import Path
 
 import numpy as np
 import soundfile as sf
 
+from clef_app import preload
+from clef_app.audio.resampler import StreamResampler
 from clef_app.audio.truncation import announced_end, cut_short_warning, known_frames
 from clef_app.errors import ClefError
+from clef_app.notation.steps import checkpoint
 
 MAX_SECONDS = 4 * 3600  # s: longer files are refused rather than filling memory
 MAX_NATIVE_RATE = 48_000  # Hz: higher rates are resampled to this when no rate is asked for
@@ -28,6 +30,9 @@ BLOCK_FRAMES = 1 << 18  # frames read at a time (~5 s at 48 kHz)
 # to keep all that decodes (libsndfile drops a whole block that meets the damage)
 SALVAGE_FRAMES = (1 << 12, 1 << 8, 1 << 4, 1)
 DECODE_ERRORS = (sf.LibsndfileError, RuntimeError)  # libsndfile's "the data are damaged"
+# input samples resampled at a time (1.5 s at 44.1 kHz, 1-3 ms of CPU): a cancel acts
+# between two, so closing the app never waits for a long recording's resampling
+RESAMPLE_BLOCK = 1 << 16
 
 
 class AudioError(ClefError):
@@ -48,13 +53,30 @@ class Audio:
 
 
 def resample(samples: np.ndarray, from_rate: int, to_rate: int) -> np.ndarray:
-    """Polyphase resampling of a 1-D signal (anti-aliased)."""
-    if from_rate == to_rate:
-        return samples.astype(np.float32, copy=False)
-    from scipy.signal import resample_poly  # ~1 s to import: not at start-up
+    """Polyphase resampling of a 1-D signal (anti-aliased): scipy's `resample_poly`,
+    computed RESAMPLE_BLOCK samples at a time (`StreamResampler`: the same output to float32
+    rounding, and no float64 copy of the whole signal) with `steps.checkpoint()` between
+    two blocks, so a cancelled worker stops within one.
 
-    g = gcd(int(from_rate), int(to_rate))
-    return resample_poly(samples, to_rate // g, from_rate // g).astype(np.float32)
+    Raises:
+        Cancelled: inside `steps.stop_when`, once it asks (also while SciPy's first
+            import, seconds on a busy machine, is waited for: `clef_app.preload`).
+    """
+    if from_rate == to_rate or len(samples) == 0:
+        return samples.astype(np.float32, copy=False)
+    x = np.asarray(samples).reshape(-1)
+    preload.imported("scipy.signal")  # for the filter: ~1 s the first time, not at start-up
+    resampler = StreamResampler(from_rate, to_rate)
+    out = np.empty(-(-len(x) * resampler.up // resampler.down), dtype=np.float32)
+    filled = 0
+    for start in range(0, len(x), RESAMPLE_BLOCK):
+        checkpoint()
+        y = resampler.push(x[start : start + RESAMPLE_BLOCK])
+        out[filled : filled + len(y)] = y
+        filled += len(y)
+    y = resampler.flush()
+    out[filled : filled + len(y)] = y
+    return out
 
 
 def load_audio(path: str | Path, sample_rate: int | None = None) -> Audio:

@@ -2,7 +2,10 @@
 
 The job is a function `job(cancelled) -> Iterator`; every yielded item reaches the GUI as
 `partial(item)` and the generator's return value as `finished(value)`. Cancellation is
-checked between items. Only plain Python/numpy values should cross the thread boundary.
+checked between items, and inside them wherever the work calls `steps.checkpoint()` (the
+job runs inside `steps.stop_when(cancelled)`: a long resampling, score building), which
+raises `Cancelled` and ends the job as a cancel. Only plain Python/numpy values should cross
+the thread boundary.
 
 A `GeneratorWorker` stays in the GUI thread and re-emits what its `_Runner` (moved to the
 worker thread) reports, so any slot connected to it, lambdas included, runs in the GUI
@@ -21,13 +24,10 @@ from typing import Any
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from clef_app.errors import ClefError, one_line
+from clef_app.notation.steps import Cancelled, stop_when
 
 Job = Callable[[Callable[[], bool]], Iterator[Any]]
 STOP_WAIT_MS = 2000  # ms: how long closing the app waits for a cancelled job to end
-
-
-class Cancelled(Exception):
-    """Raised inside a job that notices the cancel flag (optional: jobs may just return)."""
 
 
 class _Runner(QObject):
@@ -44,6 +44,10 @@ class _Runner(QObject):
 
     @Slot()
     def run(self) -> None:
+        with stop_when(self._cancel.is_set):  # a checkpoint() in the work raises Cancelled
+            self._run()
+
+    def _run(self) -> None:
         try:
             gen = self._job(self._cancel.is_set)
             while True:

@@ -1,10 +1,15 @@
-"""Streaming resampling equals scipy's resample_poly over the whole signal."""
+"""Streaming resampling equals scipy's resample_poly over the whole signal; so does
+`audio.io.resample`, which resamples in blocks a cancel can stop between."""
+
+from math import gcd
 
 import numpy as np
 import pytest
 from scipy.signal import resample_poly
 
+from clef_app.audio.io import RESAMPLE_BLOCK, resample
 from clef_app.audio.resampler import StreamResampler
+from clef_app.notation.steps import Cancelled, stop_when
 
 
 @pytest.mark.parametrize("from_rate,to_rate", [(44_100, 16_000), (48_000, 16_000),
@@ -36,3 +41,29 @@ def test_same_rate_passes_through():
     x = np.arange(5, dtype=np.float32)
     np.testing.assert_array_equal(r.push(x), x)
     assert r.flush().size == 0
+
+
+@pytest.mark.parametrize("n", [1, 999, RESAMPLE_BLOCK, 2 * RESAMPLE_BLOCK + 17])
+@pytest.mark.parametrize("from_rate,to_rate", [(44_100, 16_000), (32_000, 44_100),
+                                               (96_000, 48_000)])
+def test_resample_in_blocks_gives_resample_polys_result(n, from_rate, to_rate):
+    x = np.random.default_rng(n).standard_normal(n).astype(np.float32)
+    g = gcd(from_rate, to_rate)
+    ref = resample_poly(x, to_rate // g, from_rate // g)
+    y = resample(x, from_rate, to_rate)
+    assert y.dtype == np.float32 and len(y) == len(ref)
+    np.testing.assert_allclose(y, ref, atol=1e-5)
+
+
+def test_a_cancel_stops_a_long_resampling_within_a_block():
+    x = np.zeros(20 * RESAMPLE_BLOCK, dtype=np.float32)  # 30 s at 44.1 kHz
+    assert len(resample(x, 44_100, 16_000)) == -(-len(x) * 160 // 441)  # (SciPy imported)
+    looks = []
+
+    def cancelled() -> bool:
+        looks.append(1)
+        return len(looks) > 3  # asked to stop once three blocks are done
+
+    with stop_when(cancelled), pytest.raises(Cancelled):
+        resample(x, 44_100, 16_000)
+    assert len(looks) == 4  # it looked before every block and stopped at the first "yes"

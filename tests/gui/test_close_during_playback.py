@@ -7,21 +7,15 @@ cancels them at once; the loads run on daemon threads the process may end under.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import textwrap
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.gui.test_hostile_gui import CLOSE_WHEN, run_app
+
 CLOSED_WITHIN = 2.0  # s from the close to the process's end
 LOAD_S = 6.0  # s the soundfont's load is made to last at least (a busy machine's)
 
-CLOSE_DURING_FIRST_RENDERING = """
+CLOSE_DURING_FIRST_RENDERING = CLOSE_WHEN + """
 import sys, time
-from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication
 from clef_app.gui import preferences, workers
 from clef_app.gui.app import make_application, run_gui
 
@@ -32,39 +26,21 @@ preferences.put("session/demo_shown", True)
 load = synth.get_renderer
 
 def slow_load(*args):  # as on a busy machine: the load lasts seconds, whenever it is seen
-    time.sleep({load_s})
+    time.sleep(LOAD_S)
     return load(*args)
 
 synth.get_renderer = slow_load
-began = time.monotonic()
-
-def close_when_rendering():
-    rendering = any(w.name == "synth" for w in workers._RUNNING)  # the first rendering
-    if not rendering and time.monotonic() - began < 120:
-        QTimer.singleShot(2, close_when_rendering)
-        return
-    print("soundfont loaded:", bool(synth._RENDERERS), flush=True)
-    print("closing at", time.time(), flush=True)
-    started = time.monotonic()
-    for w in QApplication.topLevelWidgets():
-        w.close()
-    print("close took", round(time.monotonic() - started, 3), flush=True)
-
-QTimer.singleShot(0, close_when_rendering)
-sys.exit(run_gui({path!r}))
+QTimer.singleShot(0, lambda: close_when(  # during the first rendering
+    lambda: any(w.name == "synth" for w in workers._RUNNING),
+    lambda: print("soundfont loaded:", bool(synth._RENDERERS), flush=True), wait_s=120))
+sys.exit(run_gui(PATH))
 """
 
 
 def test_closing_during_the_first_playback_rendering_ends_within_two_seconds(
         tiny_recording, tmp_path):
-    code = textwrap.dedent(CLOSE_DURING_FIRST_RENDERING.format(path=str(tiny_recording),
-                                                                 load_s=LOAD_S))
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen",
-           "XDG_CONFIG_HOME": str(tmp_path / "config"),
-           "CLEF_RECOVERY_DIR": str(tmp_path / "recovery"),
-           "XDG_DATA_HOME": str(tmp_path / "data")}
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=300, cwd=ROOT, env=env)
+    code = CLOSE_DURING_FIRST_RENDERING.replace("PATH", repr(str(tiny_recording)))
+    done = run_app(tmp_path, code.replace("LOAD_S", repr(LOAD_S)))
     ended = time.time()
     assert done.returncode == 0, (done.returncode, done.stderr[-2000:])  # SIGABRT is -6
     assert "soundfont loaded: False" in done.stdout, done.stdout  # closed during its load

@@ -111,13 +111,18 @@ def run_app_and_close(tmp_path: Path, path: str | None, stuck: bool,
                       delay_ms: int) -> subprocess.CompletedProcess:
     """Start the app for real (`run_gui`) in a subprocess and close its windows after
     `delay_ms`; it prints what was running then and how long after the close it ended."""
-    code = textwrap.dedent(CLOSE_WHILE_BUSY.format(stuck=stuck, delay=delay_ms, path=path))
+    return run_app(tmp_path, CLOSE_WHILE_BUSY.format(stuck=stuck, delay=delay_ms, path=path))
+
+
+def run_app(tmp_path: Path, code: str) -> subprocess.CompletedProcess:
+    """Run `code` (a script that starts the app) offscreen in a subprocess with its own
+    settings, recovery and data folders."""
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen",
            "XDG_CONFIG_HOME": str(tmp_path / "config"),
            "CLEF_RECOVERY_DIR": str(tmp_path / "recovery"),
            "XDG_DATA_HOME": str(tmp_path / "data")}
-    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=240, cwd=ROOT, env=env)
+    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True,
+                          text=True, timeout=240, cwd=ROOT, env=env)
 
 
 def seconds_to_exit(done: subprocess.CompletedProcess, ended: float) -> float:
@@ -148,3 +153,74 @@ def test_closing_with_a_job_stuck_in_one_step_ends_without_an_abort(tmp_path):
     assert "QThread: Destroyed" not in done.stderr, done.stderr[-2000:]
     assert "exit after" not in done.stdout  # run_gui ended the process itself ...
     assert time.monotonic() - started < 30  # ... after STOP_WAIT_MS, not the job's 60 s
+
+
+CLOSE_WHEN = """
+import time
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+
+def close_when(ready, say=lambda: None, began=time.monotonic(), wait_s=200):
+    # once ready() (or after wait_s): say(), close every window, print when and how long
+    if not ready() and time.monotonic() - began < wait_s:
+        QTimer.singleShot(2, lambda: close_when(ready, say, began, wait_s))
+        return
+    say()
+    print("closing at", time.time(), flush=True)
+    started = time.monotonic()
+    for w in QApplication.topLevelWidgets():
+        w.close()
+    print("close took", round(time.monotonic() - started, 3), flush=True)
+"""
+
+CLOSE_WHILE_RESAMPLING = CLOSE_WHEN + """
+import sys, threading
+import scipy.signal  # imported: the close lands in the resampling, not in SciPy's import
+from clef_app.gui import document, preferences
+from clef_app.gui.app import make_application, run_gui
+from clef_app.notation.steps import Cancelled
+
+make_application()
+preferences.put("session/demo_shown", True)
+preferences.put("spectrogram/scale", "mel")  # the model's picture: the recording at 16 kHz
+resampling = threading.Event()
+whole = document.resample
+
+def watched(samples, from_rate, to_rate):
+    print("resampling", len(samples), "samples from", from_rate, "Hz", flush=True)
+    resampling.set()
+    try:
+        out = whole(samples, from_rate, to_rate)
+    except Cancelled:
+        print("resampling: cancelled", flush=True)
+        raise
+    print("resampling: finished", flush=True)
+    return out
+
+document.resample = watched
+QTimer.singleShot(0, lambda: close_when(resampling.is_set))
+code = run_gui(PATH)
+print("run_gui returned", code, flush=True)
+sys.exit(code)
+"""
+
+
+def test_closing_while_a_long_recording_is_resampled_cancels_it_and_exits_cleanly(tmp_path):
+    """A 10-minute 44.1-kHz recording shown on the model's scale is resampled to 16 kHz on
+    the spectrogram's worker; closing then stops the resampling within a block, and the
+    app returns from its event loop (no abort, no forced exit)."""
+    take = tmp_path / "long.flac"
+    rate, seconds = 44_100, 600
+    t = np.arange(rate * seconds) / rate
+    chord = sum(np.sin(2 * np.pi * f * t) for f in (261.6, 329.6, 392.0))
+    sf.write(take, (0.2 * chord * (1 - (t % 2.0) / 2.0)).astype(np.float32), rate)
+    done = run_app(tmp_path, CLOSE_WHILE_RESAMPLING.replace("PATH", repr(str(take))))
+    ended = time.time()
+    assert done.returncode == 0, (done.returncode, done.stderr[-2000:])  # SIGABRT is -6
+    assert "resampling 26460000 samples from 44100 Hz" in done.stdout, done.stdout
+    assert "resampling: cancelled" in done.stdout, done.stdout  # not run to its end
+    assert "run_gui returned 0" in done.stdout, done.stdout  # not ended by os._exit
+    closing = float(done.stdout.split("closing at")[1].split()[0])
+    assert float(done.stdout.split("close took")[1].split()[0]) < 2.0, done.stdout
+    assert ended - closing < 2.0, done.stdout
+    assert "QThread" not in done.stderr, done.stderr[-2000:]
