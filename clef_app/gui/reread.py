@@ -13,9 +13,8 @@ from PySide6.QtCore import QObject, Signal
 
 from clef_app.gui.document import Document
 from clef_app.gui.model_choice import find_model
-from clef_app.gui.transcribe import model_job_unavailable
+from clef_app.gui.transcribe import load_model, model_job_unavailable
 from clef_app.gui.workers import JobSlot
-from clef_app.model.native import load_torch_libraries
 from clef_app.notation.corrections import REREAD, Passage
 from clef_app.notation.events import NoteEvent
 
@@ -65,7 +64,7 @@ class Rereading(QObject):
         fixes = doc.corrections()
 
         def job(cancelled):
-            load_torch_libraries()  # the first job's import of torch, without the GIL
+            load_model(path)  # the first job's load, left at once by a cancel
             from clef_app.model.pipeline import Pipeline
             from clef_app.model.progress import Cancelled
 

@@ -16,9 +16,11 @@ the loaded model is shared with "Why this note?" and live input, and progress co
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
+from clef_app import preload
 from clef_app.gui.document import Document
 from clef_app.gui.model_choice import find_model
 from clef_app.gui.workers import JobSlot
@@ -82,7 +84,7 @@ class Transcription(QObject):
         batch = {} if self.batch_size is None else {"batch_size": self.batch_size}
 
         def job(cancelled):
-            load_torch_libraries()  # the first job's import of torch, without the GIL
+            load_model(path)  # the first job's load, left at once by a cancel
             from clef_app.model.pipeline import Pipeline
 
             yield from Pipeline.load(path, **batch).transcribe(samples, rate, cancel=cancelled)
@@ -146,3 +148,25 @@ def model_job_unavailable(doc: Document) -> str:
     if doc.loading:
         return "the recording is still loading"
     return ""
+
+
+def load_model(path: Path | None) -> None:
+    """Load the model at `path` once per process before a job uses it.
+
+    The first load (torch's import and native libraries, the checkpoint: seconds on a busy
+    machine, in calls nothing can interrupt) runs on a `clef_app.preload` thread that the
+    job waits for in short steps, so a cancel (closing the app) leaves the wait at once and
+    the process may end under the load; later calls return at once.
+
+    Raises:
+        Cancelled: the job was cancelled meanwhile.
+        ModelError: the model cannot be loaded (tried again by the next job).
+    """
+
+    def load() -> None:
+        load_torch_libraries()  # torch's libraries opened without the GIL
+        from clef_app.model.pipeline import Pipeline
+
+        Pipeline.load(path)  # kept by the pipeline's own cache, not here
+
+    preload.wait_for(f"model {path}", load)

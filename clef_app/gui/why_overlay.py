@@ -23,9 +23,8 @@ from clef_app.config import FRAMES_PER_SECOND, SAMPLE_RATE, FrontEndConfig
 from clef_app.gui.document import Document
 from clef_app.gui.model_choice import find_model
 from clef_app.gui.spectrogram_view import ROW_RANGE
-from clef_app.gui.transcribe import model_job_unavailable
+from clef_app.gui.transcribe import load_model, model_job_unavailable
 from clef_app.gui.workers import JobSlot
-from clef_app.model.native import load_torch_libraries
 
 GREEN = (70, 235, 110)  # RGB of the map; its alpha follows the weight
 MAX_ALPHA = 215  # of 255: the strongest patch still lets the spectrogram through
@@ -166,7 +165,7 @@ class WhyThisNote(QObject):
         samples = self.doc.samples_16k()  # computed once per recording; labelled with its rate
 
         def job(cancelled):
-            load_torch_libraries()  # the first job's import of torch, without the GIL
+            load_model(path)  # the first job's load, left at once by a cancel
             from clef_app.model.explain import explain_selected
 
             yield None  # a cancel before the model runs stops here
