@@ -68,6 +68,23 @@ def check_output(path: str | Path, suffixes: Sequence[str] = ()) -> Path:
     return path
 
 
+def output_folder(path: str | Path) -> Path:
+    """Make, before any work, the folder a command writes its outputs into (a training run,
+    a feature cache, a data build), with its parents.
+
+    Raises:
+        WriteError: it cannot be made (a file in the way, no permission) or written in.
+    """
+    path = Path(path)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise WriteError(f"cannot write in {path}: {exc.strerror or exc}") from exc
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise WriteError(f"cannot write in {path}: no permission")
+    return path
+
+
 @contextlib.contextmanager
 def atomic_writer(path: str | Path) -> Iterator[BinaryIO]:
     """Open a binary stream whose content replaces `path` only if the block finishes.

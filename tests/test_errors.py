@@ -102,3 +102,17 @@ def test_export_names_the_bad_option(tmp_path, capsys, option, value):
                       option, value)
     assert code == 2 and len(lines) == 1 and f"{option} {value}" in lines[0], lines
     assert not (tmp_path / "x.musicxml").exists()
+
+
+@pytest.mark.parametrize("argv", [["train", "--cache", "{data}"], ["cache", "--data", "{data}"],
+                                  ["ablate", "--data", "{data}"], ["build-data"]])
+def test_an_output_folder_that_cannot_be_made_is_refused_before_the_work(tmp_path, capsys,
+                                                                        argv):
+    blocker = tmp_path / "a file"
+    blocker.write_text("in the way\n")
+    out = blocker / "run"
+    started = time.perf_counter()
+    code, lines = cli(capsys, *[a.format(data=tmp_path) for a in argv], "--out", str(out))
+    assert code == 2 and len(lines) == 1, lines
+    assert "cannot write in" in lines[0] and "a file/run" in lines[0], lines
+    assert time.perf_counter() - started < 10  # before a model, a cache or a render

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import argparse
 
+from clef_app.atomic import output_folder
 from clef_app.training.arguments import cache_arguments as add_arguments
 
 __all__ = ["add_arguments", "run"]
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.out is not None:  # refused in one line before torch loads
+        output_folder(args.out)
     from clef_app.training.cache import run as run_cache
 
     return run_cache(args)

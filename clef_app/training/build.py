@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from clef_app.atomic import LineLog, atomic_write_text, whole_lines
+from clef_app.atomic import LineLog, atomic_write_text, output_folder, whole_lines
 from clef_app.errors import ClefError
 from clef_app.training.clips import ClipSpec, render_clip
 
@@ -299,7 +299,7 @@ def run(args: argparse.Namespace) -> int:
     if (repo / ".git").exists() and out.is_relative_to(repo):
         raise ClefError(f"{out}: data never goes inside the repository")
     cache = (args.corpus_cache or out.parent / "corpus-cache").expanduser().resolve()
-    out.mkdir(parents=True, exist_ok=True)
+    output_folder(out)
     specs = plan(args, pickers_for(args, cache))
     (out / READY).unlink(missing_ok=True)  # a build that grows again is not finished
     errors = render_all(specs, out, cache, max(1, args.workers))
