@@ -8,7 +8,52 @@ from torch import nn
 
 from clef_app.config import ModelConfig
 
-KVCache = dict[str, tuple[torch.Tensor, torch.Tensor]]
+
+class KVCache:
+    """Keys and values of a batch being decoded, written in place.
+
+    Self-attention keys/values of layer `name` live in (B, heads, capacity, head_dim)
+    buffers filled up to `length` positions: a step writes its position, where a
+    `torch.cat` per step copied the whole cache (O(T^2) copying over a sequence).
+    Cross-attention keys/values are the memory's, computed at the first step.
+    `keep(rows)` drops finished rows, moving the rest to the front of the same buffers.
+    """
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity  # positions a sequence may reach
+        self.length = 0  # positions written (all rows alike)
+        self._self: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
+        self.cross: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
+
+    def append(self, name: str, k: torch.Tensor, v: torch.Tensor
+               ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Write (B, heads, T, head_dim) new keys/values of `name` after the `length`
+        written ones; the keys/values of every position so far, as views."""
+        end = self.length + k.shape[2]
+        if end > self.capacity:
+            raise ValueError(f"KV cache full: {end} positions, capacity {self.capacity}")
+        if name not in self._self:
+            b, h, _, d = k.shape
+            self._self[name] = (k.new_empty(b, h, self.capacity, d),
+                                v.new_empty(b, h, self.capacity, d))
+        bk, bv = self._self[name]
+        bk[:, :, self.length : end] = k
+        bv[:, :, self.length : end] = v
+        return bk[:, :, :end], bv[:, :, :end]
+
+    def advance(self, steps: int) -> None:
+        """Every layer has written `steps` more positions."""
+        self.length += steps
+
+    def keep(self, rows: torch.Tensor) -> None:
+        """Keep only `rows` (indices, ascending) of the batch, in that order."""
+        n = len(rows)
+        for name, (bk, bv) in self._self.items():
+            for buf in (bk, bv):
+                buf[:n, :, : self.length] = buf[:, :, : self.length].index_select(0, rows)
+            self._self[name] = (bk[:n], bv[:n])
+        self.cross = {name: (k.index_select(0, rows), v.index_select(0, rows))
+                      for name, (k, v) in self.cross.items()}
 
 
 class ColumnBridge(nn.Module):
@@ -58,15 +103,14 @@ class Attention(nn.Module):
     def forward(self, x: torch.Tensor, memory: torch.Tensor | None,
                 cache: KVCache | None) -> torch.Tensor:
         q = self._split(self.q(x))
-        if self.cross and cache is not None and self.name in cache:
-            k, v = cache[self.name]
+        if self.cross and cache is not None and self.name in cache.cross:
+            k, v = cache.cross[self.name]
         else:
             k, v = (self._split(t) for t in self.kv(memory if self.cross else x).chunk(2, dim=-1))
-            if cache is not None and not self.cross and self.name in cache:
-                pk, pv = cache[self.name]
-                k, v = torch.cat([pk, k], dim=2), torch.cat([pv, v], dim=2)
-            if cache is not None:
-                cache[self.name] = (k, v)
+            if cache is not None and self.cross:
+                cache.cross[self.name] = (k, v)
+            elif cache is not None:
+                k, v = cache.append(self.name, k, v)
         causal = not self.cross and q.shape[2] > 1
         if self.captured is not None and self.cross:
             weights = (q @ k.transpose(-2, -1) / q.shape[-1] ** 0.5).softmax(dim=-1)
@@ -113,4 +157,6 @@ class TokenDecoder(nn.Module):
         x = self.embed(tokens) + self.pos[:, start : start + tokens.shape[1]]
         for block in self.blocks:
             x = block(x, memory, cache)
+        if cache is not None:
+            cache.advance(tokens.shape[1])
         return self.head(self.ln_f(x))

@@ -98,10 +98,14 @@ class Grammar:
     def __init__(self, batch: int, n_frames: int) -> None:
         self.rows = [RowState(n_frames) for _ in range(batch)]
 
-    def mask(self) -> np.ndarray:
-        """(B, vocab) bool: the tokens each row may write next."""
-        return np.stack([r.allowed() for r in self.rows])
+    def mask(self, rows: list[int] | None = None) -> np.ndarray:
+        """(len(rows), vocab) bool: the tokens each of `rows` (default: every row) may
+        write next."""
+        picked = self.rows if rows is None else [self.rows[i] for i in rows]
+        return np.stack([r.allowed() for r in picked])
 
-    def update(self, tokens: list[int]) -> None:
-        for row, tok in zip(self.rows, tokens, strict=True):
+    def update(self, tokens: list[int], rows: list[int] | None = None) -> None:
+        """Row `rows[i]` (default: row i) wrote `tokens[i]`."""
+        picked = self.rows if rows is None else [self.rows[i] for i in rows]
+        for row, tok in zip(picked, tokens, strict=True):
             row.update(tok)

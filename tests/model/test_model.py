@@ -10,6 +10,7 @@ import torch
 from clef_app.config import FrontEndConfig, ModelConfig
 from clef_app.model.checkpoint import load_checkpoint, save_checkpoint
 from clef_app.model.clef_model import ClefModel
+from clef_app.model.decoder import KVCache
 from clef_app.model.decoding import greedy_decode
 from clef_app.model.errors import ModelError
 from clef_app.model.frontend import mel_to_image, segment_context, segment_mels
@@ -53,12 +54,44 @@ def test_kv_cache_matches_full_forward(tiny_model):
     memory = torch.randn(2, tiny_model.cols, TINY.d_model)
     tokens = torch.randint(4, VOCAB_SIZE, (2, 7))
     full = tiny_model.decoder(tokens, memory)[:, -1]
-    cache: dict = {}
+    cache = KVCache(TINY.max_tokens)
     tiny_model.step(tokens[:, :4], memory, cache, 0)
     step = None
     for i in range(4, 7):
         step = tiny_model.step(tokens[:, i : i + 1], memory, cache, i)
     torch.testing.assert_close(full, step, atol=1e-4, rtol=1e-4)
+
+
+def test_in_place_cache_gives_every_positions_logits_as_the_full_pass(tiny_model):
+    """Decoding step by step into the preallocated cache, dropping finished rows on the
+    way as greedy decoding does, gives at every position the logits of the teacher-forced
+    pass over the whole sequence (training's path)."""
+    torch.manual_seed(1)
+    memory = torch.randn(5, tiny_model.cols, TINY.d_model)
+    tokens = torch.randint(4, VOCAB_SIZE, (5, 12))
+    with torch.no_grad():
+        full = tiny_model.decoder(tokens, memory)  # (5, 12, vocab)
+        cache = KVCache(TINY.max_tokens)
+        rows = torch.arange(5)
+        for i in range(12):
+            if i == 5:  # rows 1 and 3 finished: the rest move to the front of the buffers
+                rows = torch.tensor([0, 2, 4])
+                cache.keep(torch.tensor([0, 2, 4]))
+            if i == 9:  # then row 2 (now at index 1)
+                rows = torch.tensor([0, 4])
+                cache.keep(torch.tensor([0, 2]))
+            step = tiny_model.step(tokens[rows, i : i + 1], memory[rows], cache, i)
+            torch.testing.assert_close(step, full[rows, i], atol=1e-5, rtol=1e-5)
+    assert cache.length == 12
+
+
+def test_in_place_cache_refuses_to_run_past_its_capacity(tiny_model):
+    memory = torch.randn(1, tiny_model.cols, TINY.d_model)
+    cache = KVCache(3)
+    with torch.no_grad():
+        tiny_model.step(torch.ones(1, 3, dtype=torch.long), memory, cache, 0)
+        with pytest.raises(ValueError, match="capacity"):
+            tiny_model.step(torch.ones(1, 1, dtype=torch.long), memory, cache, 3)
 
 
 def test_greedy_decode_is_well_formed(tiny_model):
