@@ -15,6 +15,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
+from clef_app.atomic import WriteError, check_output
+from clef_app.errors import one_line
 from clef_app.gui.workers import GeneratorWorker, pause_collector, resume_collector
 from clef_app.notation.events import NoteEvent
 from clef_app.notation.score import ScoreResult
@@ -59,9 +61,15 @@ class ExportJob(QObject):
 
     def start(self, notes: list[NoteEvent], settings: dict, path: Path, kind: str) -> bool:
         """Write `notes` as `kind` ("musicxml", "midi", "midi_score", "pdf", "mei") to
-        `path`; False if an export is already running."""
+        `path`; False if an export is already running or `path` cannot be written (said
+        at once by `failed`, before minutes of score building)."""
         if self.worker is not None:
             self.message.emit("an export is already running")
+            return False
+        try:
+            check_output(path)
+        except WriteError as exc:
+            self.failed.emit(one_line(exc, 300))
             return False
         from clef_app.notation.export import export_steps
 

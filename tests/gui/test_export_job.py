@@ -85,3 +85,19 @@ def test_cancel_acts_inside_the_analysis_of_a_large_score(qtbot, tmp_path):
         job.cancel()
     assert time.perf_counter() - asked < 2.0  # wall seconds, on a busy 2-core machine
     assert done.args == [""] and not path.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_an_export_into_a_folder_that_cannot_be_written_fails_before_the_work(qtbot, tmp_path):
+    """Issue 16: every output path is checked before the work (a large score is minutes of
+    building): a folder in the way of the file, or a missing folder, is said at once."""
+    from clef_app.gui.export_job import ExportJob
+    from clef_app.notation.events import NoteEvent
+
+    notes = [NoteEvent(0.125 * i, 0.125 * i + 0.1, 60 + (7 * i) % 24) for i in range(12_000)]
+    job, failures = ExportJob(), []
+    job.failed.connect(failures.append)
+    (tmp_path / "score.musicxml").mkdir()
+    for path in (tmp_path / "score.musicxml", tmp_path / "missing" / "score.pdf"):
+        assert not job.start(notes, {}, path, path.suffix[1:])
+        assert not job.running and "score." in failures[-1]
+    assert "is a folder" in failures[0] and "does not exist" in failures[1]
