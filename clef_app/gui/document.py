@@ -107,12 +107,17 @@ class Document(QObject):
         self.audioLoaded.emit()
 
     def samples_16k(self) -> np.ndarray | None:
-        """The audio at the model's rate (computed once per audio)."""
-        if self.samples is None:
+        """The audio at the model's rate (computed once per audio; workers call this, so a
+        result is kept only if the audio was not replaced meanwhile). Raises Cancelled
+        inside a cancelled worker (the resampling stops between blocks)."""
+        samples, rate, cached = self.samples, self.sample_rate, self._samples_16k
+        if samples is None:
             return None
-        if self._samples_16k is None:
-            self._samples_16k = resample(self.samples, self.sample_rate, SAMPLE_RATE)
-        return self._samples_16k
+        if cached is None:
+            cached = resample(samples, rate, SAMPLE_RATE)
+            if samples is self.samples:
+                self._samples_16k = cached
+        return cached
 
     def load(self, path: str | Path | None, samples: np.ndarray | None, sample_rate: int,
              notes: Iterable[NoteEvent] = (), settings: dict | None = None,

@@ -162,12 +162,14 @@ class WhyThisNote(QObject):
             return why
         path, _ = find_model()
         note = self.doc.selected_notes()[0]
-        samples = self.doc.samples_16k()  # computed once per recording; labelled with its rate
+        samples_16k = self.doc.samples_16k  # once per recording, on the worker: a long one's
+        # resampling would hold the window, and a cancel stops it (audio.io.resample)
 
         def job(cancelled):
             load_model(path)  # the first job's load, left at once by a cancel
             from clef_app.model.explain import explain_selected
 
+            samples = samples_16k()
             yield None  # a cancel before the model runs stops here
             ex = explain_selected(samples, SAMPLE_RATE, max(note.onset, 0.0), note.pitch, path)
             return (on_pitch_rows(ex.weights, ex.front_end), float(ex.start), float(ex.end),

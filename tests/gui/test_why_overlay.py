@@ -133,3 +133,26 @@ def test_a_log_frequency_models_map_lands_on_the_pitches_it_covers():
     assert lit.min() < fe.low_pitch + 0.5 and abs(lit.max() - (fe.low_pitch + band)) < 0.5
     mel = row_pitch(np.arange(N_ROWS))[on_pitch_rows(weights)[:, 0] > 0]
     assert mel.max() > lit.max() + 10  # a mel model's lowest band spans far more keys
+
+
+def test_the_recording_is_resampled_on_the_worker_not_in_the_window(window, tiny_checkpoint,
+                                                                    qtbot, monkeypatch):
+    """A long recording's resampling to 16 kHz held the window when "Why this note?" began;
+    it runs on the job's worker (where a close's cancel stops it between blocks)."""
+    import threading
+
+    from clef_app.gui import document
+
+    doc, threads = window.document, []
+    whole = document.resample
+
+    def watched(*args):
+        threads.append(threading.current_thread())
+        return whole(*args)
+
+    monkeypatch.setattr(document, "resample", watched)
+    doc._samples_16k = None  # as for a recording no view has resampled yet
+    doc.set_selection({_note(doc, 64).id})
+    with qtbot.waitSignal(window.jobs.why.finished, timeout=60_000):
+        window.jobs.explain_note()
+    assert threads and threading.main_thread() not in threads
