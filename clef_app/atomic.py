@@ -186,6 +186,20 @@ def whole_lines(path: str | Path) -> list[str]:
     return text.split("\n")[:-1]  # after the last newline: "" or a cut line
 
 
+def link_new(source: str | Path, target: str | Path) -> bool:
+    """Give the finished file `source` the name `target` too (a hard link: one file system),
+    only if nothing is there: False when the name is taken, whose file is never replaced.
+
+    Raises:
+        OSError: the link cannot be made otherwise (no permission, no hard links there).
+    """
+    try:
+        os.link(source, target, follow_symlinks=False)
+    except FileExistsError:
+        return False
+    return True
+
+
 def fsync_directory(directory: str | Path) -> None:
     """Make a rename or unlink in `directory` durable (no-op where a directory can't be opened)."""
     try:

@@ -28,9 +28,8 @@ KNOWN = {
     ("audio/live.py", "Recorder.__init__"):
         "a live take: created new (O_EXCL|O_NOFOLLOW, never over a file or through a "
         "symlink) and written in place, so a crash keeps what was recorded",
-    ("gui/adapting.py", "Adaptation._keep"):
-        "moves the checkpoint `clef adapt` wrote (safe writer) from its staging folder "
-        "to a new name beside it",
+    ("atomic.py", "link_new"): "a second name for a finished file, never over another: "
+                               "adapt's checkpoint (safe writer) kept under a new name",
     ("gui/recovery.py", "Autosave.save_now"): PROJECT,
     ("project/autosave.py", "Autosaver.maybe_save"): PROJECT,
     ("project/autosave.py", "_take_lock"): "the autosave's lock file (flock): no content",

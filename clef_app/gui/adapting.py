@@ -17,7 +17,6 @@ checkpoint, the bundled one included, is ever written over.
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import sys
@@ -27,12 +26,14 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QProcess, Signal
 
+from clef_app.atomic import fsync_directory, link_new
 from clef_app.errors import one_line
 from clef_app.gui.model_choice import PERSONAL_PREFIX, bundled_model, models_dir
 from clef_app.project import PROJECT_SUFFIX, Project, ProjectError, save_project
 
 ENCODE_SHARE = 0.3  # of the progress bar: encoding the corrected segments (then training)
 KILL_WAIT_MS = 1000  # ms: Cancel waits this long for the killed child to be gone
+KEEP_TRIES = 100  # names tried for a new personal model (the stamp, then -1, -2, ...)
 PROGRESS = re.compile(r"^(encoded|step) (\d+)/(\d+)")
 ERROR_PREFIX = re.compile(r"^clef adapt: (error: )?")
 
@@ -173,18 +174,22 @@ class Adaptation(QObject):
             self.failed.emit("clef adapt could not be started")
 
     def _keep(self) -> Path:
-        """Move the staged checkpoint into `models_dir()` under a new name; its JSON first,
-        so a listed `.safetensors` always has its config."""
+        """Move the staged checkpoint into `models_dir()` under a new name, never over a
+        file there (each is linked to its name, which fails when the name is taken; the
+        staging folder then goes); its JSON first, so a listed `.safetensors` always has its
+        config."""
         assert self._staging is not None
-        stamp = time.strftime("%Y%m%d-%H%M%S")
-        final = self._staging.parent / f"{PERSONAL_PREFIX}{stamp}.safetensors"
-        n = 1
-        while final.exists():
-            final = final.with_name(f"{PERSONAL_PREFIX}{stamp}-{n}.safetensors")
-            n += 1
         staged = self._staging / "personal.safetensors"
-        os.replace(staged.with_suffix(".json"), final.with_suffix(".json"))
-        os.replace(staged, final)
+        stem = self._staging.parent / f"{PERSONAL_PREFIX}{time.strftime('%Y%m%d-%H%M%S')}"
+        for n in range(KEEP_TRIES):
+            final = Path(f"{stem}-{n}.safetensors" if n else f"{stem}.safetensors")
+            if link_new(staged.with_suffix(".json"), final.with_suffix(".json")):
+                if link_new(staged, final):
+                    break
+                final.with_suffix(".json").unlink()  # ours: the checkpoint's name was taken
+        else:
+            raise OSError(f"no free name for {stem.name} in {stem.parent}")
+        fsync_directory(final.parent)
         self._clean()
         return final
 

@@ -153,3 +153,27 @@ def test_a_personal_model_that_fails_its_check_falls_back_to_the_bundled_one(
     finally:
         win.close()
         win.deleteLater()
+
+
+def test_a_kept_personal_model_never_replaces_a_file_of_its_name(tmp_path, monkeypatch):
+    """The finished checkpoint and its JSON get a new name each (linked, which fails when
+    the name is taken): a file already at either name stays as it was."""
+    from clef_app.gui import adapting
+
+    monkeypatch.setattr(adapting.time, "strftime", lambda fmt: "20260101-120000")
+    staging = tmp_path / ".adapting-x"
+    staging.mkdir()
+    (staging / "personal.safetensors").write_bytes(b"weights")
+    (staging / "personal.json").write_text("{}")
+    stem = f"{adapting.PERSONAL_PREFIX}20260101-120000"
+    (tmp_path / f"{stem}.json").write_text("the user's")  # a stray JSON at the first name
+    (tmp_path / f"{stem}-1.safetensors").write_bytes(b"the user's")  # a model at the next
+    job = adapting.Adaptation()
+    job._staging = staging
+    kept = job._keep()
+    assert kept == tmp_path / f"{stem}-2.safetensors"
+    assert kept.read_bytes() == b"weights" and kept.with_suffix(".json").read_text() == "{}"
+    assert (tmp_path / f"{stem}.json").read_text() == "the user's"
+    assert (tmp_path / f"{stem}-1.safetensors").read_bytes() == b"the user's"
+    assert not (tmp_path / f"{stem}.safetensors").exists()
+    assert not (tmp_path / f"{stem}-1.json").exists() and not staging.exists()
