@@ -49,8 +49,11 @@ def run(args: argparse.Namespace) -> int:
     seconds = len(samples) / t.fe.sample_rate
     print(f"{seconds:.0f} s of {path.name} on {t.device} ({torch.get_num_threads()} threads), "
           f"batch {args.batch}, {spent.pop('notes'):.0f} notes")
+    cpu = spent.pop("cpu")
     for stage, s in spent.items():
         print(f"  {stage:10s} {s:7.2f} s   RTF {s / seconds:.4f}")
     total = sum(spent.values())
     print(f"  {'total':10s} {total:7.2f} s   RTF {total / seconds:.4f}")
+    print(f"  {'CPU':10s} {cpu:7.2f} s   {cpu * 60 / seconds:.2f} CPU-s per 60 s of audio "
+          "(the process's own; the wall seconds above count other work on a shared CPU)")
     return 0

@@ -118,7 +118,9 @@ def test_benchmark_times_every_stage_of_the_transcribe_path(setup, capsys):
     t = t.with_options(roll_onset=0.05, min_confidence=0.1)
     spent = measure(t, samples)
     assert all(spent[s] > 0 for s in STAGES)
+    assert 0 < spent["cpu"]
     assert spent["notes"] == len(t.transcribe_all(samples, t.sample_rate)) > 0
     assert main(["benchmark", "--seconds", "6", "--threads", "1", "--device", "cpu"]) == 0
     out = capsys.readouterr().out
     assert all(s in out for s in STAGES) and "total" in out
+    assert "CPU-s per 60 s of audio" in out
