@@ -7,6 +7,19 @@ grid (in units of an assumed timing error) plus a prior that prefers plain, bina
 grids, plus a cost for switching between binary and ternary from one beat to the next
 (triplets come in runs). Offsets snap to the grid of the beat they end in, and no note
 ends up shorter than the grid step where it starts.
+
+Real performance timing (issue 17): onsets are assumed to stray at least NOISE_SCALE
+times the performance's own unevenness (`onset_noise`, in seconds), so in a fast beat
+an uneven or mistimed onset is no evidence for a finer grid, while an exact performance
+keeps every grid it shows; and a grid finer than 16ths (or sextuplet 16ths) needs a run
+of notes one step apart (a lone short gap is unevenness, a flam or an ornament); a
+triplet for one note off the beat costs as much (notation.grid_evidence's UNSHOWN).
+NOISE_SCALE and UNSHOWN were chosen on maps-dev's slow group (ground truth and Clef's
+transcriptions of the first 60 s, `clef score-eval --maps`): NOISE_SCALE the largest in
+steps of 0.5 at which Troika, the group's one piece with triplets, keeps all its
+triplets (at 4 it loses some); UNSHOWN the lone triplet's old 1.5 nats raised to the
+run's 3 (at 1.5 a late chord that had been a 32nd became a triplet). The fast group and
+the corpus performances (`--oracle --style rubato/spread/drift`) are the held-out check.
 """
 
 from __future__ import annotations
@@ -19,10 +32,13 @@ from fractions import Fraction
 import numpy as np
 
 from clef_app.notation.events import NoteEvent
+from clef_app.notation.grid_evidence import SAME_ATTACK, onset_noise, ternary, unlikely_grids
 from clef_app.notation.steps import Steps, checkpoint, run_to_end
 from clef_app.notation.timemap import TempoMap
 
 TIMING_SIGMA = 0.05  # beats: assumed spread of onsets around their grid point
+NOISE_SCALE = 3.5  # onsets are assumed to stray at least this many times the performance's
+# own unevenness (`onset_noise`: a pianist's, a transcription's error)
 SWITCH_COST = 0.5  # nats: changing between binary and ternary subdivision between beats
 END_TOLERANCE = 0.15  # beats: an offset may move this far to make a simpler note value
 END_RELATIVE = 0.2  # ... or this fraction of the note's length, if more
@@ -32,8 +48,6 @@ PEDAL_IN_USE = 0.12  # share of notes ending at releases that shows a pedalled p
 EARLY = 0.12  # beats: an onset this close before a beat belongs to that beat
 MIN_WRITTEN = Fraction(1, 4)  # quarter notes: a note is written a 16th at least (a key
 # released sooner is a staccato, not a 32nd and a rest), unless any next note comes sooner
-SAME_ATTACK = 0.02  # beats: onsets this close are one attack (a chord's notes), one piece
-# of evidence for the beat's grid
 CHORD_GAP = 0.035  # s between successive attacks of one (spread) chord at most
 CHORD_SPREAD = 0.12  # s from a chord's first attack to its last at most
 CHORD_BEATS = 0.2  # beats from a chord's first attack to its last at most
@@ -41,7 +55,6 @@ CHORD_BEATS = 0.2  # beats from a chord's first attack to its last at most
 SUB_PRIOR = {1: 0.0, 2: 0.3, 4: 0.9, 8: 3.0, 3: 1.8, 6: 3.5, 5: 2.0, 7: 2.0}
 TUPLETS = (5, 7)  # quintuplets and septuplets: only where every note of one is played
 TUPLET_SLACK = 0.3  # of a tuplet step: how far each of its notes may lie from its place
-LONE_TRIPLET = 1.5  # nats: a triplet grid for a beat with one attack off the beat at most
 SAME_PULSE = 0.15  # a quintuplet's notes within this ratio of a neighbour beat's pace are none
 GRID_SUBS = {  # settings grid -> allowed subdivisions of a quarter-note beat
     "auto": (1, 2, 4, 8, 3, 6, 5, 7),
@@ -77,13 +90,10 @@ class QNote:
         return self.end - self.start
 
 
-def ternary(sub: int) -> bool:
-    return sub % 3 == 0
-
-
 def choose_subdivisions(
     beat_pos: np.ndarray, n_beats: int, subs: Sequence[int], compound: bool = False,
     seconds: np.ndarray | None = None, chords_once: bool = False,
+    beat_seconds: np.ndarray | None = None,
 ) -> list[int]:
     """Viterbi choice of one subdivision per beat.
 
@@ -95,6 +105,10 @@ def choose_subdivisions(
         seconds: the same onsets in seconds, if known: then a quintuplet (septuplet) whose
             notes come as fast as the notes of a neighbouring beat is no tuplet but that
             beat's pulse in a beat tracked too long (`same_pulse`).
+        chords_once: attacks closer than SAME_ATTACK count once.
+        beat_seconds: (n_beats,) each beat's length in seconds, if known: then onsets
+            are assumed to stray NOISE_SCALE times the performance's `onset_noise` at
+            least (in a fast beat, more of a beat).
 
     Returns:
         the subdivision of each beat.
@@ -102,30 +116,36 @@ def choose_subdivisions(
     prior = {s: _prior(s, compound) for s in subs}
     empty = [np.inf if s in TUPLETS else prior[s] for s in subs]  # a beat with no onset
     local = np.tile(np.array(empty, dtype=float), (n_beats, 1))
+    misfit = np.zeros((n_beats, len(subs)))  # beats^2: squared distances from each grid
     idx = np.floor(beat_pos + EARLY).astype(int)
     order = np.argsort(idx, kind="stable")  # each beat's onsets in their given order
     bounds = np.searchsorted(idx[order], np.arange(n_beats + 1))
     beat_ioi = _beat_iois(seconds[order], bounds, n_beats) if seconds is not None else None
-    for b in np.nonzero(np.diff(bounds))[0]:  # only beats with onsets: linear, not n x beats
+    struck = np.nonzero(np.diff(bounds))[0]  # only beats with onsets: linear, not n x beats
+    attacks = {}
+    for b in struck:
         checkpoint()
         x = beat_pos[order[bounds[b] : bounds[b + 1]]] - b
         if chords_once:
             xs = np.sort(x)
             x = xs[np.concatenate([[True], np.diff(xs) > SAME_ATTACK])]
+        attacks[b] = x
         for j, s in enumerate(subs):
-            err = x - np.round(x * s) / s
-            local[b, j] = prior[s] + float(np.sum(err**2)) / (2 * TIMING_SIGMA**2)
+            misfit[b, j] = float(np.sum((x - np.round(x * s) / s) ** 2))
+            local[b, j] = prior[s]
             if s in TUPLETS and (not is_tuplet(x, s) or same_pulse(beat_ioi, b)):
                 local[b, j] = np.inf
-            if chords_once and not compound and ternary(s) and _lone_offbeat(x):
-                local[b, j] += LONE_TRIPLET
-    return [subs[j] for j in _viterbi(local, subs)]
-
-
-def _lone_offbeat(x: np.ndarray) -> bool:
-    """Whether a beat's attacks (beats from its start) are one off the beat at most: a
-    single note a third into a beat is likelier a pianist's timing than a triplet."""
-    return int(np.sum(np.abs(x - np.round(x)) > SAME_ATTACK)) <= 1
+    if chords_once:
+        for b, after in zip(struck, [attacks[c].min() + c for c in struck[1:]] + [np.inf],
+                            strict=True):
+            local[b] += unlikely_grids(attacks[b], after - b, subs, compound)
+    sigma = np.full(n_beats, TIMING_SIGMA)
+    path = _viterbi(local + misfit / (2 * sigma[:, None] ** 2), subs)
+    if beat_seconds is not None:  # again, with the onsets as uneven as the performance's
+        noise = onset_noise(attacks, [subs[j] for j in path], beat_seconds)
+        sigma = np.maximum(sigma, NOISE_SCALE * noise / beat_seconds)
+        path = _viterbi(local + misfit / (2 * sigma[:, None] ** 2), subs)
+    return [subs[j] for j in path]
 
 
 def _beat_iois(seconds: np.ndarray, bounds: np.ndarray, n_beats: int) -> np.ndarray:
@@ -224,8 +244,10 @@ def quantize_steps(
     off_b = (off_q - float(first_beat)) / bq
     b0 = int(np.floor(min(on_b.min(), off_b.min()))) - 1
     n_beats = int(np.ceil(max(on_b.max(), off_b.max()))) - b0 + 2
+    edges = tmap.to_seconds((np.arange(n_beats + 1) + b0) * bq + float(first_beat))
     beat_subs = choose_subdivisions(on_b - b0, n_beats, subs, compound,
-                                    np.array([n.onset for n in notes]), chords_once=True)
+                                    np.array([n.onset for n in notes]), chords_once=True,
+                                    beat_seconds=np.maximum(np.diff(edges), 1e-3))
     yield 1 / 3
     shortest = MIN_WRITTEN / beat_quarters  # in beats
     pedal = pedal_released(notes)

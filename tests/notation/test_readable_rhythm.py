@@ -151,3 +151,42 @@ def test_one_note_a_third_into_a_beat_is_timing_two_are_a_triplet():
     assert choose_subdivisions(lone, 3, subs, chords_once=True)[1] in (2, 4)
     pair = np.array([0.0, 0.5, 1.0, 1.33, 1.67, 2.0, 2.5])  # a triplet in beat 1
     assert choose_subdivisions(pair, 3, subs, chords_once=True)[1] == 3
+
+
+def test_a_lone_short_gap_is_no_32nd_a_run_of_them_is():
+    from clef_app.notation.quantize import choose_subdivisions
+
+    subs = (1, 2, 4, 8, 3, 6)
+    lone = np.array([0.0, 1.0, 1.5, 1.625, 2.0])  # one gap of a 32nd: a flam, unevenness
+    assert choose_subdivisions(lone, 3, subs, chords_once=True)[1] in (2, 4)
+    run = np.array([0.0, 1.0, 1.5, 1.625, 1.75, 1.875, 2.0])  # four 32nds
+    assert choose_subdivisions(run, 3, subs, chords_once=True)[1] == 8
+
+
+def uneven_16ths(jitter: float, seed: int = 0) -> list[NoteEvent]:
+    """Eight 2/4 bars of 16ths and eighths at quarter = 150 (0.1-s 16ths) over a bass,
+    each onset off by `jitter` s (sd): as unevenly as a transcription places them."""
+    rng = np.random.default_rng(seed)
+    notes = []
+    for beat in range(16):
+        t = 0.3 + 0.4 * beat
+        steps = (0, 1, 2, 3) if beat % 2 else (0, 2)
+        for k in steps:
+            on = t + 0.1 * k + rng.normal(0, jitter)
+            notes.append(NoteEvent(on, on + 0.09, 72 + (k + beat) % 5, 90 if k == 0 else 60))
+        if beat % 2 == 0:
+            notes.append(NoteEvent(t, t + 0.75, 48, 90))
+    return notes
+
+
+def test_uneven_16ths_are_written_as_16ths_not_tuplets_or_32nds():
+    from clef_app.notation.grid_evidence import onset_noise
+
+    settings = {"pickup": 0, "meter": [(1, "2/4")], "tempo": [(1, 150)]}  # the grid alone
+    for seed in range(4):  # before the performance's unevenness was weighed: 2-4 32nds each
+        counts = readability(build_score(uneven_16ths(0.025, seed), settings).score)
+        assert counts.tuplets == 0 and counts.short == 0, counts
+    beats_s = np.full(3, 0.4)
+    exact = {0: np.array([0.0, 0.25, 0.5]), 1: np.array([0.0, 1 / 3, 2 / 3])}
+    assert onset_noise(exact, [4, 3, 1], beats_s) == 0.0
+    assert abs(onset_noise({0: np.array([0.05, 0.3])}, [4, 1, 1], beats_s) - 0.02) < 1e-9
