@@ -97,3 +97,17 @@ def test_phrases_of_sixteen_beats_stay_duple():
     notes, pos = phrase(16, 7)
     assert phrase_evidence(beat_pitches(notes, pos, int(pos.max()) + 1)) <= 0
     assert simple_grouping(notes, pos)[0] in (2, 4)
+
+
+def test_four_beats_need_bars_of_two_with_downbeats(monkeypatch):
+    """Beat 1 apart from beat 3 (a half-bar t far above FOUR_T) makes 4/4 only when odd
+    beats stand apart from even ones at all: else it is a strong and a weak bar of two."""
+    from clef_app.notation import downbeats
+
+    notes, pos = piece([([48, 64], 1.0, 70), ([67], 1.0, 60)], 48)
+    monkeypatch.setattr(downbeats, "phrase_evidence", lambda struck: -0.1)
+    monkeypatch.setattr(downbeats, "half_bar_evidence", lambda cues, phase: (20.0, 0))
+    for t2, beats in ((1.0, 4), (-1.0, 2)):
+        monkeypatch.setattr(downbeats, "group_evidence",
+                            lambda cues, group, t2=t2: (t2 if group == 2 else -3.0, 0))
+        assert simple_grouping(notes, pos)[0] == beats
