@@ -93,3 +93,25 @@ def test_clef_adapt_refuses_a_project_with_too_few_corrections(tmp_path, capsys)
     assert main(["adapt", str(path), "-o", str(out), "--threads", "1"]) == 2
     assert "too few corrections to learn from: 1 corrected notes" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_adaptation_targets_are_written_as_the_training_caches(fixture):
+    """The segments `clef adapt` learns from hold the tokens and rolls `clef cache` writes for
+    the same notes (issue 19: adapting wrote fewer notes everywhere; a convention of its own,
+    such as note ends, ties or EOS, would have been a cause)."""
+    import numpy as np
+
+    from clef_app.training import adapt
+    from clef_app.training.cache import clip_segments
+
+    model, samples, notes = fixture
+    item = adapt.Corrected("take", samples, notes, Corrections(frozenset(n.id for n in notes)))
+    data = adapt.build_segments(model, [item])
+    _, targets, rolls = clip_segments(DATA / "opening.flac", DATA / "opening.notes.tsv", model.cfg)
+    assert len(targets) >= 2
+    for k, (tokens, packed) in enumerate(zip(targets, rolls, strict=True)):
+        row = data.tokens[k].tolist()
+        assert row[:len(tokens)] == tokens[:model.cfg.max_tokens]
+        assert not any(row[len(tokens):])  # PAD after the segment's EOS
+        roll = np.unpackbits(packed, axis=-1, count=data.rolls.shape[-1]).astype(bool)
+        assert (data.rolls[k].numpy().astype(bool) == roll).all()
