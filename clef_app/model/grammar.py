@@ -101,11 +101,13 @@ class Grammar:
     def mask(self, rows: list[int] | None = None) -> np.ndarray:
         """(len(rows), vocab) bool: the tokens each of `rows` (default: every row) may
         write next."""
-        picked = self.rows if rows is None else [self.rows[i] for i in rows]
-        return np.stack([r.allowed() for r in picked])
+        return np.stack([r.allowed() for r in self._picked(rows)])
 
     def update(self, tokens: list[int], rows: list[int] | None = None) -> None:
         """Row `rows[i]` (default: row i) wrote `tokens[i]`."""
-        picked = self.rows if rows is None else [self.rows[i] for i in rows]
-        for row, tok in zip(picked, tokens, strict=True):
+        for row, tok in zip(self._picked(rows), tokens, strict=True):
             row.update(tok)
+
+    def _picked(self, rows: list[int] | None) -> list[RowState]:
+        """The states of `rows` (None: every row), in that order."""
+        return self.rows if rows is None else [self.rows[i] for i in rows]
