@@ -23,6 +23,7 @@ from music21 import key as m21key
 from music21.musicxml import helpers
 from music21.musicxml.m21ToXml import ScoreExporter
 
+from clef_app.notation.beaming import log_beam_warnings, repair_beams
 from clef_app.notation.steps import Steps, checkpoint
 
 CHUNK_BARS = 48  # bars notated and written at a time: ~0.5 s of CPU for dense piano music.
@@ -104,7 +105,9 @@ def _write(chunk: stream.Score) -> ScoreExporter:
     chunk.makeRests(refStreamOrTimeRange=[0.0, chunk.highestTime], fillGaps=True,
                     inPlace=True, hideRests=True, timeRangeFromBarDuration=True)
     checkpoint()  # between the stages of a chunk too: each is a good part of a second
+    log_beam_warnings()
     chunk.makeNotation(inPlace=True)  # on a machine busy with other work
+    repair_beams(chunk)
     checkpoint()
     writer = ScoreExporter(chunk, makeNotation=True)
     writer.parse()

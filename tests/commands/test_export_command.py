@@ -50,3 +50,12 @@ def test_title_composer_reach_the_musicxml_and_a_bad_page_size_is_refused(tmp_pa
     capsys.readouterr()
     assert main(["export", str(DEMO), "-o", str(out), "--page-size", "A3"]) == 2
     assert "--page-size A3" in capsys.readouterr().err
+
+
+def test_export_prints_its_one_line_and_nothing_else(tmp_path, capsys):
+    out = tmp_path / "demo.musicxml"
+    assert main(["export", str(DEMO), "-o", str(out)]) == 0
+    printed = capsys.readouterr()
+    assert printed.out.splitlines() == [f"{sum(1 for _ in DEMO.open()) - 1} notes -> {out}"]
+    progress = [line for line in printed.err.replace("\r", "\n").splitlines() if line.strip()]
+    assert all(line.startswith("exporting:") for line in progress), progress

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from clef_app.notation import engrave, score_xml, svg_pdf
+from clef_app.notation.beaming import repair_beams
 from clef_app.notation.events import NoteEvent, read_notes_tsv
 from clef_app.notation.export import export_steps
 from clef_app.notation.score import build_score
@@ -37,11 +38,14 @@ def _piece(n_notes: int, seed: int = 16) -> list[NoteEvent]:
 
 
 def _music21_in_one_call(score) -> str:
-    """What Clef wrote before: music21's writer on a copy of the whole score, then _tidy."""
+    """What Clef wrote before: music21's writer on a copy of the whole score (its beams
+    repaired as in every chunk, `beaming.repair_beams`), then _tidy."""
     from music21.musicxml.m21ToXml import GeneralObjectExporter, ScoreExporter
 
     exporter = GeneralObjectExporter(score)
-    writer = ScoreExporter(exporter.fromGeneralObject(score), makeNotation=True)
+    notated = exporter.fromGeneralObject(score)
+    repair_beams(notated)
+    writer = ScoreExporter(notated, makeNotation=True)
     writer.parse()
     md = score.metadata
     engrave._tidy(writer.xmlRoot, md.title or "", md.composer or "", "a4", engrave.PART_NAME)
