@@ -12,12 +12,14 @@ its own temporary settings, so the user's recent files stay as they were) and re
   it costs, whatever else the machine is doing (the wall times are not, on a busy one).
 
 With `--transcribe` it then runs Transcribe as the user would (its menu action) and adds the
-transcription's wall time, the longest stall of the window while it ran, the notes written
-and the peak memory after it: the app's side of `clef transcribe`'s cost (issue 18). The
-longest stall is taken apart (the GUI thread's own work, its wait for a CPU, the worker's CPU
-meanwhile), the longest stall less the GUI thread's wait for a CPU (the machine's share) is
-given too, and `--stacks FILE` writes every thread's Python stack whenever the window has
-gone 80 ms without a tick: what held it.
+transcription's wall time, its CPU time (the app's and the model process's, where
+Transcribe runs: `model.transcribe_child`), the longest stall of the window while it ran,
+the notes written and the peak memory after it, the app's and the model process's, and
+their sum: the app's side of `clef transcribe`'s cost (issue 18). The longest stall is taken
+apart (the GUI thread's own work, its wait for a CPU, the worker's CPU meanwhile: the job's
+thread, the threads it started, and the model process), the longest stall less the GUI
+thread's wait for a CPU (the machine's share) is given too, and `--stacks FILE` writes every
+thread's Python stack whenever the window has gone 80 ms without a tick: what held it.
 """
 
 from __future__ import annotations
@@ -140,17 +142,51 @@ def _transcribe(app, window, stacks: Path | None = None) -> dict:
     job.finished.connect(ended.append)
     job.failed.connect(lambda message: ended.append("failed: " + message))
     beat = _Heartbeat(stacks)
+    child = _Process(_model_child_pid)
     began, cpu = _now()
     window.named_actions["transcribe"].trigger()
     deadline = began + TIMEOUT_S * 4
     while not ended and time.perf_counter() < deadline:
         app.processEvents()
+        child.look()
         time.sleep(0.002)
     took, cpu = time.perf_counter() - began, time.process_time() - cpu
     beat.stop()
+    child.look()
     return {"transcription": ended[0] if ended else "timed out",
-            "transcription (s)": round(took, 1), "transcription (CPU s)": round(cpu, 1),
-            **beat.report(), "peak memory after transcription (MB)": round(_peak_rss_mb())}
+            "transcription (s)": round(took, 1),
+            "transcription (CPU s)": round(cpu + child.cpu, 1),
+            "  of it the model process's (CPU s)": round(child.cpu, 1),
+            **beat.report(), "peak memory after transcription (MB)": round(_peak_rss_mb()),
+            "  the model process's peak (MB)": round(child.peak_mb),
+            # both processes at their peaks at once: at most what the two use together
+            "peak memory, app and model (MB)": round(_peak_rss_mb() + child.peak_mb),
+            "torch in the app's process": "torch" in sys.modules}
+
+
+def _model_child_pid() -> int | None:
+    from clef_app.model.transcribe_child import CHILD
+
+    return CHILD.pid
+
+
+class _Process:
+    """The CPU s and peak memory of the process `pid_of()` names (the model's child, which
+    may start meanwhile), read from /proc while it runs."""
+
+    def __init__(self, pid_of) -> None:
+        self._pid_of = pid_of
+        self._cpu = _TasksCpu()
+        self.cpu, self.peak_mb, self._at = 0.0, 0.0, 0.0
+
+    def look(self) -> None:
+        now = time.perf_counter()
+        pid = self._pid_of()
+        if pid is None or now - self._at < 0.05:
+            return
+        self._at = now
+        self.cpu = self._cpu.add(f"/proc/{pid}/task", everyone=True)
+        self.peak_mb = max(self.peak_mb, _peak_rss_mb(f"/proc/{pid}/status"))
 
 
 class _Heartbeat:
@@ -169,7 +205,7 @@ class _Heartbeat:
 
         self.ticks: list[tuple[float, float, float, float]] = []  # wall, CPU, CPU wait,
         # the worker's CPU (s)
-        self._worker, self._worker_stat = worker, ""
+        self._worker = _TasksCpu(worker)
         self._armed = 0.0  # when the stacks' watchdog was last set going (perf_counter s)
         self._stacks_path = stacks
         self._stacks = tempfile.TemporaryFile() if stacks is not None else None  # noqa: SIM115
@@ -178,12 +214,11 @@ class _Heartbeat:
         self.timer.start()
 
     def _tick(self) -> None:
-        if not self._worker_stat:
-            self._worker_stat = _thread_stat(self._worker)
         mine = _schedstat("/proc/thread-self/schedstat")
-        worker = _schedstat(self._worker_stat)[0] if self._worker_stat else 0.0
-        if self.ticks and worker < self.ticks[-1][3]:  # the worker's thread has ended
-            worker = self.ticks[-1][3]
+        worker = self._worker.add("/proc/self/task")
+        pid = _model_child_pid()
+        if pid is not None:
+            worker = self._worker.add(f"/proc/{pid}/task", everyone=True)
         now = time.perf_counter()
         self.ticks.append((now, time.thread_time(), mine[1], worker))
         if self._stacks is not None and now - self._armed >= REARM_EVERY:
@@ -239,29 +274,56 @@ def _schedstat(path: str) -> tuple[float, float]:
         return 0.0, 0.0
 
 
-def _thread_stat(name: str) -> str:
-    """The schedstat path of this process's thread called `name` ("" if none is)."""
-    for task in Path("/proc/self/task").glob("*"):
+class _TasksCpu:
+    """CPU s run so far by a set of threads, each counted up to its end.
+
+    `add(folder)` looks at the threads in a /proc/PID/task folder: those called `name` (a
+    job's QThread and the threads it started, which Linux names after it: the model's first
+    load on a `preload` thread), or all of them (`everyone`: the model's child process).
+    """
+
+    def __init__(self, name: str = "") -> None:
+        self.name = name
+        self._ours: dict[str, bool] = {}  # task folder -> counted
+        self._ran: dict[str, float] = {}  # task folder -> s run when last seen
+
+    def add(self, folder: str, everyone: bool = False) -> float:
         try:
-            if (task / "comm").read_text().strip() == name:
-                return str(task / "schedstat")
+            tasks = os.listdir(folder)
         except OSError:
-            continue
-    return ""
+            tasks = []
+        for tid in tasks:
+            task = f"{folder}/{tid}"
+            if task not in self._ours:
+                self._ours[task] = everyone or _comm(task) == self.name
+            if self._ours[task]:
+                self._ran[task] = max(self._ran.get(task, 0.0), _schedstat(f"{task}/schedstat")[0])
+        return sum(self._ran.values())
+
+
+def _comm(task: str) -> str:
+    try:
+        with open(f"{task}/comm") as f:
+            return f.read().strip()
+    except OSError:
+        return ""
 
 
 def _now() -> tuple[float, float]:
     return time.perf_counter(), time.process_time()
 
 
-def _peak_rss_mb() -> float:
+def _peak_rss_mb(status: str = "/proc/self/status") -> float:
+    """MB: the peak resident set of this process (or of the one whose `status` is given;
+    0 if it has ended)."""
     try:
-        with open("/proc/self/status") as f:
+        with open(status) as f:
             for line in f:
                 if line.startswith("VmHWM"):
                     return int(line.split()[1]) / 1024
     except OSError:
-        pass
+        if status != "/proc/self/status":
+            return 0.0
     import resource
 
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # bytes on macOS, else kB

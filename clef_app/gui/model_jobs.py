@@ -15,6 +15,7 @@ from clef_app.gui.document import Document
 from clef_app.gui.reread import Rereading
 from clef_app.gui.transcribe import Transcription, model_job_unavailable
 from clef_app.gui.why_overlay import WhyThisNote
+from clef_app.model import transcribe_child
 from clef_app.notation.corrections import Passage
 
 CANCELLED = "transcription cancelled: your notes are as they were"
@@ -85,7 +86,9 @@ class ModelJobs(QObject):
         return not why
 
     def shutdown(self) -> None:
-        """The app is quitting: stop every job (the close waits for their threads)."""
+        """The app is quitting: stop every job (the close waits for their threads) and end
+        the model's process (which a first load may keep busy for seconds)."""
         self.transcription.cancel()
+        transcribe_child.CHILD.stop()
         self.rereading.cancel()
         self.why.clear()

@@ -7,10 +7,14 @@ re-synthesis or autosave of a growing note list batch after batch (they made the
 slower than the CLI and its window stall), and cancelling keeps the previous notes; the
 partial result is offered (`use_partial`), never forced.
 
-The model stack (torch) is imported only inside the worker's job, which runs the
-transcription pipeline (`clef_app.model.pipeline`): the recording goes in at its own rate,
-the loaded model is shared with "Why this note?" and live input, and progress comes back as
+The model runs in a child process (`clef_app.model.transcribe_child`), never in the
+window's: opening torch's libraries holds the dynamic loader's locks, and a GUI thread that
+needed one meanwhile (to start a thread, or at its first regular-expression match) stalled
+for as long as the load took. The child runs the transcription pipeline
+(`clef_app.model.pipeline`) as `clef transcribe` does, keeps it loaded for the session's
+later runs, takes the recording at its own rate, and progress comes back as
 `TranscriptionProgress` after every batch of segments (the CLI's batches: its speed).
+Transcribe Again, "Why this note?" and live input still load the model in this process.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from clef_app import preload
 from clef_app.gui.document import Document
 from clef_app.gui.model_choice import find_model
 from clef_app.gui.workers import JobSlot
+from clef_app.model import transcribe_child
 from clef_app.model.native import load_torch_libraries
 from clef_app.model.progress import TranscriptionProgress
 from clef_app.notation.events import NoteEvent
@@ -80,14 +85,10 @@ class Transcription(QObject):
         if self.running:
             return "a transcription is already running"
         path, _ = find_model()
-        samples, rate = self.doc.samples, self.doc.sample_rate
-        batch = {} if self.batch_size is None else {"batch_size": self.batch_size}
+        samples, rate, batch = self.doc.samples, self.doc.sample_rate, self.batch_size
 
-        def job(cancelled):
-            load_model(path)  # the first job's load, left at once by a cancel
-            from clef_app.model.pipeline import Pipeline
-
-            yield from Pipeline.load(path, **batch).transcribe(samples, rate, cancel=cancelled)
+        def job(cancelled):  # in the model's process (`transcribe_child`): never torch here
+            yield from transcribe_child.CHILD.transcribe(path, samples, rate, cancelled, batch)
 
         self.notes, self.done_seconds, self.partial = [], 0.0, None
         self._started_at, self._fraction = time.monotonic(), 0.0

@@ -227,26 +227,33 @@ def test_closing_while_a_long_recording_is_resampled_cancels_it_and_exits_cleanl
 
 
 CLOSE_DURING_FIRST_LOAD = CLOSE_WHEN + """
-import sys, threading
+import os, sys
 from clef_app.gui import preferences
 from clef_app.gui.app import make_application, run_gui
-from clef_app.model import pipeline
+from clef_app.model.transcribe_child import CHILD
 
 make_application()
 preferences.put("session/demo_shown", True)
-load, loading = pipeline.Pipeline.load.__func__, threading.Event()
+# the model's process loads the model as on a busy machine: seconds
+SLOW_LOAD = '''
+import time
+from clef_app.model import pipeline, transcribe_child
+load = pipeline.Pipeline.load.__func__
 
-def slow_load(cls, *args, **kwargs):  # the first load as on a busy machine: seconds
-    loading.set()
+def slow_load(cls, *args, **kwargs):
     time.sleep(6)
     return load(cls, *args, **kwargs)
 
 pipeline.Pipeline.load = classmethod(slow_load)
+transcribe_child.main()
+'''
+CHILD.command = [sys.executable, "-c", SLOW_LOAD]
 
 def transcribe():
     window = next(w for w in QApplication.topLevelWidgets() if hasattr(w, "named_actions"))
     window.named_actions["transcribe"].trigger()
-    close_when(loading.is_set, lambda: print("closing during the load", flush=True))
+    close_when(lambda: CHILD.pid is not None,
+               lambda: print("closing during the load; model process", CHILD.pid, flush=True))
 
 QTimer.singleShot(300, transcribe)
 sys.exit(run_gui(PATH))
@@ -255,9 +262,10 @@ sys.exit(run_gui(PATH))
 
 def test_closing_during_the_first_transcribes_model_load_ends_at_once(tmp_path,
                                                                       tiny_recording):
-    """The first Transcribe loads torch and the checkpoint, seconds in calls nothing can
-    interrupt; the job waits for that load in short steps, so a close cancels it at once
-    (before, the close waited its 2 s for the worker, then left it running)."""
+    """The first Transcribe starts the model's process, which loads torch and the checkpoint
+    for seconds; the job waits for it in short steps, so a close cancels it at once, and the
+    model's process ends with the app (before, the close waited its 2 s for the worker, then
+    left it running)."""
     done = run_app(tmp_path, CLOSE_DURING_FIRST_LOAD.replace("PATH", repr(str(tiny_recording))))
     ended = time.time()
     assert done.returncode == 0, (done.returncode, done.stderr[-2000:])  # SIGABRT is -6
@@ -265,3 +273,7 @@ def test_closing_during_the_first_transcribes_model_load_ends_at_once(tmp_path,
     assert float(done.stdout.split("close took")[1].split()[0]) < 1.0, done.stdout
     assert ended - float(done.stdout.split("closing at")[1].split()[0]) < 2.0, done.stdout
     assert "QThread" not in done.stderr, done.stderr[-2000:]
+    child = Path(f"/proc/{int(done.stdout.split('model process')[1].split()[0])}")
+    while child.exists() and time.time() < ended + 1.0:
+        time.sleep(0.05)
+    assert not child.exists(), "the model's process outlived the app"
