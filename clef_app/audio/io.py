@@ -64,19 +64,35 @@ def resample(samples: np.ndarray, from_rate: int, to_rate: int) -> np.ndarray:
     """
     if from_rate == to_rate or len(samples) == 0:
         return samples.astype(np.float32, copy=False)
+    out = np.empty(resampled_length(len(samples), from_rate, to_rate), dtype=np.float32)
+    for _ in resample_into(samples, from_rate, to_rate, out):
+        pass
+    return out
+
+
+def resampled_length(frames: int, from_rate: int, to_rate: int) -> int:
+    """Samples `resample` gives for `frames` input samples (resample_poly's count)."""
+    return -(-int(frames) * int(to_rate) // int(from_rate))
+
+
+def resample_into(samples: np.ndarray, from_rate: int, to_rate: int, out: np.ndarray
+                  ) -> Iterator[int]:
+    """`resample` written into `out` (resampled_length long) block by block, yielding the
+    samples of `out` filled so far after each block, for a reader that plays or shows them
+    while the rest is computed. Raises Cancelled as `resample`."""
     x = np.asarray(samples).reshape(-1)
     preload.imported("scipy.signal")  # for the filter: ~1 s the first time, not at start-up
     resampler = StreamResampler(from_rate, to_rate)
-    out = np.empty(-(-len(x) * resampler.up // resampler.down), dtype=np.float32)
     filled = 0
     for start in range(0, len(x), RESAMPLE_BLOCK):
         checkpoint()
         y = resampler.push(x[start : start + RESAMPLE_BLOCK])
         out[filled : filled + len(y)] = y
         filled += len(y)
+        yield filled
     y = resampler.flush()
     out[filled : filled + len(y)] = y
-    return out
+    yield filled + len(y)
 
 
 def load_audio(path: str | Path, sample_rate: int | None = None) -> Audio:
@@ -139,6 +155,76 @@ def decode_blocks(path: str | Path) -> Generator[tuple[np.ndarray, int, int], No
     if not finite:
         raise AudioError(f"{path.name}: every sample is NaN or infinite")
     return Audio(mono, rate, warning)
+
+
+def decode_at_most(path: str | Path, max_rate: int = MAX_NATIVE_RATE
+                   ) -> Generator[tuple[np.ndarray, int, int], None, Audio]:
+    """`decode_blocks`, brought down to `max_rate` Hz on the way when the file's rate is
+    higher (as `load_audio` does after decoding the whole file): each decoded block is
+    resampled into one array of the result's length, so a worker decodes and resamples a
+    long recording in one pass and a reader sees it fill in.
+
+    The first item (the header's, with no SciPy yet) is (zeros, rate, 0), the later ones
+    (that array, rate, samples ready), all at the rate returned; errors as `decode_blocks`,
+    and Cancelled as `resample`.
+    """
+    steps = decode_blocks(path)
+    try:
+        native, rate, _ = next(steps)
+        if rate <= max_rate:
+            yield native, rate, 0
+            return (yield from steps)
+        down = _Downsampled(len(native), rate, max_rate)
+        yield down.out, max_rate, 0
+        while True:
+            try:
+                native, _, decoded = next(steps)
+            except StopIteration as done:
+                audio = done.value
+                break
+            yield down.out, max_rate, down.push(native[:decoded])
+        down.push(audio.samples, last=True)
+        yield down.out, max_rate, down.filled
+        return Audio(down.result(), max_rate, audio.warning)
+    finally:
+        steps.close()  # a cancelled reader closes the file
+
+
+class _Downsampled:
+    """A recording's samples resampled as they arrive, into an array of the header's length
+    (grown when the file holds more)."""
+
+    def __init__(self, frames: int, from_rate: int, to_rate: int) -> None:
+        self.rates = (from_rate, to_rate)
+        self.out = np.zeros(resampled_length(frames, from_rate, to_rate), dtype=np.float32)
+        self.fed = self.filled = 0  # input samples taken, output samples written
+        self._resampler: StreamResampler | None = None
+
+    def push(self, decoded: np.ndarray, last: bool = False) -> int:
+        """Resample `decoded[fed:]` (the samples decoded so far: a prefix of the recording),
+        and the filter's tail when `last`; returns the output samples written."""
+        if self._resampler is None:
+            preload.imported("scipy.signal")  # on the worker, not at the header
+            self._resampler = StreamResampler(*self.rates)
+        for start in range(self.fed, len(decoded), RESAMPLE_BLOCK):
+            checkpoint()
+            self._write(self._resampler.push(decoded[start : start + RESAMPLE_BLOCK]))
+        self.fed = max(self.fed, len(decoded))
+        if last:
+            self._write(self._resampler.flush())
+        return self.filled
+
+    def _write(self, y: np.ndarray) -> None:
+        if self.filled + len(y) > len(self.out):  # the header undercounted
+            self.out = np.resize(self.out, max(2 * len(self.out), self.filled + len(y)))
+        self.out[self.filled : self.filled + len(y)] = np.clip(y, -1.0, 1.0)
+        self.filled += len(y)
+
+    def result(self) -> np.ndarray:
+        """The output, its length `resample`'s for all the input (a copy when much shorter
+        than the array: the header overcounted)."""
+        size = resampled_length(self.fed, *self.rates)
+        return self.out[:size].copy() if size < len(self.out) // 2 else self.out[:size]
 
 
 def header(path: str | Path) -> tuple[float, int]:

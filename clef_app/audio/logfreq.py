@@ -30,6 +30,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from clef_app.audio.features import pitch_to_row, row_to_pitch
 from clef_app.config import MIDI_MAX, MIDI_MIN, FrontEndConfig
+from clef_app.notation.steps import checkpoint
 
 ROWS_PER_SEMITONE = 3
 LOW_EDGE = MIDI_MIN - 0.5  # pitch at the bottom of row 0 (A0's lower edge)
@@ -98,6 +99,7 @@ class Band:
 # a window's main lobe spans +-2 bins: 0.51 s separates neighbouring keys from about C2 up,
 # 0.26 s from C3, 0.13 s from C4; longer would smear the bass's onsets by over half a second
 BANDS = (Band(64.0, 0.128, 1, 1), Band(40.0, 0.256, 4, 2), Band(MIDI_MIN, 0.512, 4, 2))
+DECIMATE_CHUNK = 1 << 20  # input samples decimated at a time (2.6 s at 400 kHz, ~50 ms)
 MARGIN = 0.75  # s of audio read beyond a block on each side: half a window + filter tails
 
 
@@ -186,13 +188,28 @@ def _lowpass(factor: int) -> np.ndarray:
 
 
 def _decimated(x: np.ndarray, factor: int) -> np.ndarray:
-    """`x` low-passed and kept every `factor` samples; output j is input j * factor."""
+    """`x` low-passed and kept every `factor` samples; output j is input j * factor.
+
+    Computed DECIMATE_CHUNK input samples at a time (FFT convolution of each stretch with
+    the filter's reach on both sides) with `steps.checkpoint()` between two: a recording at
+    hundreds of kHz decimates seconds of CPU per block, which a cancel must not wait for."""
     if factor == 1:
         return x
     h = _lowpass(factor)
-    size = 1 << (len(x) + len(h) - 2).bit_length()  # FFT convolution, no wrap-around
-    y = np.fft.irfft(np.fft.rfft(x, size) * np.fft.rfft(h, size), size)
-    return y[len(h) // 2 : len(h) // 2 + len(x) : factor].astype(np.float32)
+    half = len(h) // 2
+    count = -(-len(x) // factor)
+    per = max(1, DECIMATE_CHUNK // factor)  # outputs per stretch
+    out = np.empty(count, dtype=np.float32)
+    for a in range(0, count, per):
+        checkpoint()
+        b = min(count, a + per)
+        lo, hi = a * factor - half, (b - 1) * factor + half + 1  # inputs outputs a..b-1 read
+        seg = np.zeros(hi - lo, dtype=np.float32)
+        seg[max(0, -lo) : min(hi, len(x)) - lo] = x[max(0, lo) : min(hi, len(x))]
+        size = 1 << (len(seg) + len(h) - 2).bit_length()  # no wrap-around
+        y = np.fft.irfft(np.fft.rfft(seg, size) * np.fft.rfft(h, size), size)
+        out[a:b] = y[2 * half : 2 * half + (b - a) * factor : factor]
+    return out
 
 
 def _frames_db(signal: np.ndarray, origin: float, rate: float, first: int, count: int,
@@ -233,6 +250,7 @@ def block(samples: np.ndarray, sample_rate: int, first: int, count: int,
     power = np.zeros((count, grid.rows), dtype=np.float32)
     signal = _decimated(piece, lead)
     for band, rate, plan in zip(BANDS, rates, _band_plan(float(sample_rate), grid), strict=True):
+        checkpoint()
         signal = _decimated(signal, band.decimate)
         power += _frames_db(signal, origin, rate, first, count, plan)
     power += POWER_FLOOR

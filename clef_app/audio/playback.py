@@ -1,18 +1,20 @@
 """Playback of the original recording and the synthesised notes (Qt-free).
 
 The PortAudio callback only copies from a prepared buffer (a `_View`) and mixes two rows of
-it with the balance gains. Everything slow happens elsewhere: time-stretching for slower
-speeds runs on a background thread, first over a window around the playhead (so playback
-can go on within a fraction of a second), then over the whole recording, and each result
-is swapped in as one immutable object. The callback keeps its position in *source* samples,
-so a swap, a seek or a loop never loses the place, and `position()` is always source time.
+it with the balance gains. Everything slow happens elsewhere. A recording at a rate the
+output device refuses is resampled to one it takes on a background thread, into the buffer
+being played (what is not yet resampled plays as silence). Time-stretching for slower
+speeds runs on a background thread too, once that resampling is done: first over a window
+around the playhead (so playback can go on within a fraction of a second), then over the
+whole recording, and each result is swapped in as one immutable object. The callback keeps
+its position in *source* samples, so a swap, a seek or a loop never loses the place, and
+`position()` is always source time.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,47 +26,19 @@ from clef_app.audio.devices import (
     negotiate_rate,
     sounddevice_module,
 )
-from clef_app.audio.io import resample
+from clef_app.audio.io import resample, resample_into, resampled_length
+from clef_app.audio.playback_sources import Sources, trim
 from clef_app.audio.stretch import stretch
-from clef_app.notation.events import NoteEvent
+from clef_app.notation.steps import Cancelled, stop_when
 
 MIN_SPEED, MAX_SPEED = 0.5, 1.0
+JOIN_S = 0.5  # s: how long close() waits for a cancelled resampling (it stops within a block)
 FIRST_WINDOW_SECONDS = 20.0  # s of source stretched first, from the playhead on
 OUTPUT_LATENCY = 0.08  # s: PortAudio output latency asked for; DAC timing corrects the cursor
 BLOCK_FRAMES = 512  # frames per callback
 # s of silence played after the end before stopping: stopping at once would cut off what
 # the sound server still buffers (PortAudio's own latency is added to this)
 END_TAIL_SECONDS = 0.3
-
-
-class Sources:
-    """The original and the synthesised source as one (2, n) array would be, without
-    stacking them: the original is referenced, not copied (an hour at 44.1 kHz is 635 MB,
-    and a recording still decoding fills in under it); a missing or shorter synth reads as
-    silence. Supports what playback reads: `shape`, rows `[r]`, `[r, a:b]` and `[:, a:b]`.
-    """
-
-    def __init__(self, original: np.ndarray, synth: np.ndarray | None) -> None:
-        self.rows = (original, synth if synth is not None else np.zeros(0, np.float32))
-        self.shape = (2, max(len(self.rows[0]), len(self.rows[1])))
-
-    def _row(self, r: int, part: slice) -> np.ndarray:
-        lo, hi, _ = part.indices(self.shape[1])
-        row = self.rows[r]
-        if hi <= len(row):
-            return row[lo:hi]
-        out = np.zeros(max(0, hi - lo), dtype=np.float32)
-        got = row[lo:hi]
-        out[: len(got)] = got
-        return out
-
-    def __getitem__(self, key):
-        if isinstance(key, tuple):
-            rows, part = key
-            if isinstance(rows, slice):
-                return np.stack([self._row(0, part), self._row(1, part)])
-            return self._row(rows, part)
-        return self._row(key, slice(None))
 
 
 @dataclass(frozen=True)
@@ -106,6 +80,10 @@ class Player:
         self._seek_seen = 0
         self._heard = (0.0, 0.0)  # (source sample at a block's start, its DAC time)
         self._original = np.zeros(0, np.float32)  # at self.rate
+        self._original_ready = threading.Event()  # _original holds all of the recording
+        self._original_ready.set()
+        self._sources = 0  # bumps on every set_sources and close; an older resampling stops
+        self._resampling: threading.Thread | None = None
         self._block_start, self._finished_source = 0.0, False  # written by render()
         self._tail = self._tail_left = 0  # frames of silence still to play after the end
         self._stream = None
@@ -138,8 +116,10 @@ class Player:
 
     @property
     def preparing(self) -> bool:
-        """A slower-speed version is still being computed."""
-        return self._view.speed != self._speed or not self._view.full
+        """The recording is still being resampled for the device, or a slower-speed version
+        is still being computed."""
+        return (not self._original_ready.is_set() or self._view.speed != self._speed
+                or not self._view.full)
 
     def position(self) -> float:
         """Source time in seconds of what is being heard now."""
@@ -158,14 +138,42 @@ class Player:
 
     # -- sources ---------------------------------------------------------------------------
     def set_sources(self, original: np.ndarray, synth: np.ndarray | None, rate: int) -> None:
-        """Mono float32 sources at `rate` Hz; a synth shorter than the original is padded."""
+        """Mono float32 sources at `rate` Hz; a synth shorter than the original is padded.
+
+        Returns at once: when the device refuses `rate`, the original is resampled to the
+        rate it takes on a thread (`self.rate` is that rate from now on)."""
         self.pause()
+        self._sources += 1
         self.rate = self._device_rate(rate)
-        self._original = resample(np.asarray(original, dtype=np.float32), rate, self.rate)
+        original = np.asarray(original, dtype=np.float32)
         self._orig_stretched.clear()
+        if self.rate == rate:
+            self._original, self._original_ready = original, threading.Event()
+            self._original_ready.set()
+        else:
+            self._start_resampling(original, rate)
         self._src_pos = 0.0
         self._seek_req = (self._seek_req[0] + 1, 0.0)
         self._set_synth_samples(synth, rate)
+
+    def _start_resampling(self, original: np.ndarray, rate: int) -> None:
+        """Resample `original` to self.rate on a thread, into the (silent) buffer played."""
+        out = np.zeros(resampled_length(len(original), rate, self.rate), dtype=np.float32)
+        ready, serial, to_rate = threading.Event(), self._sources, self.rate
+        self._original, self._original_ready = out, ready
+
+        def job() -> None:
+            with stop_when(lambda: serial != self._sources):
+                try:
+                    for _ in resample_into(original, rate, to_rate, out):
+                        pass
+                except Cancelled:  # new sources, or closed: this buffer is no longer played
+                    return
+            ready.set()
+
+        self._resampling = threading.Thread(target=job, name="clef-playback-resample",
+                                            daemon=True)
+        self._resampling.start()
 
     def set_synth(self, synth: np.ndarray | None, rate: int) -> None:
         """Replace only the synthesised source (the notes changed); playback goes on."""
@@ -244,8 +252,12 @@ class Player:
             self._src_pos = pos
 
     def close(self) -> None:
+        """Stop playing and every background job (a resampling stops within one block)."""
         self._generation += 1
+        self._sources += 1
         self._close_stream()
+        if self._resampling is not None:
+            self._resampling.join(JOIN_S)
 
     def _close_stream(self) -> None:
         stream, self._stream = self._stream, None
@@ -302,7 +314,9 @@ class Player:
             self._start_stretch()
 
     def wait_ready(self, timeout: float = 30.0) -> bool:
-        """Block until the current speed is fully prepared (for tests and the CLI)."""
+        """Block until the recording and the current speed are fully prepared (for tests
+        and the CLI)."""
+        self._original_ready.wait(timeout)
         worker = self._worker
         if worker is not None:
             worker.join(timeout)
@@ -317,12 +331,18 @@ class Player:
         if self._loop is not None:
             pos = min(pos, self._loop[0])
         self._worker = threading.Thread(target=self._stretch_job, name="clef-stretch",
-                                        args=(generation, speed, src, pos), daemon=True)
+                                        args=(generation, speed, src, pos,
+                                              self._original_ready), daemon=True)
         self._worker.start()
 
-    def _stretch_job(self, generation: int, speed: float, src: np.ndarray, pos: int) -> None:
+    def _stretch_job(self, generation: int, speed: float, src: np.ndarray, pos: int,
+                     original_ready: threading.Event) -> None:
         def stale() -> bool:
             return generation != self._generation
+
+        while not original_ready.wait(0.05):  # stretch the recording, not its silent buffer
+            if stale():
+                return
 
         lo = max(0, pos - self.rate // 2)
         hi = min(src.shape[1], pos + int(FIRST_WINDOW_SECONDS * self.rate))
@@ -338,11 +358,11 @@ class Player:
         if original is None or stale() or (self._has_synth and synth is None):
             return
         self._orig_stretched[speed] = original
-        _trim(self._orig_stretched)
+        trim(self._orig_stretched)
         data = np.stack([original, synth if synth is not None else np.zeros_like(original)])
         view = _View(data, 0, speed, True)
         self._stretch_cache[speed] = view
-        _trim(self._stretch_cache)
+        trim(self._stretch_cache)
         self._install(view)
 
     # -- the audio callback: copies and mixes, nothing else -----------------------------------
@@ -391,37 +411,3 @@ class Player:
             self._src_pos = view.start + (i + k) * view.speed
         np.clip(out, -1.0, 1.0, out=out)
         return out
-
-
-def _trim(cache: OrderedDict, size: int = 2) -> None:
-    """Drop the oldest entries beyond `size` (each holds a whole recording)."""
-    while len(cache) > size:
-        cache.popitem(last=False)
-
-
-_SYNTH_CACHE: OrderedDict[tuple, np.ndarray] = OrderedDict()
-_SYNTH_CACHE_SIZE = 4
-
-
-def render_for_playback(notes: Sequence[NoteEvent], rate: int, seconds: float | None = None
-                        ) -> np.ndarray:
-    """The notes rendered by `clef_app.audio.synth` (GM piano) at `rate` Hz, cached by note set.
-
-    Args:
-        notes: the document's notes (onsets/offsets in seconds).
-        rate: output sample rate in Hz (the player's source rate).
-        seconds: output length (default: last note + the synth's release tail).
-    Returns:
-        (n,) float32 mono.
-    """
-    from clef_app.audio.synth import render_notes  # loads FluidSynth only when needed
-
-    key = (tuple(sorted((n.onset, n.offset, n.pitch, n.velocity) for n in notes)),
-           int(rate), seconds)
-    if key in _SYNTH_CACHE:
-        _SYNTH_CACHE.move_to_end(key)
-        return _SYNTH_CACHE[key]
-    audio = render_notes(list(notes), sample_rate=rate, seconds=seconds)
-    _SYNTH_CACHE[key] = audio
-    _trim(_SYNTH_CACHE, _SYNTH_CACHE_SIZE)
-    return audio

@@ -50,7 +50,9 @@ class Playback(QObject):
         self._resynth.timeout.connect(self._render_synth)
         self._loop: tuple[float, float] | None = None
         self._closed = False
+        self._partial = False  # the player took a recording still decoding
         document.audioChanged.connect(self._audio_changed)
+        document.audioLoaded.connect(self._audio_loaded)
         document.notesChanged.connect(self._resynth.start)
 
     def _open_player(self) -> None:
@@ -91,6 +93,7 @@ class Playback(QObject):
         if self.player is None:
             return
         self.player.pause()
+        self._partial = self.doc.loading  # the array still fills in (`gui.decoding`)
         samples = self.doc.samples
         if samples is None:
             samples = np.zeros(self.doc.sample_rate, dtype=np.float32)
@@ -100,12 +103,26 @@ class Playback(QObject):
         self.positionChanged.emit(0.0)
         self._resynth.start()
 
+    def _audio_loaded(self) -> None:
+        """A recording that decoded in the background is complete. The player plays the
+        document's own array, filled in place, unless the device refused its rate: then its
+        copy was resampled from what had arrived, and is made again where playback was."""
+        if not self._partial or self.player is None or self.player.rate == self.doc.sample_rate:
+            return
+        at, playing = self.position(), self.playing
+        self._audio_changed()
+        self.seek(at)
+        if playing:
+            self.play()
+
     def _render_synth(self) -> None:
         if self.player is None or self.doc.samples is None or self._closed:
             return
-        from clef_app.audio.playback import render_for_playback
+        from clef_app.audio.playback_sources import render_for_playback
 
-        notes, rate, seconds = self.doc.sorted_notes(), self.doc.sample_rate, self.doc.duration
+        # at the player's rate (the device's, which may not be the recording's): then
+        # handing it over resamples nothing on this thread
+        notes, rate, seconds = self.doc.sorted_notes(), self.player.rate, self.doc.duration
         if self._synth_worker is not None:
             self._synth_worker.cancel()
 
@@ -128,6 +145,9 @@ class Playback(QObject):
         if worker is not self._synth_worker or audio is None or self.player is None:
             return
         self._synth_worker = None
+        if rate != self.player.rate:  # another device meanwhile: render at its rate
+            self._resynth.start()
+            return
         self.player.set_synth(audio, rate)
         self._apply_loop()
 

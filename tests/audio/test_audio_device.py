@@ -146,3 +146,33 @@ def test_player_at_three_quarter_speed_keeps_pitch_on_the_device(server, tmp_pat
     loud = np.flatnonzero(np.abs(recorded) > 0.1)
     assert (loud[-1] - loud[0]) / RATE == pytest.approx(1 / 0.75, abs=0.05)
     assert dominant_hz(recorded[loud[0] : loud[-1]], RATE) == pytest.approx(440, abs=2)
+
+
+def test_a_rate_the_device_refuses_is_resampled_on_a_thread_that_close_stops(server):
+    """PulseAudio refuses 400 kHz: set_sources returns at once and resamples on a thread
+    into the buffer played (silent until filled); close() stops it within a block."""
+    rate = 400_000
+    tone = (0.3 * np.sin(2 * np.pi * 440 * np.arange(60 * rate) / rate)).astype(np.float32)
+    player = Player(server.output_device)
+    started = time.monotonic()
+    player.set_sources(tone, None, rate)
+    assert time.monotonic() - started < 0.1  # the old code resampled here: seconds
+    assert player.rate != rate and player.preparing
+    assert player.duration == pytest.approx(60.0, abs=1e-3)
+    thread = player._resampling
+    started = time.monotonic()
+    player.close()
+    assert time.monotonic() - started < 0.6 and not thread.is_alive()
+    assert player.preparing  # stopped, never finished
+
+
+def test_a_slower_speed_stretches_the_recording_once_it_is_resampled(server):
+    rate = 400_000
+    tone = (0.3 * np.sin(2 * np.pi * 440 * np.arange(2 * rate) / rate)).astype(np.float32)
+    player = Player(server.output_device)
+    player.set_sources(tone, None, rate)
+    player.set_speed(0.75)  # asked while the resampling runs
+    assert player.wait_ready(60)
+    out = player.render(player.rate)  # the first second of source, stretched
+    assert dominant_hz(out, player.rate) == pytest.approx(440, abs=2)
+    player.close()

@@ -7,7 +7,8 @@ tested in test_audio_device.py.
 import numpy as np
 import pytest
 
-from clef_app.audio.playback import Player, mix_gains, render_for_playback
+from clef_app.audio.playback import Player, mix_gains
+from clef_app.audio.playback_sources import render_for_playback
 from clef_app.notation.events import NoteEvent
 from tests.audio.test_stretch import dominant_hz
 
