@@ -7,8 +7,12 @@ each format's own record of its end is read here:
 - FLAC: STREAMINFO's total samples (libsndfile's count);
 - MP3: a Xing/Info or VBRI header's frame count (LAME writes Xing, with its delay and
   padding, in every file it encodes);
-- Ogg (Vorbis, Opus): no length anywhere, but a whole stream's last page carries the
-  end-of-stream flag, so a cut one is known; how much followed is not recorded.
+- Ogg (Vorbis, Opus): no length in a header, but every page records the position of its
+  last sample and a whole stream's last page carries the end-of-stream flag. So a stream
+  whose pages decode to less than the last one's position lost pages inside (the decoder
+  skips them), and one whose last page lacks the flag is cut: how much followed the file's
+  end is not recorded, but bytes at its end that hold no pages (a recorder's crash leaves
+  zeros) are lost audio, about as long as the decoded part's bitrate makes them.
 """
 
 from __future__ import annotations
@@ -21,6 +25,11 @@ WAV_SAMPLE_BYTES = {"PCM_U8": 1, "PCM_S8": 1, "PCM_16": 2, "PCM_24": 3, "PCM_32"
                     "FLOAT": 4, "DOUBLE": 8}  # bytes per sample of the WAV codings
 OGG_MAX_PAGE = 27 + 255 + 255 * 255  # bytes: an Ogg page's largest size (header + lacing)
 OGG_EOS = 0x04  # header-type flag of a logical stream's last page
+OGG_SCAN = 1 << 20  # bytes read at a time, backwards, looking for the last complete page
+OGG_CRC_POLY = 0x04C11DB7  # the pages' CRC-32 (not reflected, initial value 0)
+OGG_LOST_BYTES = 4096  # bytes after an Ogg's last page that hold none, said as lost audio
+OGG_SLACK_FRAMES = 960  # frames an intact Ogg may decode short of its last page's position
+# (20 ms at 48 kHz: a decoder trims an encoder's padding)
 SF_COUNT_MAX = 2**63 - 1  # libsndfile's frame count for "unknown" (a FLAC whose
 # STREAMINFO gives no total: a streaming encoder's, or a recorder that crashed before its end)
 MP3_SCAN = 1 << 16  # bytes searched for the first MPEG frame after an ID3v2 tag
@@ -40,6 +49,8 @@ class End:
     frames: int = 0  # frames (samples per channel) it announces; 0 when it does not say
     slack: int = 0  # frames a whole file may decode short of `frames`
     unfinished: bool = False  # it is known to stop before its end (an Ogg without EOS)
+    pages: int = 0  # bytes of audio pages up to an Ogg's last complete one (1: with EOS)
+    after: int = 0  # bytes after it (and after a page cut short there) that hold no page
 
 
 def announced_end(f: sf.SoundFile) -> End:
@@ -52,7 +63,7 @@ def announced_end(f: sf.SoundFile) -> End:
         if f.format == "MP3":
             return _mp3_end(f.name)
         if f.format == "OGG":
-            return End(unfinished=_ogg_unfinished(f.name))
+            return _ogg_end(f.name, known_frames(f.frames))
     except OSError:
         pass
     return End()
@@ -63,13 +74,22 @@ def cut_short_warning(name: str, got: int, rate: int, end: End) -> str:
     if got <= 0:
         return ""
     if end.frames - end.slack > got:
+        share = f"{100 * got / end.frames:.0f} %"
+        if end.pages:  # an Ogg that ends with its end mark: pages inside did not decode
+            return (f"{name}: damaged; opened {got / rate:.1f} s of the "
+                    f"{end.frames / rate:.1f} s its pages announce ({share}; the pages that "
+                    f"did not decode are left out, so what follows them comes early)")
         return (f"{name}: cut short; opened {got / rate:.1f} s of the {end.frames / rate:.1f} s "
-                f"its header announces ({100 * got / end.frames:.0f} %)")
-    if end.unfinished:
-        return (f"{name}: cut short (the stream stops before its end mark); opened the "
-                f"{got / rate:.1f} s that decode, and the file does not record how much is "
-                f"lost")
-    return ""
+                f"its header announces ({share})")
+    if not end.unfinished:
+        return ""
+    lost = "and the file does not record how much is lost"
+    if end.after >= OGG_LOST_BYTES and end.pages:  # bytes that should have held pages
+        about = end.after / (end.pages / got) / rate
+        lost = (f"its last {end.after / 1024:.0f} KB hold no audio, about {about:.1f} s more "
+                f"at its bitrate; what followed the file's end is not recorded")
+    return (f"{name}: cut short (the stream stops before its end mark); opened the "
+            f"{got / rate:.1f} s that decode, {lost}")
 
 
 def _wav_frames(f: sf.SoundFile) -> int:
@@ -92,22 +112,84 @@ def _wav_frames(f: sf.SoundFile) -> int:
     return 0
 
 
-def _ogg_unfinished(path: str) -> bool:
-    """Whether the file's last complete Ogg page lacks the end-of-stream flag."""
+def _ogg_end(path: str, frames: int) -> End:
+    """An Ogg stream's end: its last complete page (looked for backwards from the file's
+    end) and whether it carries the end-of-stream flag. `frames`: libsndfile's count, the
+    last page's position."""
     with open(path, "rb") as raw:
-        raw.seek(0, 2)
-        size = raw.tell()
-        start = max(0, size - 2 * OGG_MAX_PAGE)
-        raw.seek(start)
-        tail = raw.read()
-    at = len(tail)
-    while (at := tail.rfind(b"OggS", 0, at)) >= 0:
-        page = tail[at:]
+        size = raw.seek(0, 2)
+        top = size
+        while top > 0:
+            start = max(0, top - OGG_SCAN)
+            raw.seek(start)
+            tail = raw.read(top - start + OGG_MAX_PAGE)  # a page may cross `top`
+            found = _last_page(tail)
+            if found is not None:
+                stop, flags = found
+                if flags & OGG_EOS:
+                    return End(frames, OGG_SLACK_FRAMES, pages=1)
+                # bytes after the last page: none, a page the file's end cuts (how much
+                # followed is unknown), or bytes that hold no valid page (lost audio)
+                after = size - start - stop
+                if 0 < after < _page_length(tail[stop:]):
+                    after = 0
+                raw.seek(0)
+                audio = start + stop - _headers_length(raw.read(OGG_SCAN))
+                return End(unfinished=True, pages=max(1, audio), after=max(0, after))
+            top = start
+    return End()  # no complete page: not something to judge
+
+
+def _page_length(data: bytes) -> int:
+    """The length the Ogg page at the start of `data` declares (0: none starts there)."""
+    if data[:4] != b"OggS" or len(data) < 27 or len(data) < 27 + data[26]:
+        return len(data) + 1 if data[:4] == b"OggS" else 0  # a page cut inside its header
+    return 27 + data[26] + sum(data[27 : 27 + data[26]])
+
+
+def _crc_table() -> list[int]:
+    table = []
+    for i in range(256):
+        r = i << 24
+        for _ in range(8):
+            r = ((r << 1) ^ OGG_CRC_POLY) & 0xFFFFFFFF if r & 0x80000000 else r << 1
+        table.append(r & 0xFFFFFFFF)
+    return table
+
+
+_CRC = _crc_table()
+
+
+def _page_intact(page: bytes) -> bool:
+    """Whether a whole page's checksum (bytes 22-25, computed with them zeroed) holds: a
+    page cut short and followed by zeros declares a length it seems to have."""
+    crc = 0
+    for b in page[:22] + bytes(4) + page[26:]:
+        crc = ((crc << 8) & 0xFFFFFFFF) ^ _CRC[(crc >> 24) ^ b]
+    return crc == int.from_bytes(page[22:26], "little")
+
+
+def _headers_length(data: bytes) -> int:
+    """Bytes of the pages that open a stream at position 0 (the codec's headers: Vorbis's
+    codebooks are kilobytes), so the bitrate is the audio's alone."""
+    at = 0
+    while data[at : at + 4] == b"OggS" and len(data) >= at + 27:
+        if int.from_bytes(data[at + 6 : at + 14], "little") != 0 or not _page_length(data[at:]):
+            break
+        at += _page_length(data[at:])
+    return at
+
+
+def _last_page(data: bytes) -> tuple[int, int] | None:
+    """(offset of its end, header-type flags) of the last complete Ogg page in `data`."""
+    at = len(data)
+    while (at := data.rfind(b"OggS", 0, at)) >= 0:
+        page = data[at:]
         if len(page) >= 27 and page[4] == 0 and len(page) >= 27 + page[26]:
-            body = sum(page[27 : 27 + page[26]])
-            if 27 + page[26] + body <= len(page):  # a complete page: the last one
-                return not page[5] & OGG_EOS
-    return False  # no complete page in the tail: not something to judge
+            length = 27 + page[26] + sum(page[27 : 27 + page[26]])
+            if length <= len(page) and _page_intact(page[:length]):
+                return at + length, page[5]
+    return None
 
 
 def _mp3_end(path: str) -> End:

@@ -118,6 +118,50 @@ def test_a_cut_ogg_opens_what_decodes_with_a_warning_saying_how_much(tmp_path, s
                              f"record how much is lost")
 
 
+@pytest.mark.parametrize("subtype,suffix", [("VORBIS", ".ogg"), ("OPUS", ".opus")])
+def test_a_crashed_oggs_zero_filled_end_is_lost_audio_said_about_how_long(tmp_path, subtype,
+                                                                        suffix):
+    """A recorder that crashed leaves its file's last blocks as zeros, past the reach of a
+    page: the stream has no end mark, and the zeros are about as long as the decoded part's
+    bitrate makes them. The 10-s stream's second half is zeroed here."""
+    whole = encoded(tmp_path, "OGG", subtype, suffix)
+    data = whole.read_bytes()
+    half = len(data) // 2
+    crashed = tmp_path / f"crashed{suffix}"
+    crashed.write_bytes(data[:half] + bytes(len(data) - half))
+    audio = load_audio(crashed)
+    lost = float(audio.warning.split("hold no audio, about ")[1].split()[0])
+    assert 3.0 < audio.duration < 6.0  # Vorbis's codebooks take the file's first pages
+    assert lost == pytest.approx(10.0 - audio.duration, abs=2.0), audio.warning
+    assert audio.warning.startswith(f"crashed{suffix}: cut short (the stream stops before its "
+                                    f"end mark); opened the {audio.duration:.1f} s that decode, "
+                                    f"its last ")
+    assert audio.warning.endswith("at its bitrate; what followed the file's end is not recorded")
+    plain = tmp_path / f"cut{suffix}"  # cut inside a page, nothing after: no estimate
+    plain.write_bytes(data[:half])
+    assert load_audio(plain).warning.endswith("the file does not record how much is lost")
+
+
+@pytest.mark.parametrize("subtype,suffix", [("VORBIS", ".ogg"), ("OPUS", ".opus")])
+def test_an_ogg_missing_pages_inside_warns_against_its_last_pages_position(tmp_path, subtype,
+                                                                         suffix):
+    """Pages that do not decode are skipped by the decoder, so the stream opens shorter than
+    its last page's position says, with no error: a quarter of the file zeroed in its
+    middle."""
+    whole = encoded(tmp_path, "OGG", subtype, suffix)
+    data = bytearray(whole.read_bytes())
+    at, n = len(data) // 2, len(data) // 4
+    data[at : at + n] = bytes(n)
+    damaged = tmp_path / f"damaged{suffix}"
+    damaged.write_bytes(bytes(data))
+    audio = load_audio(damaged)
+    assert 5.0 < audio.duration < 9.0
+    assert audio.warning == (f"damaged{suffix}: damaged; opened {audio.duration:.1f} s of the "
+                             f"10.0 s its pages announce ({10 * audio.duration:.0f} %; the pages "
+                             f"that did not decode are left out, so what follows them comes "
+                             f"early)")
+
+
 @pytest.mark.parametrize("rate", [44_100, 16_000])  # MPEG-1 (1152 a frame), MPEG-2 (576)
 @pytest.mark.parametrize("share", [0.95, 0.5])
 def test_a_cut_mp3_opens_what_decodes_with_a_warning_against_its_xing_header(tmp_path, rate,
