@@ -26,7 +26,13 @@ from clef_app.gui.document import Document
 from clef_app.gui.export_job import ExportJob
 from clef_app.gui.model_choice import ModelChoice
 from clef_app.gui.model_jobs import ModelJobs
-from clef_app.gui.reading import NOTES_ERRORS, project_audio, read_notes, read_recording
+from clef_app.gui.reading import (
+    NOTES_ERRORS,
+    ProjectAudio,
+    project_audio,
+    read_notes,
+    read_recording,
+)
 from clef_app.gui.recovery import Autosave, RecoveryOffer, RestoreQuestion
 from clef_app.notation.midi_io import MidiError
 from clef_app.notation.score import ScoreResult
@@ -183,13 +189,14 @@ class AppController(QObject):
         try:
             project = load_project(path)
             edits = project.decoded_edits()
-            audio_path, samples, rate, warning = project_audio(project, path.parent)
+            audio = project_audio(project, path.parent)
         except ProjectError as exc:
             QApplication.restoreOverrideCursor()
             self.show_error("Cannot open the project", str(exc))
             return False
         QApplication.restoreOverrideCursor()
-        self._load_project(project, edits, audio_path, samples, rate)
+        self._load_project(project, edits, audio)
+        warning = audio.warning
         self.document.undo_stack.setClean()
         self._set_path(path)
         self._remember(path)
@@ -214,13 +221,17 @@ class AppController(QObject):
         finally:
             self.autosave.loading = False
 
-    def _load_project(self, project: Project, edits: list, audio_path: Path | None,
-                      samples: object, rate: int) -> None:
+    def _load_project(self, project: Project, edits: list, audio: ProjectAudio) -> None:
+        """The project as the document; its recording, if still decoding, on the decoder."""
         def load() -> None:
-            self.document.load(audio_path, samples, rate, project.notes, project.settings)
+            self.document.load(audio.path, audio.samples, audio.rate, project.notes,
+                               project.settings, available=0 if audio.steps else None)
             self.document.restore_history(edits, project.edit_index)
             self.document.stored_corrections = project.corrections
+        self.decoder.cancel()  # a recording still decoding must not land in this document
         self._loading(load)
+        if audio.steps is not None:
+            self.decoder.start(audio.steps)
 
     # -- recent files ------------------------------------------------------------------
     def recent(self) -> list[str]:
@@ -396,12 +407,13 @@ class AppController(QObject):
             project = recovery.load()
             edits = project.decoded_edits()
             folder = Path(project.source_path).parent if project.source_path else None
-            audio_path, samples, rate, warning = project_audio(project, folder)
+            audio = project_audio(project, folder)
         except ProjectError as exc:
             self.show_error("Cannot restore", f"{exc}\nThe recovery file is kept in "
                             f"{recovery.path.parent}.")
             return False
-        self._load_project(project, edits, audio_path, samples, rate)
+        self._load_project(project, edits, audio)
+        audio_path, warning = audio.path, audio.warning
         self.document.undo_stack.resetClean()  # restored work is unsaved work
         source = Path(project.source_path) if project.source_path else None
         self._set_path(source, audio_path.name if audio_path is not None else None)

@@ -45,16 +45,7 @@ class Recording:
 def read_recording(path: Path, notes: list[NoteEvent] | None = None) -> Recording:
     """The recording at `path` with `notes`, else those of a `.notes.tsv` beside it (a
     broken one is a warning, not a failure). Raises AudioError."""
-    steps = None
-    seconds, rate = header(path)
-    # decoded on a worker: a long recording, or one to bring down to 48 kHz (0.8 s of CPU
-    # for 2 minutes at 192 kHz)
-    if seconds > PROGRESSIVE_SECONDS or (seconds > 0 and rate > MAX_NATIVE_RATE):
-        steps = decode_at_most(path)
-        samples, rate, _ = next(steps)  # the header: its errors are raised here
-        audio = Audio(samples, rate)
-    else:
-        audio = load_audio(path)
+    audio, steps = open_audio(path)
     beside, warning = path.with_name(path.stem + file_actions.NOTES_SUFFIX), ""
     if notes is None:
         try:
@@ -65,6 +56,18 @@ def read_recording(path: Path, notes: list[NoteEvent] | None = None) -> Recordin
     return Recording(audio, steps, notes, warning)
 
 
+def open_audio(path: Path) -> tuple[Audio, Iterator | None]:
+    """The recording at `path` whole, or its header's first item and the blocks still to
+    decode on a worker: a long recording, or one to bring down to 48 kHz (0.8 s of CPU for
+    2 minutes at 192 kHz). Raises AudioError."""
+    seconds, rate = header(path)
+    if seconds > PROGRESSIVE_SECONDS or (seconds > 0 and rate > MAX_NATIVE_RATE):
+        steps = decode_at_most(path)
+        samples, rate, _ = next(steps)  # the header: its errors are raised here
+        return Audio(samples, rate), steps
+    return load_audio(path), None
+
+
 def read_notes(path: Path) -> list[NoteEvent]:
     """The notes of a `.mid`/`.midi` file or a notes `.tsv`. Raises MidiError or one of
     NOTES_ERRORS."""
@@ -73,20 +76,32 @@ def read_notes(path: Path) -> list[NoteEvent]:
     return read_notes_tsv(path)
 
 
-def project_audio(project: Project, folder: Path | None
-                  ) -> tuple[Path | None, object, int, str]:
-    """(audio path, samples or None, rate, warning) for a loaded project."""
+@dataclass
+class ProjectAudio:
+    """A loaded project's recording: its path (None: embedded or none), samples (None:
+    none), rate, the blocks still to decode on a worker (None: none) and a warning."""
+
+    path: Path | None
+    samples: object
+    rate: int
+    steps: Iterator | None = None
+    warning: str = ""
+
+
+def project_audio(project: Project, folder: Path | None) -> ProjectAudio:
+    """The recording of a loaded project; a referenced one opens as `open_audio` opens it."""
     audio = project.audio
     if isinstance(audio, EmbeddedAudio):
-        return None, audio.samples, audio.sample_rate, ""
+        return ProjectAudio(None, audio.samples, audio.sample_rate)
     if isinstance(audio, ReferencedAudio):
         found = audio.resolve(folder)
         if found is None:
-            return None, None, NO_AUDIO_RATE, (f"The recording {audio.path} was not found; "
-                                               "the notes are open without it.")
+            return ProjectAudio(None, None, NO_AUDIO_RATE, None, (
+                f"The recording {audio.path} was not found; the notes are open without it."))
         try:
-            loaded = load_audio(found)
+            loaded, steps = open_audio(found)
         except AudioError as exc:
-            return None, None, NO_AUDIO_RATE, f"The recording could not be read: {exc}"
-        return found, loaded.samples, loaded.sample_rate, ""
-    return None, None, NO_AUDIO_RATE, ""
+            return ProjectAudio(None, None, NO_AUDIO_RATE, None,
+                                f"The recording could not be read: {exc}")
+        return ProjectAudio(found, loaded.samples, loaded.sample_rate, steps)
+    return ProjectAudio(None, None, NO_AUDIO_RATE)

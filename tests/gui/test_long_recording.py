@@ -70,3 +70,38 @@ def test_open_benchmark_reports_when_the_window_and_the_picture_appear(long_reco
     assert numbers["peak memory (MB)"] > 0 and numbers["longest stall (ms)"] >= 0
     cpu = [numbers[f"{k} (CPU s)"] for k in ("window painted", "first screen", "complete")]
     assert 0 < cpu[0] <= cpu[1] <= cpu[2]  # what it costs, whatever else the machine does
+
+
+def test_a_projects_long_recording_opens_at_once_and_fills_in(window, long_recording,
+                                                              monkeypatch, qtbot, tmp_path):
+    """A project that references a long recording opens as the recording would (it decoded
+    whole on the GUI thread: 0.64 s of CPU for 10 minutes at 48 kHz)."""
+    from clef_app.project import Project, ReferencedAudio, save_project
+
+    monkeypatch.setattr(reading, "PROGRESSIVE_SECONDS", 10.0)
+    project = tmp_path / "long.clef"
+    save_project(Project(audio=ReferencedAudio(str(long_recording))), project)
+    doc = window.document
+    with qtbot.waitSignal(doc.audioLoaded, timeout=120_000):
+        assert window.controller.open(project)
+        assert doc.loading and doc.duration == pytest.approx(SECONDS)
+    np.testing.assert_array_equal(doc.samples, load_audio(long_recording).samples)
+
+
+def test_a_recording_still_decoding_never_lands_in_the_project_opened_after_it(
+        window, long_recording, monkeypatch, qtbot, tmp_path):
+    """Opening a project while a long recording decodes cancels that decoding: it used to
+    go on and replace the project's recording with its own when it finished."""
+    from clef_app.project import EmbeddedAudio, Project, save_project
+
+    monkeypatch.setattr(reading, "PROGRESSIVE_SECONDS", 10.0)
+    short = (0.2 * np.sin(2 * np.pi * 440 * np.arange(RATE) / RATE)).astype(np.float32)
+    project = tmp_path / "short.clef"
+    save_project(Project(audio=EmbeddedAudio(short, RATE)), project)
+    doc = window.document
+    assert window.controller.open(long_recording) and doc.loading
+    assert window.controller.open(project)
+    qtbot.wait(3000)  # the old decoding's time to finish (45 s of WAV: well under a second)
+    assert not window.controller.decoder.running
+    assert doc.duration == pytest.approx(1.0)
+    np.testing.assert_allclose(doc.samples, short, atol=1e-6)
