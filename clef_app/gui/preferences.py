@@ -13,7 +13,7 @@ APPLICATION = "Clef"
 DEFAULTS: dict[str, Any] = {
     "spectrogram/colormap": "inferno",
     "spectrogram/db_range": 60.0,  # dB below the loudest bin shown
-    "spectrogram/scale": "log-frequency",  # or "mel": the model's own picture (logfreq.SCALES)
+    "spectrogram/scale": "log-frequency",  # or "mel", earlier models' picture (logfreq.SCALES)
     "audio/output_device": "",  # device name; "" = the system default
     "audio/input_device": "",
     "playback/follow": True,

@@ -61,12 +61,12 @@ class SettingsDialog(QDialog):
         self.db_range.setValue(preferences.get("spectrogram/db_range"))
         self.db_range.setToolTip("how far below the loudest sound the colours reach")
         self.scale = QComboBox()
-        self.scale.addItem("Log-frequency (3 rows per key)", SCALES[0])
-        self.scale.addItem("Mel (what the model reads)", SCALES[1])
+        self.scale.addItem("Log-frequency (what the model reads)", SCALES[0])
+        self.scale.addItem("Mel (coarse in the bass)", SCALES[1])
         chosen = self.scale.findData(preferences.get("spectrogram/scale"))
         self.scale.setCurrentIndex(max(0, chosen))
-        self.scale.setToolTip("log-frequency gives every key the same height, down to A0; "
-                              "mel is the model's input, coarse in the bass")
+        self.scale.setToolTip("log-frequency gives every key the same height, down to A0 "
+                              "(the bundled model reads it); mel was earlier models' input")
         inputs, outputs, error = device_names()
         self.input_device = self._device_combo(inputs, preferences.get("audio/input_device"))
         self.output_device = self._device_combo(outputs, preferences.get("audio/output_device"))

@@ -3,11 +3,12 @@
 x is seconds, y is the MIDI pitch: the image has `logfreq.ROWS_PER_SEMITONE` rows per key
 from A0 to C8 (frame i centred at i / FPS s), so a note's fundamental lies at y = its pitch
 and every key has the same height. The picture is the log-frequency spectrogram
-(`clef_app.audio.logfreq`) or, as an option, the model's own log-mel drawn on the same rows
-(preference "spectrogram/scale"). A long recording's picture fills in as it is computed,
-with a "computing" note in the corner (`gui.spectrogram_image`). Navigation: wheel zooms
-time, Ctrl/Shift+wheel zooms pitch, a middle- or right-button drag scrolls, Alt+wheel
-changes velocity, a right click on a note opens its context menu.
+(`clef_app.audio.logfreq`, the transform the bundled model reads) or, as an option, a
+log-mel (earlier models' input) drawn on the same rows (preference "spectrogram/scale").
+A long recording's picture fills in as it is computed, with a "computing" note in the
+corner (`gui.spectrogram_image`). Navigation: wheel zooms time, Ctrl/Shift+wheel zooms
+pitch, a middle- or right-button drag scrolls, Alt+wheel changes velocity, a right click on
+a note opens its context menu.
 """
 
 from __future__ import annotations
@@ -235,7 +236,7 @@ class SpectrogramView(QWidget):
                              lambda: doc.available)
 
     def set_scale(self, scale: str) -> None:
-        """"log-frequency" or "mel" (the model's own picture); recomputes the picture."""
+        """"log-frequency" (the bundled model's picture) or "mel"; recomputes the picture."""
         scale = scale if scale in SCALES else SCALES[0]
         if scale != self.scale:
             self.scale = scale

@@ -118,6 +118,13 @@ LOGFREQ_CONTEXT = 100  # frames (1 s) of audio either side of a window: the bass
 # analysis window is 0.51 s, so every frame of the window sees all it needs
 
 
+def lookahead(fe: FrontEndConfig) -> int:
+    """Samples of audio a window reads past its last frame's centre: the mel STFT's half
+    window, or the log-frequency bands' context (a stream decodes a segment only once
+    they have arrived, so its image is the file's)."""
+    return LOGFREQ_CONTEXT * fe.hop_length if fe.kind == "logfreq" else fe.n_fft // 2
+
+
 def _logfreq_window(samples: np.ndarray, first: int, fe: FrontEndConfig) -> np.ndarray:
     """(rows, segment_frames) dB of one window whose frame 0 is centred on `samples[first]`."""
     margin = LOGFREQ_CONTEXT * fe.hop_length

@@ -19,7 +19,7 @@ from clef_app.config import DecodingConfig
 from clef_app.model.clef_model import ClefModel
 from clef_app.model.decoding import greedy_decode
 from clef_app.model.device import choose_device
-from clef_app.model.frontend import mel_to_image, n_segments, window_mels
+from clef_app.model.frontend import lookahead, mel_to_image, n_segments, window_mels
 from clef_app.model.grammar import Grammar
 from clef_app.model.passes import TOLERANCE, PassMerger
 from clef_app.model.progress import Cancelled, TranscriptionProgress
@@ -289,7 +289,7 @@ class StreamTranscriber:
         """Add audio; return the notes completed by any segments that became full."""
         self.buffer = np.concatenate([self.buffer, np.asarray(samples, dtype=np.float32)])
         notes: list[NoteEvent] = []
-        needed = self.fe.segment_samples + self.fe.n_fft // 2  # a full segment + STFT context
+        needed = self.fe.segment_samples + lookahead(self.fe)  # a full segment + its context
         while self._buffered() >= self.next_segment * self.fe.segment_samples + needed:
             notes += self._decode_next()
         settled = _settled(self.stitcher, self.extra) - TOLERANCE

@@ -10,7 +10,7 @@ import torch
 from clef_app.audio.io import load_audio
 from clef_app.config import MIDI_MIN
 from clef_app.model.checkpoint import find_checkpoint
-from clef_app.model.frontend import segment_mels, window_context, window_mels
+from clef_app.model.frontend import lookahead, segment_mels, window_context, window_mels
 from clef_app.model.pipeline import Pipeline
 from clef_app.model.weights import PROJECT_ROOT
 from clef_app.notation.codec import (
@@ -52,6 +52,7 @@ def test_a_window_on_the_segment_grid_is_that_segment(transcriber, demo):
 
 def test_provisional_notes_follow_the_final_segments(transcriber, demo):
     stream = transcriber.stream()
+    ahead = lookahead(transcriber.fe) / RATE  # s of audio a segment reads past its end
     final = stream.push(demo[: int(3.6 * RATE)])  # segment 0 is final (2.56 s + context)
     assert stream.next_segment == 1
     opened = _unsettled(stream)
@@ -66,7 +67,8 @@ def test_provisional_notes_follow_the_final_segments(transcriber, demo):
     # stops hearing it, known once a note of that key can no longer begin before)
     assert all(n.offset >= SEGMENT for n in older if (n.pitch, n.onset) not in held)
 
-    final += stream.push(demo[int(3.6 * RATE) : int(5.3 * RATE)])  # segment 1 is final
+    end = 2 * SEGMENT + ahead + 0.1
+    final += stream.push(demo[int(3.6 * RATE) : int(end * RATE)])  # segment 1 is final
     assert stream.next_segment == 2
     after = stream.provisional()  # no decode: the last window, with the new boundary
     assert all(n.onset >= 2 * SEGMENT or _sounding(n, stream) for n in after)
@@ -101,7 +103,8 @@ def test_memory_stays_bounded_over_a_long_take(transcriber, demo):
     block = 4096
     for i in range(0, int(12 * RATE), block):
         stream.push(demo[i : i + block])
-        assert len(stream.buffer) <= 2 * transcriber.fe.segment_samples + block
+        fe = transcriber.fe
+        assert len(stream.buffer) <= 2 * fe.segment_samples + lookahead(fe) + block
     assert stream.next_segment == 4
 
 
