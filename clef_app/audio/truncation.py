@@ -6,7 +6,9 @@ each format's own record of its end is read here:
 - WAV: the `data` chunk's size;
 - FLAC: STREAMINFO's total samples (libsndfile's count);
 - MP3: a Xing/Info or VBRI header's frame count (LAME writes Xing, with its delay and
-  padding, in every file it encodes);
+  padding, in every file it encodes); without either, the frames are walked by their
+  headers' lengths, and a last frame that runs past the file's end is a cut (how much
+  followed is not recorded; a cut exactly between two frames cannot be seen);
 - Ogg (Vorbis, Opus): no length in a header, but every page records the position of its
   last sample and a whole stream's last page carries the end-of-stream flag. So a stream
   whose pages decode to less than the last one's position lost pages inside (the decoder
@@ -51,6 +53,7 @@ class End:
     unfinished: bool = False  # it is known to stop before its end (an Ogg without EOS)
     pages: int = 0  # bytes of audio pages up to an Ogg's last complete one (1: with EOS)
     after: int = 0  # bytes after it (and after a page cut short there) that hold no page
+    why: str = "the stream stops before its end mark"  # how an unfinished file shows it
 
 
 def announced_end(f: sf.SoundFile) -> End:
@@ -88,7 +91,7 @@ def cut_short_warning(name: str, got: int, rate: int, end: End) -> str:
         about = end.after / (end.pages / got) / rate
         lost = (f"its last {end.after / 1024:.0f} KB hold no audio, about {about:.1f} s more "
                 f"at its bitrate; what followed the file's end is not recorded")
-    return (f"{name}: cut short (the stream stops before its end mark); opened the "
+    return (f"{name}: cut short ({end.why}); opened the "
             f"{got / rate:.1f} s that decode, {lost}")
 
 
@@ -215,7 +218,46 @@ def _mp3_end(path: str) -> End:
     if frame[36:40] == b"VBRI" and len(frame) >= 54:  # always 32 bytes after the header
         frames = int.from_bytes(frame[50:54], "big")
         return End(frames * per_frame, MP3_SLACK_FRAMES * per_frame)
+    return _walked_end(path, skip + at)
+
+
+MP3_KBPS = {3: (0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320),
+            2: (0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160)}  # layer III
+MP3_RATES = {3: (44_100, 48_000, 32_000), 2: (22_050, 24_000, 16_000), 0: (11_025, 12_000, 8_000)}
+MP3_WALK_MAX = 1 << 28  # bytes: a longer file is not walked (256 MB, hours of audio)
+
+
+def _walked_end(path: str, first: int) -> End:
+    """End(unfinished) when a header-less layer-III file's last frame runs past its end;
+    End() when it ends whole, in a tag, or in anything this walk does not know."""
+    with open(path, "rb") as raw:
+        data = raw.read(MP3_WALK_MAX + 1)
+    if len(data) > MP3_WALK_MAX:
+        return End()
+    at = first
+    while at + 4 <= len(data):
+        size = _layer3_frame_bytes(data[at : at + 4])
+        if size <= 0:
+            return End()  # a tag, or something else: not a cut this can tell
+        if at + size > len(data):
+            return End(unfinished=True, why="its last MPEG frame is cut off")
+        at += size
+    if at < len(data):  # a cut inside the next frame's header
+        return End(unfinished=True, why="its last MPEG frame is cut off")
     return End()
+
+
+def _layer3_frame_bytes(head: bytes) -> int:
+    """Bytes of the layer-III frame whose 4-byte header this is; 0 when it is none (or
+    free-format, whose length the header does not give)."""
+    if head[0] != 0xFF or head[1] & 0xE0 != 0xE0 or (head[1] >> 1) & 3 != 1:
+        return 0
+    version, bitrate, rate = (head[1] >> 3) & 3, head[2] >> 4, (head[2] >> 2) & 3
+    if version == 1 or bitrate in (0, 15) or rate == 3:
+        return 0
+    kbps = MP3_KBPS[3 if version == 3 else 2][bitrate]
+    per_frame = 144_000 if version == 3 else 72_000
+    return per_frame * kbps // MP3_RATES[version][rate] + ((head[2] >> 1) & 1)
 
 
 def _xing_end(xing: bytes, per_frame: int) -> End:

@@ -261,3 +261,35 @@ def test_a_flac_whose_header_records_no_length_opens_whole_or_as_far_as_it_decod
     assert 8.5 < audio.duration < 10.5
     assert audio.warning.startswith(f"stream-cut.flac: its header records no length, and "
                                     f"decoding stopped after {audio.duration:.1f} s;")
+
+
+def headerless_mp3(folder: Path, rate: int) -> Path:
+    """A constant-rate LAME file with its first frame (the Info header) taken out: what
+    encoders that write no header leave, so no length is announced anywhere."""
+    lame = folder / f"lame-{rate}.mp3"
+    rng = np.random.default_rng(3)
+    sf.write(lame, (0.1 * rng.standard_normal(10 * rate)).astype(np.float32), rate,
+             format="MP3", subtype="MPEG_LAYER_III", bitrate_mode="CONSTANT",
+             compression_level=0.5)
+    data = lame.read_bytes()
+    second = data.find(b"\xff", data.find(b"Info") + 4)  # the first audio frame's header
+    while data[second + 1] & 0xE0 != 0xE0:
+        second = data.find(b"\xff", second + 1)
+    bare = folder / f"bare-{rate}.mp3"
+    bare.write_bytes(data[second:])
+    return bare
+
+
+@pytest.mark.parametrize("rate", [44_100, 16_000])  # MPEG-1 and MPEG-2 frame lengths
+def test_a_headerless_mp3_cut_inside_a_frame_warns_that_the_loss_is_unknown(tmp_path, rate):
+    bare = headerless_mp3(tmp_path, rate)
+    assert load_audio(bare).warning == ""  # whole: every frame ends where the next begins
+    tagged = tmp_path / "tagged.mp3"
+    tagged.write_bytes(bare.read_bytes() + b"TAG" + bytes(125))  # an ID3v1 tag at the end
+    assert load_audio(tagged).warning == ""
+    audio = load_audio(cut_copy(bare, 0.37))  # not 0.5: half of a whole number of frames
+    # of a constant rate lands between two frames, the one cut this cannot see
+    assert 3.0 < audio.duration < 4.5
+    assert audio.warning == (f"cut-37.mp3: cut short (its last MPEG frame is cut off); opened "
+                             f"the {audio.duration:.1f} s that decode, and the file does not "
+                             f"record how much is lost")
